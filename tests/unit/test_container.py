@@ -1,0 +1,74 @@
+"""The container wires config -> adapters -> use case, and fakes swap in by override."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+import voigpt
+from voigpt import Client, build_container
+from voigpt.adapters.memory import FakeChatTransport, FakeTokenSource
+from voigpt.adapters.requests import RequestsChatTransport, RequestsTokenSource
+from voigpt.container import Container
+
+HELLO = [{"role": "user", "content": "Hello"}]
+
+
+@pytest.fixture
+def container() -> Iterator[Container]:
+    container = build_container(base_url="http://127.0.0.1:9", environ={})
+    yield container
+
+
+def test_http_backend_builds_the_requests_adapters_sharing_one_session(
+    container: Container,
+) -> None:
+    transport = container.transport()
+    source = container.token_source()
+    assert isinstance(transport, RequestsChatTransport)
+    assert isinstance(source, RequestsTokenSource)
+    assert transport.endpoint is source.endpoint
+    assert container.transport() is transport
+
+
+def test_fake_backend_selects_the_in_memory_adapters() -> None:
+    container = build_container(backend="fake", environ={})
+    assert isinstance(container.transport(), FakeChatTransport)
+    assert isinstance(container.token_source(), FakeTokenSource)
+
+
+def test_overriding_the_transport_applies_to_the_next_call(container: Container) -> None:
+    fake = FakeChatTransport(replies=["from the fake"])
+    source = FakeTokenSource()
+    with container.transport.override(fake), container.token_source.override(source):
+        completion = container.complete_chat()(HELLO)
+    assert completion.text == "from the fake"
+    assert fake.sent[0].conversation.to_dicts() == HELLO
+    assert source.token_fetches == 1
+
+
+def test_client_takes_a_prepared_container_and_asks(container: Container) -> None:
+    fake = FakeChatTransport()
+    with container.transport.override(fake), container.token_source.override(FakeTokenSource()):
+        client = Client(container=container)
+        assert client.ask("Hi", system="Be brief") == "[voigpt fake] You said: Hi"
+    assert [m.role.value for m in fake.sent[0].conversation.messages] == ["system", "user"]
+
+
+def test_client_reads_the_environment_when_not_told_otherwise() -> None:
+    with Client(environ={"VOIGPT_BACKEND": "fake"}) as client:
+        assert client.complete(HELLO).text == "[voigpt fake] You said: Hello"
+        assert "fake" in repr(client)
+
+
+def test_client_refuses_a_container_and_settings_together(container: Container) -> None:
+    with pytest.raises(TypeError, match="either container= or settings"):
+        Client(container=container, timeout=3)
+
+
+def test_public_names_are_exactly_all() -> None:
+    for name in voigpt.__all__:
+        assert getattr(voigpt, name) is not None
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        voigpt.nope  # noqa: B018

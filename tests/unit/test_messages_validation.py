@@ -1,0 +1,84 @@
+"""Bad messages get an InvalidMessages (a ValueError) that says which item and why."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from voigpt.domain import Conversation, Role
+from voigpt.domain.errors import InvalidInput, InvalidMessages, VoiGptError
+
+ROLES = [r.value for r in Role]
+
+valid_message = st.fixed_dictionaries(
+    {"role": st.sampled_from(ROLES), "content": st.text()}
+).filter(lambda m: _utf8(m["content"]))
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(
+    ("messages", "expected"),
+    [
+        ([], "must not be empty"),
+        ("hello", "must be a list of dicts, got str"),
+        ({"role": "user", "content": "x"}, "must be a list of dicts, got dict"),
+        (None, "must be a list of dicts, got NoneType"),
+        (["hi"], r"messages\[0\] must be a dict .* got str"),
+        ([{"content": "x"}], r"messages\[0\] is missing 'role'"),
+        ([{"role": "user"}], r"messages\[0\] is missing 'content'"),
+        ([{}], r"messages\[0\] is missing 'role' and 'content'"),
+        ([{"role": "bot", "content": "x"}], r"messages\[0\]: 'role' must be one of"),
+        ([{"role": "user", "content": 3}], r"messages\[0\]: 'content' must be a string, got int"),
+        (
+            [{"role": "user", "content": "ok"}, {"role": "user", "content": None}],
+            r"messages\[1\]: 'content' must be a string, got NoneType",
+        ),
+        ([{"role": "user", "content": "x", "name": "n"}], r"unknown keys \['name'\]"),
+        ([{"role": "user", "content": "a\ud800"}], r"not valid UTF-8 at index 1"),
+    ],
+)
+def test_says_which_item_is_wrong_and_why(messages: Any, expected: str) -> None:
+    with pytest.raises(InvalidMessages, match=expected):
+        Conversation.from_dicts(messages)
+
+
+def test_invalid_messages_is_a_value_error_and_a_voigpt_error() -> None:
+    assert issubclass(InvalidMessages, ValueError)
+    assert issubclass(InvalidMessages, InvalidInput)
+    assert issubclass(VoiGptError, RuntimeError)
+
+
+@given(st.lists(valid_message, min_size=1, max_size=8))
+def test_every_valid_conversation_round_trips(messages: list[dict[str, str]]) -> None:
+    assert Conversation.from_dicts(messages).to_dicts() == messages
+
+
+_not_a_message = st.one_of(
+    st.none(), st.integers(), st.text(), st.lists(st.integers(), max_size=2),
+    st.fixed_dictionaries({"role": st.text().filter(lambda r: r not in ROLES),
+                           "content": st.text()}),
+    st.fixed_dictionaries({"role": st.sampled_from(ROLES),
+                           "content": st.one_of(st.none(), st.integers(), st.binary())}),
+)
+
+
+@given(
+    st.lists(valid_message, max_size=3),
+    _not_a_message,
+    st.lists(valid_message, max_size=3),
+)
+def test_one_bad_item_anywhere_is_named_by_its_index(
+    before: list[dict[str, str]], bad: Any, after: list[dict[str, str]]
+) -> None:
+    with pytest.raises(InvalidMessages, match=rf"messages\[{len(before)}\]"):
+        Conversation.from_dicts([*before, bad, *after])

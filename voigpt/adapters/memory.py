@@ -1,0 +1,134 @@
+"""In-memory adapters: the production token cache, and fakes for offline tests.
+
+The fakes hold real state to assert on (``sent``, ``token_fetches``) and are safe to
+share across threads, like the adapters they stand in for::
+
+    transport = FakeChatTransport(replies=["Hi!"])
+    source = FakeTokenSource()
+    ...
+    assert transport.sent[0].conversation.messages[-1].content == "Hello"
+    assert source.token_fetches == 1
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable
+
+import attrs
+
+from voigpt.domain.errors import AccessRejected
+from voigpt.domain.values import AccessToken, Conversation, Role
+
+Handler = Callable[[Conversation, AccessToken], str]
+
+
+class InMemoryTokenCache:
+    """A thread-safe, single-flight holder for one token."""
+
+    def __init__(self, token: AccessToken | None = None) -> None:
+        self._token = token
+        self._lock = threading.Lock()
+        self._fetch_lock = threading.Lock()
+
+    def get(self) -> AccessToken | None:
+        with self._lock:
+            return self._token
+
+    def put(self, token: AccessToken) -> None:
+        with self._lock:
+            self._token = token
+
+    def invalidate(self, stale: AccessToken) -> None:
+        with self._lock:
+            if self._token == stale:
+                self._token = None
+
+    def acquire(self, fetch: Callable[[], AccessToken]) -> AccessToken:
+        token = self.get()
+        if token is not None:
+            return token
+        with self._fetch_lock:
+            token = self.get()
+            if token is None:
+                token = fetch()
+                self.put(token)
+            return token
+
+    def __repr__(self) -> str:
+        return f"InMemoryTokenCache(holding={self.get() is not None})"
+
+
+class FakeTokenSource:
+    """Hands out ``fake-token-1``, ``fake-token-2``... (or the tokens given) and counts."""
+
+    def __init__(self, tokens: Iterable[str] = ()) -> None:
+        self._scripted = deque(tokens)
+        self._lock = threading.Lock()
+        self.token_fetches = 0
+
+    def fetch(self) -> AccessToken:
+        with self._lock:
+            self.token_fetches += 1
+            value = (
+                self._scripted.popleft() if self._scripted else f"fake-token-{self.token_fetches}"
+            )
+        return AccessToken(value)
+
+    def __repr__(self) -> str:
+        return f"FakeTokenSource(token_fetches={self.token_fetches})"
+
+
+@attrs.frozen
+class SentRequest:
+    """What a ``FakeChatTransport`` was asked to send."""
+
+    conversation: Conversation
+    token: AccessToken
+
+
+def echo_reply(conversation: Conversation, token: AccessToken) -> str:
+    """The default fake reply: deterministic and visibly fake."""
+    users = [m.content for m in conversation.messages if m.role is Role.USER]
+    return f"[voigpt fake] You said: {users[-1]}" if users else "[voigpt fake] No user message."
+
+
+class FakeChatTransport:
+    """A chat transport that never touches the network.
+
+    - ``replies``: scripted answers used in order; an ``Exception`` instance is raised
+      instead of answered (e.g. ``AccessRejected("stale")``).
+    - ``handler``: a plain function ``(conversation, token) -> text`` used once the script
+      runs out (default: ``echo_reply``).
+    - ``accepted_tokens``: if given, any other token is answered with ``AccessRejected``,
+      as the real service does with a stale csrftoken.
+    """
+
+    def __init__(
+        self,
+        replies: Iterable[str | BaseException] = (),
+        *,
+        handler: Handler = echo_reply,
+        accepted_tokens: Iterable[str] | None = None,
+    ) -> None:
+        self._replies = deque(replies)
+        self._handler = handler
+        self._accepted = None if accepted_tokens is None else frozenset(accepted_tokens)
+        self._lock = threading.Lock()
+        self.sent: list[SentRequest] = []
+
+    def send(self, conversation: Conversation, token: AccessToken) -> str:
+        with self._lock:
+            self.sent.append(SentRequest(conversation, token))
+            if self._accepted is not None and token.value not in self._accepted:
+                raise AccessRejected("the fake service rejected the CSRF token", status=403)
+            scripted = self._replies.popleft() if self._replies else None
+        if isinstance(scripted, BaseException):
+            raise scripted
+        if scripted is not None:
+            return scripted
+        return self._handler(conversation, token)
+
+    def __repr__(self) -> str:
+        return f"FakeChatTransport(sent={len(self.sent)})"

@@ -1,0 +1,100 @@
+"""Proxy URLs for the requests adapter: parsed and checked before any I/O, never shown whole.
+
+Accepted: ``http://``, ``https://``, ``socks5://`` (names resolved locally) and
+``socks5h://`` (names resolved by the proxy), each with optional ``user:password@``.
+Credentials with reserved characters are percent-encoded in the URL, as usual.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote, unquote, urlsplit
+
+import attrs
+
+from voigpt.domain.errors import InvalidProxy
+
+SCHEMES = ("http", "https", "socks5", "socks5h")
+_DEFAULT_PORTS = {"http": 80, "https": 443, "socks5": 1080, "socks5h": 1080}
+
+
+@attrs.frozen(repr=False)
+class ProxyUrl:
+    """A validated proxy address. ``repr``/``str`` hide the password."""
+
+    scheme: str
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = attrs.field(default=None, repr=False)
+
+    @classmethod
+    def parse(cls, url: object, *, where: str = "proxy") -> ProxyUrl:
+        if not isinstance(url, str):
+            raise InvalidProxy(f"{where} must be a URL string, got {type(url).__name__}")
+        if any(ch.isspace() for ch in url):
+            raise InvalidProxy(f"{where} must not contain whitespace")
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError:
+            raise InvalidProxy(f"{where} has an invalid port: {_scrub(url)}") from None
+        scheme = parts.scheme.lower()
+        if scheme not in SCHEMES:
+            shown = f"{scheme!r}" if scheme else "none"
+            raise InvalidProxy(
+                f"{where} scheme must be one of {', '.join(SCHEMES)}; got {shown} "
+                f"in {_scrub(url)}"
+            )
+        if not parts.hostname:
+            raise InvalidProxy(f"{where} has no host: {_scrub(url)}")
+        if parts.path not in ("", "/") or parts.query or parts.fragment:
+            raise InvalidProxy(f"{where} must not have a path, query or fragment: {_scrub(url)}")
+        return cls(
+            scheme=scheme,
+            host=parts.hostname,
+            port=port if port is not None else _DEFAULT_PORTS[scheme],
+            username=unquote(parts.username) if parts.username is not None else None,
+            password=unquote(parts.password) if parts.password is not None else None,
+        )
+
+    @property
+    def url(self) -> str:
+        """The full URL, credentials included. Hand it to the HTTP library, never to a log."""
+        return self._render(masked=False)
+
+    def redacted(self) -> str:
+        return self._render(masked=True)
+
+    def for_requests(self) -> dict[str, str]:
+        return {"http": self.url, "https": self.url}
+
+    def _render(self, *, masked: bool) -> str:
+        auth = ""
+        if self.username is not None:
+            auth = quote(self.username, safe="")
+            if self.password is not None:
+                auth += ":" + ("***" if masked else quote(self.password, safe=""))
+            auth += "@"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme}://{auth}{host}:{self.port}"
+
+    def __repr__(self) -> str:
+        return f"ProxyUrl({self.redacted()!r})"
+
+    __str__ = redacted
+
+
+def _scrub(url: str) -> str:
+    """The URL with any userinfo masked, for error messages."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return "***" if "@" in url else repr(url)
+    netloc_end = len(rest)
+    for stop in "/?#":
+        index = rest.find(stop)
+        if index != -1:
+            netloc_end = min(netloc_end, index)
+    netloc = rest[:netloc_end]
+    if "@" in netloc:
+        netloc = "***@" + netloc.rsplit("@", 1)[1]
+    return repr(f"{scheme}://{netloc}{rest[netloc_end:]}")

@@ -1,0 +1,125 @@
+"""One voigpt.com site reached through a shared session: timeouts, proxy and size cap applied
+to every request, and every failure mapped to a voigpt error."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+
+import attrs
+import requests
+
+from voigpt.adapters.proxy import ProxyUrl
+from voigpt.adapters.requests.errors import mapped_exceptions, raise_for_status
+from voigpt.domain.errors import ReplyTooLarge
+
+logger = logging.getLogger("voigpt.http")
+
+DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_READ_TIMEOUT = 60.0
+DEFAULT_MAX_REPLY_BYTES = 10 * 1024 * 1024
+_CHUNK = 64 * 1024
+
+
+@attrs.frozen
+class Timeouts:
+    """Seconds to wait for a connection, and for each read from it."""
+
+    connect: float = DEFAULT_CONNECT_TIMEOUT
+    read: float = DEFAULT_READ_TIMEOUT
+
+    @classmethod
+    def total(cls, seconds: float) -> Timeouts:
+        """From one user-facing number: nothing waits longer than ``seconds``."""
+        return cls(connect=min(DEFAULT_CONNECT_TIMEOUT, seconds), read=seconds)
+
+    def as_tuple(self) -> tuple[float, float]:
+        return (self.connect, self.read)
+
+
+@attrs.frozen
+class Answer:
+    status: int
+    headers: Mapping[str, str]
+    text: str
+    cookies: Mapping[str, str]
+
+
+@attrs.frozen
+class HttpEndpoint:
+    """``base_url`` is like ``https://voigpt.com`` (no trailing slash)."""
+
+    session: requests.Session
+    base_url: str
+    timeouts: Timeouts = Timeouts()
+    proxy: ProxyUrl | None = None
+    max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES
+
+    def get(self, path: str, *, what: str, headers: Mapping[str, str]) -> Answer:
+        return self._request("GET", path, what=what, headers=headers, body=None)
+
+    def post(self, path: str, *, what: str, headers: Mapping[str, str], body: bytes) -> Answer:
+        return self._request("POST", path, what=what, headers=headers, body=body)
+
+    def _request(
+        self, method: str, path: str, *, what: str, headers: Mapping[str, str], body: bytes | None
+    ) -> Answer:
+        url = self.base_url + path
+        via = self.proxy.redacted() if self.proxy else None
+        started = time.perf_counter()
+        with mapped_exceptions(
+            what, url, connect_timeout=self.timeouts.connect,
+            read_timeout=self.timeouts.read, via=via,
+        ):
+            response = self.session.request(
+                method,
+                url,
+                headers=dict(headers),
+                data=body,
+                timeout=self.timeouts.as_tuple(),
+                # A fresh dict each time: requests adds environment proxies into it.
+                proxies=self.proxy.for_requests() if self.proxy else None,
+                allow_redirects=method == "GET",
+                stream=True,
+            )
+            try:
+                answer = self._read(response, what=what, url=url)
+            finally:
+                response.close()
+        logger.debug(
+            "%s %s -> %d (%d chars) in %.1f ms",
+            method, url, answer.status, len(answer.text), (time.perf_counter() - started) * 1e3,
+        )
+        raise_for_status(answer.status, answer.headers, answer.text, what=what, url=url)
+        return answer
+
+    def _read(self, response: requests.Response, *, what: str, url: str) -> Answer:
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self.max_reply_bytes:
+            raise self._too_large(what, url, response.status_code)
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_content(_CHUNK):
+            size += len(chunk)
+            if size > self.max_reply_bytes:
+                raise self._too_large(what, url, response.status_code)
+            chunks.append(chunk)
+        raw = b"".join(chunks)
+        cookies: dict[str, str] = {}
+        for hop in (*response.history, response):
+            cookies.update(hop.cookies.get_dict())
+        return Answer(
+            status=response.status_code,
+            headers=response.headers,
+            text=raw.decode(response.encoding or "utf-8", errors="replace"),
+            cookies=cookies,
+        )
+
+    def _too_large(self, what: str, url: str, status: int) -> ReplyTooLarge:
+        return ReplyTooLarge(
+            f"{what}: the reply from {url} is larger than the {self.max_reply_bytes} byte cap "
+            "(max_reply_bytes)",
+            status=status,
+        )
+

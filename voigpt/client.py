@@ -1,0 +1,81 @@
+"""``Client``: the Pythonic entry for services that embed voigpt.
+
+::
+
+    from voigpt import Client
+
+    with Client(base_url="https://voigpt.com", timeout=30) as client:
+        completion = client.complete([{"role": "user", "content": "Hello"}])
+        print(completion.text)
+
+One client holds one container: one keep-alive session and one token cache, shared safely
+by every thread that uses the client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
+
+from voigpt.container import Container, build_container, close_container
+from voigpt.domain.complete_chat import Messages
+from voigpt.domain.values import AccessToken, Completion, Conversation, Role
+
+
+class Client:
+    """Settings as keyword arguments (``base_url``, ``access_token``, ``proxy``, ``timeout``,
+    ``backend``, ``max_reply_bytes``), else from ``config``, else ``VOIGPT_*`` variables.
+    All are checked here, before any I/O."""
+
+    def __init__(
+        self,
+        config: Mapping[str, Any] | None = None,
+        *,
+        environ: Mapping[str, str] | None = None,
+        container: Container | None = None,
+        **settings: Any,
+    ) -> None:
+        if container is not None and (config or settings or environ is not None):
+            raise TypeError("pass either container= or settings, not both")
+        self.container = (
+            container if container is not None
+            else build_container(config, environ=environ, **settings)
+        )
+
+    def complete(
+        self,
+        messages: Messages,
+        *,
+        model: str | None = None,
+        access_token: str | AccessToken | None = None,
+    ) -> Completion:
+        """Send ``messages`` (a list of ``{"role", "content"}`` dicts or a ``Conversation``)."""
+        use_case = self.container.complete_chat()
+        return use_case(messages, model=model, access_token=access_token)
+
+    def ask(self, prompt: str, *, system: str | None = None, model: str | None = None) -> str:
+        """One question, one answer: the reply text."""
+        conversation = Conversation(())
+        if system is not None:
+            conversation = conversation.then(Role.SYSTEM, system)
+        messages = conversation.then(Role.USER, prompt).to_dicts()
+        return self.complete(messages, model=model).text
+
+    def close(self) -> None:
+        close_container(self.container)
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        config = self.container.config
+        return f"Client(base_url={config.base_url()!r}, backend={config.backend()!r})"

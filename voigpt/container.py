@@ -1,0 +1,92 @@
+"""The one place that knows which adapters are concrete: config -> adapters -> use case.
+
+Override recipe (what tests and embedding services do)::
+
+    container = build_container(base_url="http://127.0.0.1:8000")
+    with container.transport.override(FakeChatTransport(replies=["hi"])):
+        container.complete_chat()(messages)
+
+``complete_chat`` is a ``Factory``, so an override of the transport, token source or token
+cache applies to the very next call. The adapters are ``ThreadSafeSingleton``s: one shared
+session (keep-alive) and one token cache per container, safe to use from many threads.
+An override of the *session* or *endpoint* must come before the first call that builds the
+transport, or be followed by ``container.reset_singletons()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from dependency_injector import containers, providers
+
+from voigpt.adapters.memory import FakeChatTransport, FakeTokenSource, InMemoryTokenCache
+from voigpt.adapters.requests import (
+    HttpEndpoint,
+    RequestsChatTransport,
+    RequestsTokenSource,
+    build_session,
+)
+from voigpt.config import Settings
+from voigpt.domain.complete_chat import CompleteChat
+
+
+class Container(containers.DeclarativeContainer):
+    config = providers.Configuration(strict=True)
+
+    session = providers.ThreadSafeSingleton(build_session)
+
+    endpoint = providers.ThreadSafeSingleton(
+        HttpEndpoint,
+        session=session,
+        base_url=config.base_url,
+        timeouts=config.timeouts,
+        proxy=config.proxy,
+        max_reply_bytes=config.max_reply_bytes,
+    )
+
+    transport = providers.Selector(
+        config.backend,
+        http=providers.ThreadSafeSingleton(RequestsChatTransport, endpoint=endpoint),
+        fake=providers.ThreadSafeSingleton(FakeChatTransport),
+    )
+
+    token_source = providers.Selector(
+        config.backend,
+        http=providers.ThreadSafeSingleton(RequestsTokenSource, endpoint=endpoint),
+        fake=providers.ThreadSafeSingleton(FakeTokenSource),
+    )
+
+    token_cache = providers.ThreadSafeSingleton(InMemoryTokenCache)
+
+    complete_chat = providers.Factory(
+        CompleteChat,
+        transport=transport,
+        token_source=token_source,
+        token_cache=token_cache,
+        access_token=config.access_token,
+    )
+
+
+def build_container(
+    mapping: Mapping[str, Any] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Container:
+    """A container configured from ``Settings.load(mapping, environ=..., **overrides)``."""
+    return container_for(Settings.load(mapping, environ=environ, **overrides))
+
+
+def container_for(settings: Settings) -> Container:
+    """A container configured from already validated settings."""
+    container = Container()
+    container.config.from_dict(settings.to_config())
+    return container
+
+
+def close_container(container: Container) -> None:
+    """Close the shared session's pooled connections; the container can still be used after
+    (a new session is built on the next call). Building a session does no I/O."""
+    container.session().close()
+    container.reset_singletons()

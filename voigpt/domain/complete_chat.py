@@ -1,0 +1,92 @@
+"""The completion use case, step by step as the g4f provider did it, minus its flaws.
+
+1. The model defaults to ``gpt-3.5-turbo`` when empty or None.
+2. The token is the explicit one, otherwise the cached one, otherwise a freshly acquired one.
+3. Send.
+4. Parse (the transport returns the reply text; ``Completion`` carries it with the model).
+
+Unlike the seed, a cached or acquired token that the service rejects (403 CSRF) is
+forgotten, a fresh one is fetched once, and the request is sent once more. An explicit
+token is never replaced: its rejection is reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import attrs
+
+from voigpt.domain.errors import AccessRejected
+from voigpt.domain.values import AccessToken, Completion, Conversation, resolve_model
+from voigpt.ports.token_cache import TokenCache
+from voigpt.ports.token_source import TokenSource
+from voigpt.ports.transport import ChatTransport
+
+Messages = Conversation | Sequence[Mapping[str, object]]
+
+
+@attrs.frozen
+class CompleteChat:
+    """Turn a conversation into a ``Completion``.
+
+    ``access_token`` is a configured token (e.g. ``VOIGPT_ACCESS_TOKEN``); like a per-call
+    ``access_token=``, it is used as given and never replaced.
+    """
+
+    transport: ChatTransport
+    token_source: TokenSource
+    token_cache: TokenCache
+    access_token: AccessToken | None = None
+
+    def __call__(
+        self,
+        messages: Messages,
+        *,
+        model: str | None = None,
+        access_token: str | AccessToken | None = None,
+    ) -> Completion:
+        conversation = (
+            messages if isinstance(messages, Conversation) else Conversation.from_dicts(messages)
+        )
+        resolved_model = resolve_model(model)
+        explicit = self._explicit_token(access_token)
+        if explicit is not None:
+            text = self._send_with_explicit(conversation, explicit)
+        else:
+            text = self._send_with_managed(conversation)
+        return Completion(text=text, model=resolved_model)
+
+    def _explicit_token(self, access_token: str | AccessToken | None) -> AccessToken | None:
+        if isinstance(access_token, AccessToken):
+            return access_token
+        if access_token is not None and access_token != "":
+            return AccessToken.parse(access_token)
+        return self.access_token
+
+    def _send_with_explicit(self, conversation: Conversation, token: AccessToken) -> str:
+        try:
+            return self.transport.send(conversation, token)
+        except AccessRejected as exc:
+            raise AccessRejected(
+                "the service rejected the access token you supplied; get a fresh csrftoken "
+                "from the site, or pass no access_token and let voigpt fetch one",
+                status=exc.status,
+                explicit=True,
+            ) from exc
+
+    def _send_with_managed(self, conversation: Conversation) -> str:
+        token = self.token_cache.acquire(self.token_source.fetch)
+        try:
+            return self.transport.send(conversation, token)
+        except AccessRejected:
+            self.token_cache.invalidate(token)
+        fresh = self.token_cache.acquire(self.token_source.fetch)
+        try:
+            return self.transport.send(conversation, fresh)
+        except AccessRejected as exc:
+            self.token_cache.invalidate(fresh)
+            raise AccessRejected(
+                "the service rejected a freshly fetched token too; the site may have changed "
+                "its protocol or be refusing this client",
+                status=exc.status,
+            ) from exc

@@ -1,0 +1,116 @@
+"""Every error voigpt raises. Adapters translate third-party exceptions into these.
+
+The tree::
+
+    RuntimeError
+     └── VoiGptError                      base; the seed's "RuntimeError on a bad reply" holds
+          ├── InvalidInput (+ ValueError) bad arguments, raised before any network I/O
+          │    ├── InvalidMessages         the conversation is not a list of role/content dicts
+          │    ├── InvalidProxy            unknown proxy scheme, no host, bad port
+          │    └── InvalidConfig           a setting (base URL, timeout, backend...) is wrong
+          ├── TokenUnavailable             GET / did not set a csrftoken cookie
+          ├── AccessRejected               403 CSRF failure: the token was refused
+          ├── RateLimited                  429; carries ``retry_after`` seconds (or None)
+          ├── ServiceUnavailable           5xx from the service
+          ├── ConnectionFailed             DNS, refused, reset, proxy failures, dropped mid-reply
+          ├── TimedOut                     connect/read timeout or the overall deadline passed
+          ├── MalformedReply               not JSON, no ``response``, or not a string
+          ├── ReplyTooLarge                the body exceeded the size cap
+          ├── Blocked                      an anti-bot challenge page answered instead
+          └── UnexpectedStatus             any other non-2xx status
+
+Messages never contain a token, a cookie or a proxy password. Errors that come from an
+HTTP answer carry ``status`` and a bounded ``excerpt`` of the body.
+"""
+
+from __future__ import annotations
+
+EXCERPT_LIMIT = 500
+
+
+def excerpt(text: str, limit: int = EXCERPT_LIMIT) -> str:
+    """Return at most ``limit`` characters of ``text``, marking a cut with an ellipsis."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1] + "…"
+
+
+class VoiGptError(RuntimeError):
+    """Base of everything voigpt raises on purpose."""
+
+    def __init__(self, message: str, *, status: int | None = None, body: str = "") -> None:
+        self.status = status
+        self.excerpt = excerpt(body) if body else ""
+        if self.excerpt:
+            message = f"{message} (server said: {self.excerpt!r})"
+        super().__init__(message)
+
+
+class InvalidInput(VoiGptError, ValueError):
+    """An argument is wrong; nothing was sent."""
+
+
+class InvalidMessages(InvalidInput):
+    """The conversation is not a non-empty list of {role, content} dicts."""
+
+
+class InvalidProxy(InvalidInput):
+    """The proxy URL cannot be used."""
+
+
+class InvalidConfig(InvalidInput):
+    """A setting cannot be used."""
+
+
+class TokenUnavailable(VoiGptError):
+    """The site did not hand out a csrftoken."""
+
+
+class AccessRejected(VoiGptError):
+    """The service refused the CSRF token (HTTP 403)."""
+
+    def __init__(
+        self, message: str, *, status: int | None = 403, body: str = "", explicit: bool = False
+    ) -> None:
+        self.explicit = explicit
+        super().__init__(message, status=status, body=body)
+
+
+class RateLimited(VoiGptError):
+    """HTTP 429. ``retry_after`` is the server's hint in seconds, when it gave one."""
+
+    def __init__(
+        self, message: str, *, status: int | None = 429, body: str = "",
+        retry_after: float | None = None,
+    ) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, status=status, body=body)
+
+
+class ServiceUnavailable(VoiGptError):
+    """The service answered with a 5xx status."""
+
+
+class ConnectionFailed(VoiGptError):
+    """No usable connection: refused, reset, DNS, proxy, or dropped before the reply."""
+
+
+class TimedOut(VoiGptError):
+    """A connect or read timeout, or the overall deadline, ran out."""
+
+
+class MalformedReply(VoiGptError):
+    """A 2xx reply that is not ``{"response": "<text>"}``."""
+
+
+class ReplyTooLarge(VoiGptError):
+    """The reply body was larger than the configured cap."""
+
+
+class Blocked(VoiGptError):
+    """An anti-bot challenge page answered instead of the service."""
+
+
+class UnexpectedStatus(VoiGptError):
+    """A status the protocol does not describe."""

@@ -1,0 +1,163 @@
+"""Value objects: roles, messages, conversations, tokens and completions.
+
+They are immutable. Named constructors (``Conversation.from_dicts``, ``AccessToken.parse``)
+validate untrusted input and raise ``InvalidInput`` subclasses that say which item is wrong.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import attrs
+
+from voigpt.domain.errors import InvalidInput, InvalidMessages
+
+DEFAULT_MODEL = "gpt-3.5-turbo"
+
+_ROLE_NAMES = ", ".join(repr(r) for r in ("system", "user", "assistant"))
+_TOKEN_SHAPE = re.compile(r"[!#$%&'*+\-.0-9A-Z^_`a-z|~]{1,4096}")
+
+
+class Role(str, enum.Enum):
+    """Who speaks a message."""
+
+    SYSTEM = "system"
+    USER = "user"
+    ASSISTANT = "assistant"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@attrs.frozen
+class Message:
+    """One turn of a conversation."""
+
+    role: Role
+    content: str
+
+    @classmethod
+    def from_dict(cls, item: object, *, where: str = "message") -> Message:
+        """Validate one ``{"role": ..., "content": ...}`` mapping."""
+        if not isinstance(item, Mapping):
+            raise InvalidMessages(
+                f"{where} must be a dict with 'role' and 'content', got {type(item).__name__}"
+            )
+        missing = [key for key in ("role", "content") if key not in item]
+        if missing:
+            raise InvalidMessages(f"{where} is missing {' and '.join(repr(k) for k in missing)}")
+        extra = sorted(str(key) for key in item if key not in ("role", "content"))
+        if extra:
+            raise InvalidMessages(
+                f"{where} has unknown keys {extra}; only 'role' and 'content' are allowed"
+            )
+        role = item["role"]
+        try:
+            parsed_role = Role(role)
+        except ValueError:
+            raise InvalidMessages(
+                f"{where}: 'role' must be one of {_ROLE_NAMES}, got {_short(role)}"
+            ) from None
+        content = item["content"]
+        if not isinstance(content, str):
+            raise InvalidMessages(
+                f"{where}: 'content' must be a string, got {type(content).__name__}"
+            )
+        try:
+            content.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise InvalidMessages(
+                f"{where}: 'content' has a character that is not valid UTF-8 "
+                f"at index {exc.start} (a lone surrogate)"
+            ) from None
+        return cls(role=parsed_role, content=content)
+
+    def to_dict(self) -> dict[str, str]:
+        return {"role": self.role.value, "content": self.content}
+
+
+@attrs.frozen
+class Conversation:
+    """A non-empty, ordered sequence of messages."""
+
+    messages: tuple[Message, ...]
+
+    @classmethod
+    def from_dicts(cls, messages: object) -> Conversation:
+        """Validate g4f/OpenAI-style ``[{"role": ..., "content": ...}, ...]``."""
+        if isinstance(messages, (str, bytes, Mapping)) or not isinstance(messages, (list, tuple)):
+            raise InvalidMessages(
+                f"messages must be a list of dicts, got {type(messages).__name__}"
+            )
+        if not messages:
+            raise InvalidMessages("messages must not be empty")
+        return cls(
+            tuple(
+                Message.from_dict(item, where=f"messages[{i}]") for i, item in enumerate(messages)
+            )
+        )
+
+    @classmethod
+    def of(cls, messages: Iterable[Message]) -> Conversation:
+        items = tuple(messages)
+        if not items:
+            raise InvalidMessages("messages must not be empty")
+        return cls(items)
+
+    def to_dicts(self) -> list[dict[str, str]]:
+        return [message.to_dict() for message in self.messages]
+
+    def then(self, role: Role, content: str) -> Conversation:
+        """A new conversation with one more message at the end."""
+        return Conversation((*self.messages, Message(role, content)))
+
+
+@attrs.frozen(repr=False)
+class AccessToken:
+    """The csrftoken. Its value never shows in repr, str or error messages."""
+
+    value: str = attrs.field(repr=False)
+
+    @classmethod
+    def parse(cls, value: object, *, where: str = "access_token") -> AccessToken:
+        if not isinstance(value, str):
+            raise InvalidInput(f"{where} must be a string, got {type(value).__name__}")
+        if not _TOKEN_SHAPE.fullmatch(value):
+            raise InvalidInput(
+                f"{where} is not a usable cookie value (empty, too long, or has spaces, "
+                "quotes, ';' or control characters); the value is not shown"
+            )
+        return cls(value)
+
+    def __repr__(self) -> str:
+        return "AccessToken(<redacted>)"
+
+    __str__ = __repr__
+
+
+@attrs.frozen
+class Completion:
+    """The assistant's reply."""
+
+    text: str
+    model: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def resolve_model(model: object) -> str:
+    """The seed's rule: an empty or missing model means ``gpt-3.5-turbo``."""
+    if model is None or model == "":
+        return DEFAULT_MODEL
+    if not isinstance(model, str):
+        raise InvalidInput(f"model must be a string, got {type(model).__name__}")
+    return model
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -1,0 +1,7 @@
+"""The interfaces the use case needs; adapters implement them."""
+
+from voigpt.ports.token_cache import TokenCache
+from voigpt.ports.token_source import TokenSource
+from voigpt.ports.transport import ChatTransport
+
+__all__ = ["ChatTransport", "TokenCache", "TokenSource"]
