@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 
 from voigpt.domain import AccessToken, Completion
-from voigpt.domain.errors import InvalidInput
+from voigpt.domain.errors import InvalidInput, MalformedReply
 from voigpt.domain.protocol import decode_reply, encode_request
 from voigpt.domain.values import Conversation
-from voigpt.domain.errors import MalformedReply
 
 CANARY = "CANARYtoken0123456789abcdef"
 

@@ -91,7 +91,9 @@ class HttpEndpoint:
             "%s %s -> %d (%d chars) in %.1f ms",
             method, url, answer.status, len(answer.text), (time.perf_counter() - started) * 1e3,
         )
-        raise_for_status(answer.status, answer.headers, answer.text, what=what, url=url)
+        raise_for_status(
+            answer.status, answer.headers, answer.text, what=what, url=url, via=via
+        )
         return answer
 
     def _read(self, response: requests.Response, *, what: str, url: str) -> Answer:

@@ -81,7 +81,13 @@ def mapped_exceptions(
 
 
 def raise_for_status(
-    status: int, headers: Mapping[str, str], body: str, *, what: str, url: str
+    status: int,
+    headers: Mapping[str, str],
+    body: str,
+    *,
+    what: str,
+    url: str,
+    via: str | None = None,
 ) -> None:
     """Raise the voigpt error for a non-2xx answer; return for 2xx."""
     if 200 <= status < 300:
@@ -99,7 +105,7 @@ def raise_for_status(
         )
     if status == 407:
         raise ConnectionFailed(
-            f"{what}: the proxy refused to forward to {url} (HTTP 407 Proxy Authentication "
+            f"{what}: the proxy {via} refused to forward to {url} (HTTP 407 Proxy Authentication "
             "Required); check the user and password in the proxy URL",
             status=status,
         )

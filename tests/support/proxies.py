@@ -1,0 +1,56 @@
+"""Real proxy server processes (pproxy) on loopback, on ports the OS chooses."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import attrs
+import psutil
+
+USER = "alice"
+PASSWORD = "s3cret-pw"
+
+
+@attrs.frozen
+class RunningProxy:
+    pid: int
+    port: int
+    process: subprocess.Popen[bytes]
+
+    def url(self, scheme: str, *, password: str = PASSWORD) -> str:
+        return f"{scheme}://{USER}:{password}@127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(5)
+
+
+def start_pproxy(protocols: str = "http+socks5") -> RunningProxy:
+    """Start pproxy on 127.0.0.1 port 0, requiring USER:PASSWORD on every request
+    (``--auth 0``: pproxy otherwise remembers an authenticated client IP)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pproxy", "-l", f"{protocols}://127.0.0.1:0#{USER}:{PASSWORD}",
+         "--auth", "0"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"pproxy exited early with code {process.returncode}")
+        listening = [
+            c.laddr.port
+            for c in psutil.Process(process.pid).net_connections(kind="tcp")
+            if c.status == psutil.CONN_LISTEN
+        ]
+        if listening:
+            return RunningProxy(process.pid, listening[0], process)
+        time.sleep(0.05)
+    process.kill()
+    raise RuntimeError("pproxy did not start listening within 15 s")
