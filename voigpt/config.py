@@ -50,8 +50,10 @@ class Settings:
         mapping: Mapping[str, Any] | None = None,
         *,
         environ: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | None = None,
         **overrides: Any,
     ) -> Settings:
+        """``labels`` names the keyword arguments in errors (the CLI passes ``--proxy``...)."""
         env = os.environ if environ is None else environ
         unknown = sorted(set(mapping or {}) - set(ENVIRONMENT)) + sorted(
             set(overrides) - set(ENVIRONMENT)
@@ -67,7 +69,7 @@ class Settings:
             if mapping is not None and mapping.get(name) is not None:
                 raw[name] = (mapping[name], f"config[{name!r}]")
             if overrides.get(name) is not None:
-                raw[name] = (overrides[name], f"{name}=")
+                raw[name] = (overrides[name], (labels or {}).get(name, f"{name}="))
         return cls(**{name: _PARSERS[name](value, where) for name, (value, where) in raw.items()})
 
     @property

@@ -110,9 +110,11 @@ class Conversation:
     def to_dicts(self) -> list[dict[str, str]]:
         return [message.to_dict() for message in self.messages]
 
-    def then(self, role: Role, content: str) -> Conversation:
-        """A new conversation with one more message at the end."""
-        return Conversation((*self.messages, Message(role, content)))
+    def then(self, role: Role | str, content: str) -> Conversation:
+        """A new conversation with one more (validated) message at the end."""
+        where = f"messages[{len(self.messages)}]"
+        message = Message.from_dict({"role": role, "content": content}, where=where)
+        return Conversation((*self.messages, message))
 
 
 @attrs.frozen(repr=False)

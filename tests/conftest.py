@@ -1,4 +1,5 @@
-"""Integration tier: real HTTP servers and real proxy processes, on 127.0.0.1 only."""
+"""Fixtures shared by the integration and e2e tiers: real servers and real proxy processes,
+on 127.0.0.1 only, on ports the OS chooses."""
 
 from __future__ import annotations
 

@@ -1,0 +1,15 @@
+"""``python -m voigpt`` and the ``voigpt`` console script."""
+
+from __future__ import annotations
+
+import sys
+
+
+def main() -> int:
+    from voigpt.adapters.cli import main as cli_main
+
+    return cli_main()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""The command line's shape. Imports only argparse, so ``voigpt --help`` starts fast."""
+
+from __future__ import annotations
+
+import argparse
+
+BACKENDS = ("http", "local", "fake")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="voigpt",
+        description="Talk to voigpt.com (or its bundled emulator) from the terminal.",
+        epilog="Settings also come from VOIGPT_BASE_URL, VOIGPT_ACCESS_TOKEN, VOIGPT_PROXY, "
+        "VOIGPT_TIMEOUT and VOIGPT_BACKEND; flags win over the environment.",
+    )
+    from voigpt import __version__
+
+    parser.add_argument("--version", action="version", version=f"voigpt {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--system", metavar="TEXT", help="a system message sent first")
+    common.add_argument("--model", help="model name (default: gpt-3.5-turbo)")
+    common.add_argument("--base-url", metavar="URL", help="site to talk to")
+    common.add_argument("--proxy", metavar="URL", help="http://, https://, socks5:// or socks5h://")
+    common.add_argument("--access-token", metavar="TOKEN", help="use this csrftoken as given")
+    common.add_argument("--timeout", metavar="SECONDS", help="give up after this long")
+    common.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        help="http: the site; local: the bundled emulator, started in-process; "
+        "fake: in-memory, no network",
+    )
+    common.add_argument("-v", "--verbose", action="store_true", help="debug log on stderr")
+
+    ask = commands.add_parser(
+        "ask", parents=[common], help="ask one question and print the reply",
+        description="Print only the reply text on stdout.",
+    )
+    ask.add_argument("prompt", metavar="PROMPT", help="the question; - reads it from stdin")
+    ask.add_argument("--json", action="store_true", help="print {reply, model, elapsed_seconds}")
+
+    commands.add_parser(
+        "chat", parents=[common], help="hold a conversation (history is kept)",
+        description="One message per line. /reset forgets the history, /exit or EOF ends.",
+    )
+
+    emulator = commands.add_parser(
+        "emulator", help="run the bundled voigpt.com emulator in the foreground"
+    )
+    emulator.add_argument("--host", default="127.0.0.1", help="address to bind")
+    emulator.add_argument("--port", type=int, default=8000, help="port (0 picks a free one)")
+    emulator.add_argument("-v", "--verbose", action="store_true", help="log requests on stderr")
+    return parser
