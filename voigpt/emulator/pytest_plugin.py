@@ -1,0 +1,21 @@
+"""pytest plugin: the ``voigpt_emulator`` fixture.
+
+Enable it with ``pytest_plugins = ["voigpt.emulator.pytest_plugin"]`` in a root conftest.py,
+or ``-p voigpt.emulator.pytest_plugin``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from voigpt.emulator.context import running_emulator
+from voigpt.emulator.server import Emulator
+
+
+@pytest.fixture
+def voigpt_emulator() -> Iterator[Emulator]:
+    """A started voigpt.com emulator on a free 127.0.0.1 port, stopped after the test."""
+    with running_emulator() as emulator:
+        yield emulator
