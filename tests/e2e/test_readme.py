@@ -1,0 +1,49 @@
+"""The README's Python examples run as written (those marked ``readme-test``), and its test
+command is the one CI runs."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from voigpt import VoiGpt
+from voigpt.emulator import Emulator
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+BLOCKS = re.findall(r"<!-- readme-test -->\n```python\n(.*?)```", README.read_text(), re.S)
+
+
+@pytest.fixture
+def emulator_at_8000_in_the_text(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    for name in ("VOIGPT_BASE_URL", "VOIGPT_BACKEND", "VOIGPT_PROXY", "VOIGPT_ACCESS_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    with Emulator() as emu:
+        yield emu.url
+    VoiGpt.close()
+    VoiGpt.url = "https://voigpt.com"
+    VoiGpt._access_token = None
+
+
+def test_there_are_examples_to_run() -> None:
+    assert len(BLOCKS) >= 4
+
+
+@pytest.mark.parametrize("block", BLOCKS, ids=[f"example{i}" for i in range(len(BLOCKS))])
+def test_readme_example_runs(
+    block: str, emulator_at_8000_in_the_text: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = block.replace("http://127.0.0.1:8000", emulator_at_8000_in_the_text)
+    exec(compile(code, str(README), "exec"), {})
+    out = capsys.readouterr().out
+    if "print(" in code:
+        assert out.strip(), "an example that prints printed nothing"
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    ci = (README.parent / ".ci" / "run").read_text()
+    command = re.search(r'^TEST_CMD="(.*)"$', ci, re.M)
+    assert command is not None
+    assert command.group(1) in README.read_text()

@@ -1,0 +1,114 @@
+"""Every fault the emulator can inject, met by voigpt's own client: the documented outcome,
+within a bound on the time it takes (a generous bound: these are not benchmarks)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from voigpt import Client
+from voigpt.domain.errors import (
+    Blocked,
+    ConnectionFailed,
+    MalformedReply,
+    RateLimited,
+    ReplyTooLarge,
+    ServiceUnavailable,
+    TimedOut,
+    VoiGptError,
+)
+from voigpt.emulator import Emulator, Fault
+
+HELLO = [{"role": "user", "content": "Hello"}]
+OK = "[voigpt emulator] You said: Hello"
+
+
+@pytest.fixture
+def emu() -> Iterator[Emulator]:
+    with Emulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def client(emu: Emulator) -> Iterator[Client]:
+    with Client(base_url=emu.url, timeout=2, environ={}) as client:
+        yield client
+
+
+def timed(client: Client) -> tuple[str | VoiGptError, float]:
+    started = time.monotonic()
+    try:
+        outcome: str | VoiGptError = client.complete(HELLO).text
+    except VoiGptError as exc:
+        outcome = exc
+    return outcome, time.monotonic() - started
+
+
+@pytest.mark.parametrize(
+    ("fault", "params", "expected", "words"),
+    [
+        (Fault.RATE_LIMITED, {"retry_after": "4"}, RateLimited, "HTTP 429"),
+        (Fault.SERVER_ERROR, {"status": 500}, ServiceUnavailable, "HTTP 500"),
+        (Fault.SERVER_ERROR, {"status": 502}, ServiceUnavailable, "HTTP 502"),
+        (Fault.SERVER_ERROR, {"status": 503}, ServiceUnavailable, "HTTP 503"),
+        (Fault.HTML_INSTEAD_OF_JSON, {}, MalformedReply, "is not JSON"),
+        (Fault.MISSING_RESPONSE, {}, MalformedReply, 'no "response"'),
+        (Fault.MISSING_RESPONSE, {"body": {"response": 42}}, MalformedReply, "type int"),
+        (Fault.OVERSIZED, {}, ReplyTooLarge, "byte cap"),
+        (Fault.DROP_CONNECTION, {}, ConnectionFailed, "could not connect"),
+        (Fault.ANTI_BOT, {}, Blocked, "anti-bot"),
+        (Fault.ANTI_BOT, {"status": 503}, Blocked, "anti-bot"),
+        (Fault.SLOW, {"delay": 5}, TimedOut, "did not answer within 2s"),
+    ],
+    ids=lambda v: getattr(v, "name", None) if isinstance(v, Fault) else None,
+)
+def test_fault_is_reported_as_a_specific_error(
+    emu: Emulator,
+    client: Client,
+    fault: Fault,
+    params: dict[str, object],
+    expected: type[VoiGptError],
+    words: str,
+) -> None:
+    client.complete(HELLO)  # warm: token cached, connection open
+    emu.inject(fault, **params)
+    outcome, seconds = timed(client)
+    assert isinstance(outcome, expected), outcome
+    assert words in str(outcome)
+    assert seconds < 4.5
+    assert client.complete(HELLO).text == OK  # the fault was one-shot; the client recovers
+
+
+def test_rate_limit_carries_retry_after_as_an_http_date(emu: Emulator, client: Client) -> None:
+    emu.inject(Fault.RATE_LIMITED, retry_after="Wed, 21 Oct 2015 07:28:00 GMT")
+    outcome, _ = timed(client)
+    assert isinstance(outcome, RateLimited)
+    assert outcome.retry_after == 0.0  # a date in the past means "now"
+
+
+def test_a_stale_token_is_refreshed_once_and_the_call_succeeds(
+    emu: Emulator, client: Client
+) -> None:
+    client.complete(HELLO)
+    emu.inject(Fault.STALE_TOKEN)
+    outcome, seconds = timed(client)
+    assert outcome == OK
+    assert len(emu.tokens_issued) == 2
+    assert seconds < 2
+
+
+def test_revoked_tokens_are_replaced_transparently(emu: Emulator, client: Client) -> None:
+    client.complete(HELLO)
+    emu.revoke_tokens()
+    assert client.complete(HELLO).text == OK
+    assert len(emu.tokens_issued) == 2
+    assert len(emu.rejections) == 1
+
+
+def test_a_fault_on_the_token_page_is_reported_too(emu: Emulator, client: Client) -> None:
+    emu.inject(Fault.ANTI_BOT, endpoint="token")
+    outcome, _ = timed(client)
+    assert isinstance(outcome, Blocked)
+    assert "fetching a token" in str(outcome)
