@@ -17,6 +17,7 @@ import attrs
 
 from voigpt.adapters.proxy import ProxyUrl
 from voigpt.adapters.requests.endpoint import DEFAULT_MAX_REPLY_BYTES, Timeouts
+from voigpt.domain.complete_chat import DEFAULT_DEADLINE
 from voigpt.domain.errors import InvalidConfig, InvalidInput
 from voigpt.domain.values import AccessToken
 
@@ -30,6 +31,7 @@ ENVIRONMENT = {
     "timeout": "VOIGPT_TIMEOUT",
     "backend": "VOIGPT_BACKEND",
     "max_reply_bytes": "VOIGPT_MAX_REPLY_BYTES",
+    "retries": "VOIGPT_RETRIES",
 }
 
 
@@ -43,6 +45,7 @@ class Settings:
     timeout: float | None = None
     backend: str = "http"
     max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES
+    retries: int = 2
 
     @classmethod
     def load(
@@ -73,6 +76,11 @@ class Settings:
         return cls(**{name: _PARSERS[name](value, where) for name, (value, where) in raw.items()})
 
     @property
+    def deadline(self) -> float:
+        """Seconds one completion may take, retries and waits included."""
+        return DEFAULT_DEADLINE if self.timeout is None else self.timeout
+
+    @property
     def timeouts(self) -> Timeouts:
         return Timeouts() if self.timeout is None else Timeouts.total(self.timeout)
 
@@ -85,6 +93,8 @@ class Settings:
             "timeouts": self.timeouts,
             "backend": self.backend,
             "max_reply_bytes": self.max_reply_bytes,
+            "retries": self.retries,
+            "deadline": self.deadline,
         }
 
 
@@ -138,6 +148,16 @@ def parse_max_reply_bytes(value: object, where: str = "max_reply_bytes") -> int:
     return number
 
 
+def parse_retries(value: object, where: str = "retries") -> int:
+    try:
+        number: int = int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        raise InvalidConfig(f"{where} must be a whole number, got {value!r}") from None
+    if isinstance(value, bool) or not 0 <= number <= 10 or str(number) != str(value).strip():
+        raise InvalidConfig(f"{where} must be a whole number from 0 to 10, got {value!r}")
+    return number
+
+
 def parse_access_token(value: object, where: str = "access_token") -> AccessToken:
     if isinstance(value, AccessToken):
         return value
@@ -158,4 +178,5 @@ _PARSERS: dict[str, Any] = {
     "timeout": parse_timeout,
     "backend": parse_backend,
     "max_reply_bytes": parse_max_reply_bytes,
+    "retries": parse_retries,
 }

@@ -21,6 +21,7 @@ from typing import Any
 from dependency_injector import containers, providers
 
 from voigpt.adapters.memory import FakeChatTransport, FakeTokenSource, InMemoryTokenCache
+from voigpt.adapters.monotonic import SystemClock
 from voigpt.adapters.requests import (
     HttpEndpoint,
     RequestsChatTransport,
@@ -29,6 +30,7 @@ from voigpt.adapters.requests import (
 )
 from voigpt.config import Settings
 from voigpt.domain.complete_chat import CompleteChat
+from voigpt.domain.retry import RetryPolicy
 
 
 class Container(containers.DeclarativeContainer):
@@ -59,12 +61,19 @@ class Container(containers.DeclarativeContainer):
 
     token_cache = providers.ThreadSafeSingleton(InMemoryTokenCache)
 
+    clock = providers.ThreadSafeSingleton(SystemClock)
+
+    retry = providers.Factory(RetryPolicy, retries=config.retries)
+
     complete_chat = providers.Factory(
         CompleteChat,
         transport=transport,
         token_source=token_source,
         token_cache=token_cache,
+        clock=clock,
         access_token=config.access_token,
+        retry=retry,
+        deadline=config.deadline,
     )
 
 

@@ -33,8 +33,20 @@ def emu() -> Iterator[Emulator]:
 
 @pytest.fixture
 def client(emu: Emulator) -> Iterator[Client]:
-    with Client(base_url=emu.url, timeout=2, environ={}) as client:
+    """No retries: each fault's own error is what surfaces."""
+    with Client(base_url=emu.url, timeout=2, retries=0, environ={}) as client:
         yield client
+
+
+@pytest.fixture
+def retrying(emu: Emulator) -> Iterator[Client]:
+    """The defaults: 2 retries with backoff, under a 5 s deadline."""
+    with Client(base_url=emu.url, timeout=5, environ={}) as client:
+        yield client
+
+
+def posts(emu: Emulator) -> int:
+    return sum(1 for r in emu.requests if r.method == "POST")
 
 
 def timed(client: Client) -> tuple[str | VoiGptError, float]:
@@ -112,3 +124,61 @@ def test_a_fault_on_the_token_page_is_reported_too(emu: Emulator, client: Client
     outcome, _ = timed(client)
     assert isinstance(outcome, Blocked)
     assert "fetching a token" in str(outcome)
+
+
+@pytest.mark.parametrize(
+    ("fault", "params"),
+    [
+        (Fault.RATE_LIMITED, {"retry_after": "0"}),
+        (Fault.SERVER_ERROR, {"status": 502}),
+        (Fault.SERVER_ERROR, {"status": 503}),
+        (Fault.DROP_CONNECTION, {}),
+    ],
+    ids=["429", "502", "503", "dropped"],
+)
+def test_a_transient_fault_is_retried_and_the_call_succeeds(
+    emu: Emulator, retrying: Client, fault: Fault, params: dict[str, object]
+) -> None:
+    retrying.complete(HELLO)
+    emu.inject(fault, **params)
+    outcome, seconds = timed(retrying)
+    assert outcome == OK
+    assert posts(emu) == 3  # warm-up, the faulted try, the retry
+    assert seconds < 3
+
+
+@pytest.mark.parametrize(
+    ("fault", "params"),
+    [
+        (Fault.SERVER_ERROR, {"status": 500}),
+        (Fault.HTML_INSTEAD_OF_JSON, {}),
+        (Fault.MISSING_RESPONSE, {}),
+        (Fault.ANTI_BOT, {}),
+    ],
+    ids=["500", "html-200", "no-response-200", "anti-bot"],
+)
+def test_a_permanent_fault_is_tried_once(
+    emu: Emulator, retrying: Client, fault: Fault, params: dict[str, object]
+) -> None:
+    emu.inject(fault, **params)
+    outcome, _ = timed(retrying)
+    assert isinstance(outcome, VoiGptError)
+    assert posts(emu) == 1
+
+
+def test_a_persistent_outage_gives_up_after_two_retries_within_the_deadline(
+    emu: Emulator, retrying: Client
+) -> None:
+    emu.inject(Fault.SERVER_ERROR, status=503, times=None)
+    outcome, seconds = timed(retrying)
+    assert isinstance(outcome, ServiceUnavailable)
+    assert posts(emu) == 3
+    assert seconds < 5  # backoff waits of at most 0.5 s + 1 s, inside the 5 s deadline
+
+
+def test_a_hung_server_is_reported_as_timed_out_within_the_deadline(emu: Emulator) -> None:
+    emu.inject(Fault.SLOW, delay=30, times=None)
+    with Client(base_url=emu.url, timeout=1.5, environ={}) as client:
+        outcome, seconds = timed(client)
+    assert isinstance(outcome, TimedOut)
+    assert seconds < 1.5 + 1

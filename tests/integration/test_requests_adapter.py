@@ -98,7 +98,9 @@ class TestClientOverHttp:
 class TestFailures:
     def complete(self, server: StrictServer, **settings: object) -> str:
         token = server.issue()
-        with Client(base_url=server.url, access_token=token, environ={}, **settings) as client:
+        settings.setdefault("retries", 0)
+        client = Client(base_url=server.url, access_token=token, environ={}, **settings)
+        with client:
             return client.complete(HELLO).text
 
     def test_a_stalled_server_times_out_within_the_timeout(self, strict: StrictServer) -> None:

@@ -6,7 +6,12 @@ import threading
 
 import pytest
 
-from voigpt.adapters.memory import FakeChatTransport, FakeTokenSource, InMemoryTokenCache
+from voigpt.adapters.memory import (
+    FakeChatTransport,
+    FakeClock,
+    FakeTokenSource,
+    InMemoryTokenCache,
+)
 from voigpt.domain import AccessToken, CompleteChat, Conversation, Role
 from voigpt.domain.errors import AccessRejected, InvalidMessages, ServiceUnavailable
 
@@ -22,7 +27,7 @@ def make(
     transport = transport or FakeChatTransport()
     source = source or FakeTokenSource()
     cache = cache or InMemoryTokenCache()
-    use_case = CompleteChat(transport, source, cache, access_token=access_token)
+    use_case = CompleteChat(transport, source, cache, FakeClock(), access_token=access_token)
     return use_case, transport, source, cache
 
 
@@ -101,7 +106,7 @@ class TestStaleToken:
 
 class TestErrors:
     def test_other_transport_errors_propagate_unchanged(self) -> None:
-        boom = ServiceUnavailable("down", status=503)
+        boom = ServiceUnavailable("down", status=500)
         use_case, transport, _, _ = make(transport=FakeChatTransport([boom]))
         with pytest.raises(ServiceUnavailable) as info:
             use_case(HELLO)

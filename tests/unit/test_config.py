@@ -85,3 +85,17 @@ def test_a_bad_variable_is_named() -> None:
 def test_a_bad_proxy_variable_is_an_invalid_proxy() -> None:
     with pytest.raises(InvalidProxy, match=r"\$VOIGPT_PROXY scheme"):
         Settings.load(environ={"VOIGPT_PROXY": "gopher://h:70"})
+
+
+def test_retries_default_to_two_and_zero_disables_them() -> None:
+    assert Settings.load(environ={}).retries == 2
+    assert Settings.load(environ={"VOIGPT_RETRIES": "0"}).retries == 0
+    with pytest.raises(InvalidConfig, match="from 0 to 10"):
+        Settings.load(environ={}, retries=-1)
+    with pytest.raises(InvalidConfig, match="whole number"):
+        Settings.load(environ={}, retries="two")
+
+
+def test_the_timeout_is_also_the_deadline_of_a_whole_completion() -> None:
+    assert Settings.load(environ={}, timeout=4).deadline == 4.0
+    assert Settings.load(environ={}).deadline == 90.0

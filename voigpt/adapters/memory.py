@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 import attrs
 
 from voigpt.domain.errors import AccessRejected
+from voigpt.domain.retry import Deadline
 from voigpt.domain.values import AccessToken, Conversation, Role
 
 Handler = Callable[[Conversation, AccessToken], str]
@@ -68,7 +69,7 @@ class FakeTokenSource:
         self._lock = threading.Lock()
         self.token_fetches = 0
 
-    def fetch(self) -> AccessToken:
+    def fetch(self, *, deadline: Deadline | None = None) -> AccessToken:
         with self._lock:
             self.token_fetches += 1
             value = (
@@ -118,7 +119,9 @@ class FakeChatTransport:
         self._lock = threading.Lock()
         self.sent: list[SentRequest] = []
 
-    def send(self, conversation: Conversation, token: AccessToken) -> str:
+    def send(
+        self, conversation: Conversation, token: AccessToken, *, deadline: Deadline | None = None
+    ) -> str:
         with self._lock:
             self.sent.append(SentRequest(conversation, token))
             if self._accepted is not None and token.value not in self._accepted:
@@ -132,3 +135,25 @@ class FakeChatTransport:
 
     def __repr__(self) -> str:
         return f"FakeChatTransport(sent={len(self.sent)})"
+
+
+class FakeClock:
+    """A clock that only moves when slept on. ``sleeps`` records every wait asked for."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self._now = start
+        self._lock = threading.Lock()
+        self.sleeps: list[float] = []
+
+    def now(self) -> float:
+        with self._lock:
+            return self._now
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.sleeps.append(seconds)
+            self._now += seconds
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self._now += seconds

@@ -5,24 +5,29 @@
 3. Send.
 4. Parse (the transport returns the reply text; ``Completion`` carries it with the model).
 
-Unlike the seed, a cached or acquired token that the service rejects (403 CSRF) is
-forgotten, a fresh one is fetched once, and the request is sent once more. An explicit
-token is never replaced: its rejection is reported.
+Unlike the seed: a cached or acquired token that the service rejects (403 CSRF) is
+forgotten, a fresh one is fetched once, and the request is sent once more (an explicit
+token is never replaced: its rejection is reported); transient failures are retried
+under ``RetryPolicy``; and the whole completion, waits included, keeps one deadline.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import random
+from collections.abc import Callable, Mapping, Sequence
 
 import attrs
 
-from voigpt.domain.errors import AccessRejected
+from voigpt.domain.errors import AccessRejected, VoiGptError
+from voigpt.domain.retry import Deadline, RetryPolicy
 from voigpt.domain.values import AccessToken, Completion, Conversation, resolve_model
+from voigpt.ports.clock import Clock
 from voigpt.ports.token_cache import TokenCache
 from voigpt.ports.token_source import TokenSource
 from voigpt.ports.transport import ChatTransport
 
 Messages = Conversation | Sequence[Mapping[str, object]]
+DEFAULT_DEADLINE = 90.0
 
 
 @attrs.frozen
@@ -30,13 +35,18 @@ class CompleteChat:
     """Turn a conversation into a ``Completion``.
 
     ``access_token`` is a configured token (e.g. ``VOIGPT_ACCESS_TOKEN``); like a per-call
-    ``access_token=``, it is used as given and never replaced.
+    ``access_token=``, it is used as given and never replaced. ``deadline`` is the most
+    seconds one call may take, retries and waits included.
     """
 
     transport: ChatTransport
     token_source: TokenSource
     token_cache: TokenCache
+    clock: Clock
     access_token: AccessToken | None = None
+    retry: RetryPolicy = attrs.Factory(RetryPolicy)
+    deadline: float = DEFAULT_DEADLINE
+    jitter: Callable[[], float] = random.random
 
     def __call__(
         self,
@@ -50,11 +60,23 @@ class CompleteChat:
         )
         resolved_model = resolve_model(model)
         explicit = self._explicit_token(access_token)
-        if explicit is not None:
-            text = self._send_with_explicit(conversation, explicit)
-        else:
-            text = self._send_with_managed(conversation)
-        return Completion(text=text, model=resolved_model)
+        deadline = Deadline.after(self.clock, self.deadline)
+        attempt = 0
+        while True:
+            try:
+                if explicit is not None:
+                    text = self._send_with_explicit(conversation, explicit, deadline)
+                else:
+                    text = self._send_with_managed(conversation, deadline)
+                return Completion(text=text, model=resolved_model)
+            except VoiGptError as error:
+                if not self.retry.should_retry(error, attempt):
+                    raise
+                pause = self.retry.pause(error, attempt, self.jitter())
+                if pause >= deadline.remaining():
+                    raise
+                self.clock.sleep(pause)
+                attempt += 1
 
     def _explicit_token(self, access_token: str | AccessToken | None) -> AccessToken | None:
         if isinstance(access_token, AccessToken):
@@ -63,9 +85,11 @@ class CompleteChat:
             return AccessToken.parse(access_token)
         return self.access_token
 
-    def _send_with_explicit(self, conversation: Conversation, token: AccessToken) -> str:
+    def _send_with_explicit(
+        self, conversation: Conversation, token: AccessToken, deadline: Deadline
+    ) -> str:
         try:
-            return self.transport.send(conversation, token)
+            return self.transport.send(conversation, token, deadline=deadline)
         except AccessRejected as exc:
             raise AccessRejected(
                 "the service rejected the access token you supplied; get a fresh csrftoken "
@@ -74,15 +98,18 @@ class CompleteChat:
                 explicit=True,
             ) from exc
 
-    def _send_with_managed(self, conversation: Conversation) -> str:
-        token = self.token_cache.acquire(self.token_source.fetch)
+    def _send_with_managed(self, conversation: Conversation, deadline: Deadline) -> str:
+        def fetch() -> AccessToken:
+            return self.token_source.fetch(deadline=deadline)
+
+        token = self.token_cache.acquire(fetch)
         try:
-            return self.transport.send(conversation, token)
+            return self.transport.send(conversation, token, deadline=deadline)
         except AccessRejected:
             self.token_cache.invalidate(token)
-        fresh = self.token_cache.acquire(self.token_source.fetch)
+        fresh = self.token_cache.acquire(fetch)
         try:
-            return self.transport.send(conversation, fresh)
+            return self.transport.send(conversation, fresh, deadline=deadline)
         except AccessRejected as exc:
             self.token_cache.invalidate(fresh)
             raise AccessRejected(

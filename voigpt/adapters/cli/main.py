@@ -87,6 +87,7 @@ def _client(args: argparse.Namespace) -> Iterator[Client]:
         "proxy": args.proxy,
         "access_token": args.access_token,
         "timeout": args.timeout,
+        "retries": args.retries,
         "backend": backend,
     }
     if backend != "local":
@@ -103,7 +104,7 @@ def _client(args: argparse.Namespace) -> Iterator[Client]:
 
 
 _LABELS = {name: "--" + name.replace("_", "-") for name in (
-    "base_url", "proxy", "access_token", "timeout", "backend"
+    "base_url", "proxy", "access_token", "timeout", "retries", "backend"
 )}
 
 

@@ -25,7 +25,10 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--base-url", metavar="URL", help="site to talk to")
     common.add_argument("--proxy", metavar="URL", help="http://, https://, socks5:// or socks5h://")
     common.add_argument("--access-token", metavar="TOKEN", help="use this csrftoken as given")
-    common.add_argument("--timeout", metavar="SECONDS", help="give up after this long")
+    common.add_argument(
+        "--timeout", metavar="SECONDS", help="give up after this long, retries included"
+    )
+    common.add_argument("--retries", metavar="N", help="retries of transient failures (default 2)")
     common.add_argument(
         "--backend",
         choices=BACKENDS,

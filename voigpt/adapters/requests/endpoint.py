@@ -13,6 +13,7 @@ import requests
 from voigpt.adapters.proxy import ProxyUrl
 from voigpt.adapters.requests.errors import mapped_exceptions, raise_for_status
 from voigpt.domain.errors import ReplyTooLarge
+from voigpt.domain.retry import Deadline
 
 logger = logging.getLogger("voigpt.http")
 
@@ -56,28 +57,45 @@ class HttpEndpoint:
     proxy: ProxyUrl | None = None
     max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES
 
-    def get(self, path: str, *, what: str, headers: Mapping[str, str]) -> Answer:
-        return self._request("GET", path, what=what, headers=headers, body=None)
+    def get(
+        self, path: str, *, what: str, headers: Mapping[str, str], deadline: Deadline | None
+    ) -> Answer:
+        return self._request("GET", path, what, headers, None, deadline)
 
-    def post(self, path: str, *, what: str, headers: Mapping[str, str], body: bytes) -> Answer:
-        return self._request("POST", path, what=what, headers=headers, body=body)
+    def post(
+        self,
+        path: str,
+        *,
+        what: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        deadline: Deadline | None,
+    ) -> Answer:
+        return self._request("POST", path, what, headers, body, deadline)
 
     def _request(
-        self, method: str, path: str, *, what: str, headers: Mapping[str, str], body: bytes | None
+        self,
+        method: str,
+        path: str,
+        what: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        deadline: Deadline | None,
     ) -> Answer:
         url = self.base_url + path
         via = self.proxy.redacted() if self.proxy else None
+        connect, read = self.timeouts.as_tuple()
+        if deadline is not None:
+            left = deadline.check(what)
+            connect, read = min(connect, left), min(read, left)
         started = time.perf_counter()
-        with mapped_exceptions(
-            what, url, connect_timeout=self.timeouts.connect,
-            read_timeout=self.timeouts.read, via=via,
-        ):
+        with mapped_exceptions(what, url, connect_timeout=connect, read_timeout=read, via=via):
             response = self.session.request(
                 method,
                 url,
                 headers=dict(headers),
                 data=body,
-                timeout=self.timeouts.as_tuple(),
+                timeout=(connect, read),
                 # A fresh dict each time: requests adds environment proxies into it.
                 proxies=self.proxy.for_requests() if self.proxy else None,
                 allow_redirects=method == "GET",

@@ -47,10 +47,12 @@ def mapped_exceptions(
         yield
     except requests.exceptions.ConnectTimeout as exc:
         raise TimedOut(
-            f"{what}: connecting to {url}{route} timed out after {connect_timeout:g}s"
+            f"{what}: connecting to {url}{route} timed out after {round(connect_timeout, 1):g}s"
         ) from exc
     except requests.exceptions.ReadTimeout as exc:
-        raise TimedOut(f"{what}: {url} did not answer within {read_timeout:g}s") from exc
+        raise TimedOut(
+            f"{what}: {url} did not answer within {round(read_timeout, 1):g}s"
+        ) from exc
     except requests.exceptions.ProxyError as exc:
         raise ConnectionFailed(
             f"{what}: the proxy {via} refused or failed the connection to {url}"
@@ -61,7 +63,7 @@ def mapped_exceptions(
         cause = exc.args[0] if exc.args else None
         if isinstance(cause, urllib3.exceptions.ReadTimeoutError):
             raise TimedOut(
-                f"{what}: {url} stopped sending for more than {read_timeout:g}s"
+                f"{what}: {url} stopped sending for more than {round(read_timeout, 1):g}s"
             ) from exc
         raise ConnectionFailed(
             f"{what}: could not connect to {url}{route}, or the connection dropped "

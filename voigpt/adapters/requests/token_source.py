@@ -7,6 +7,7 @@ import attrs
 from voigpt.adapters.requests.endpoint import HttpEndpoint
 from voigpt.domain.errors import InvalidInput, TokenUnavailable
 from voigpt.domain.protocol import TOKEN_COOKIE
+from voigpt.domain.retry import Deadline
 from voigpt.domain.values import AccessToken
 
 _PAGE_HEADERS = {
@@ -18,9 +19,11 @@ _PAGE_HEADERS = {
 class RequestsTokenSource:
     endpoint: HttpEndpoint
 
-    def fetch(self) -> AccessToken:
+    def fetch(self, *, deadline: Deadline | None = None) -> AccessToken:
         url = self.endpoint.base_url + "/"
-        answer = self.endpoint.get("/", what="fetching a token", headers=_PAGE_HEADERS)
+        answer = self.endpoint.get(
+            "/", what="fetching a token", headers=_PAGE_HEADERS, deadline=deadline
+        )
         value = answer.cookies.get(TOKEN_COOKIE)
         if value is None:
             raise TokenUnavailable(

@@ -14,6 +14,7 @@ from voigpt.domain.protocol import (
     decode_reply,
     encode_request,
 )
+from voigpt.domain.retry import Deadline
 from voigpt.domain.values import AccessToken, Conversation
 
 
@@ -21,7 +22,9 @@ from voigpt.domain.values import AccessToken, Conversation
 class RequestsChatTransport:
     endpoint: HttpEndpoint
 
-    def send(self, conversation: Conversation, token: AccessToken) -> str:
+    def send(
+        self, conversation: Conversation, token: AccessToken, *, deadline: Deadline | None = None
+    ) -> str:
         base = self.endpoint.base_url
         headers = {
             "Accept": "application/json, text/plain, */*",
@@ -36,6 +39,7 @@ class RequestsChatTransport:
             what="sending the conversation",
             headers=headers,
             body=encode_request(conversation),
+            deadline=deadline,
         )
         return decode_reply(
             answer.text, where=f"the reply from {base}{COMPLETION_PATH}", status=answer.status
