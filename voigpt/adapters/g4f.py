@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 
 from voigpt.config import Settings
 from voigpt.container import Container, close_container, container_for
+from voigpt.domain.single_flight import acquire_once
 from voigpt.domain.values import AccessToken, Conversation, resolve_model
 
 CreateResult = Generator[str, None, None]
@@ -62,15 +63,7 @@ class ClassAttributeTokenCache:
                 self._owner._access_token_origin = None
 
     def acquire(self, fetch: Callable[[], AccessToken]) -> AccessToken:
-        token = self.get()
-        if token is not None:
-            return token
-        with self._fetch_lock:
-            token = self.get()
-            if token is None:
-                token = fetch()
-                self.put(token)
-            return token
+        return acquire_once(self.get, self.put, fetch, self._fetch_lock)
 
 
 class VoiGpt:

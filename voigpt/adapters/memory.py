@@ -20,6 +20,7 @@ import attrs
 
 from voigpt.domain.errors import AccessRejected
 from voigpt.domain.retry import Deadline
+from voigpt.domain.single_flight import acquire_once
 from voigpt.domain.values import AccessToken, Conversation, Role
 
 Handler = Callable[[Conversation, AccessToken], str]
@@ -47,15 +48,7 @@ class InMemoryTokenCache:
                 self._token = None
 
     def acquire(self, fetch: Callable[[], AccessToken]) -> AccessToken:
-        token = self.get()
-        if token is not None:
-            return token
-        with self._fetch_lock:
-            token = self.get()
-            if token is None:
-                token = fetch()
-                self.put(token)
-            return token
+        return acquire_once(self.get, self.put, fetch, self._fetch_lock)
 
     def __repr__(self) -> str:
         return f"InMemoryTokenCache(holding={self.get() is not None})"
