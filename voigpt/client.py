@@ -20,7 +20,7 @@ from typing import Any
 
 from voigpt.container import Container, build_container, close_container
 from voigpt.domain.complete_chat import Messages
-from voigpt.domain.values import AccessToken, Completion, Conversation, Role
+from voigpt.domain.values import AccessToken, Completion, Conversation
 
 
 class Client:
@@ -56,11 +56,8 @@ class Client:
 
     def ask(self, prompt: str, *, system: str | None = None, model: str | None = None) -> str:
         """One question, one answer: the reply text."""
-        conversation = Conversation(())
-        if system is not None:
-            conversation = conversation.then(Role.SYSTEM, system)
-        messages = conversation.then(Role.USER, prompt).to_dicts()
-        return self.complete(messages, model=model).text
+        conversation = Conversation.question(prompt, system=system)
+        return self.complete(conversation, model=model).text
 
     def close(self) -> None:
         close_container(self.container)

@@ -60,3 +60,11 @@ def test_excerpt_of_a_huge_body_is_bounded() -> None:
         decode_reply("<" + "x" * 100_000)
     assert len(info.value.excerpt) <= 500
     assert len(str(info.value)) < 700
+
+
+def test_a_question_is_an_optional_system_message_then_the_user_prompt() -> None:
+    assert Conversation.question("Hi").to_dicts() == [{"role": "user", "content": "Hi"}]
+    assert Conversation.question("Hi", system="S").to_dicts() == [
+        {"role": "system", "content": "S"},
+        {"role": "user", "content": "Hi"},
+    ]

@@ -107,6 +107,12 @@ class Conversation:
             raise InvalidMessages("messages must not be empty")
         return cls(items)
 
+    @classmethod
+    def question(cls, prompt: str, *, system: str | None = None) -> Conversation:
+        """One user question, after an optional system message; both validated."""
+        opening = cls(()) if system is None else cls(()).then(Role.SYSTEM, system)
+        return opening.then(Role.USER, prompt)
+
     def to_dicts(self) -> list[dict[str, str]]:
         return [message.to_dict() for message in self.messages]
 

@@ -125,15 +125,14 @@ def _built(flags: dict[str, Any]) -> Iterator[Client]:
 
 def _ask(args: argparse.Namespace, client: Client, streams: _Streams) -> int:
     from voigpt.domain.errors import InvalidInput
+    from voigpt.domain.values import Conversation
 
     prompt = streams.stdin.read().rstrip("\r\n") if args.prompt == "-" else args.prompt
     if not prompt.strip():
         raise InvalidInput("the prompt is empty")
-    messages = [{"role": "user", "content": prompt}]
-    if args.system is not None:
-        messages.insert(0, {"role": "system", "content": args.system})
+    conversation = Conversation.question(prompt, system=args.system)
     started = time.perf_counter()
-    completion = client.complete(messages, model=args.model)
+    completion = client.complete(conversation, model=args.model)
     elapsed = time.perf_counter() - started
     if args.json:
         document = {
