@@ -41,6 +41,7 @@ _EXPORTS = {
             "ReplyTooLarge",
             "Blocked",
             "UnexpectedStatus",
+            "UntrustedCertificate",
         )
     },
 }
@@ -69,6 +70,7 @@ __all__ = [
     "TimedOut",
     "TokenUnavailable",
     "UnexpectedStatus",
+    "UntrustedCertificate",
     "VoiGpt",
     "VoiGptError",
     "__version__",
@@ -110,6 +112,7 @@ if TYPE_CHECKING:
         TimedOut,
         TokenUnavailable,
         UnexpectedStatus,
+        UntrustedCertificate,
         VoiGptError,
     )
     from voigpt.domain.values import AccessToken, Completion, Conversation, Message, Role

@@ -14,6 +14,7 @@ from voigpt.domain.errors import (
     ServiceUnavailable,
     TimedOut,
     UnexpectedStatus,
+    UntrustedCertificate,
     VoiGptError,
 )
 from voigpt.domain.retry import Deadline, RetryPolicy
@@ -68,8 +69,9 @@ def test_transient_failures_are_retried_and_then_succeed(transient: VoiGptError)
         Blocked("challenge", status=503),
         TimedOut("read timeout"),
         ConnectionFailed("proxy says 407", status=407),
+        UntrustedCertificate("self-signed"),
     ],
-    ids=["500", "400", "malformed-200", "anti-bot", "timeout", "proxy-407"],
+    ids=["500", "400", "malformed-200", "anti-bot", "timeout", "proxy-407", "untrusted-cert"],
 )
 def test_other_failures_are_never_retried(final: VoiGptError) -> None:
     outcome, transport, clock = run([final, "never reached"])

@@ -13,6 +13,7 @@ The tree::
           ├── RateLimited                  429; carries ``retry_after`` seconds (or None)
           ├── ServiceUnavailable           5xx from the service
           ├── ConnectionFailed             DNS, refused, reset, proxy failures, dropped mid-reply
+          │    └── UntrustedCertificate    the server's TLS certificate failed verification
           ├── TimedOut                     connect/read timeout or the overall deadline passed
           ├── MalformedReply               not JSON, no ``response``, or not a string
           ├── ReplyTooLarge                the body exceeded the size cap
@@ -94,6 +95,11 @@ class ServiceUnavailable(VoiGptError):
 
 class ConnectionFailed(VoiGptError):
     """No usable connection: refused, reset, DNS, proxy, or dropped before the reply."""
+
+
+class UntrustedCertificate(ConnectionFailed):
+    """The server's (or an https proxy's) TLS certificate failed verification. Not retried:
+    trying again gives the same answer. Trust a private CA with ``REQUESTS_CA_BUNDLE``."""
 
 
 class TimedOut(VoiGptError):

@@ -2,8 +2,9 @@
 
 Retried: connection failures (including a connection dropped before the reply), 429 and
 502/503/504. Never retried: 400 and other statuses, a malformed 200, an anti-bot page, a
-timeout, a rejected proxy password (407), bad input. Backoff is exponential from ``base``
-(0.5 s), capped at ``cap`` (8 s), with "equal" jitter (between half and all of the step).
+timeout, a rejected proxy password (407), an untrusted TLS certificate, bad input. Backoff
+is exponential from ``base`` (0.5 s), capped at ``cap`` (8 s), with "equal" jitter (between
+half and all of the step).
 A ``Retry-After`` hint replaces the backoff, capped at ``retry_after_cap``.
 """
 
@@ -18,6 +19,7 @@ from voigpt.domain.errors import (
     RateLimited,
     ServiceUnavailable,
     TimedOut,
+    UntrustedCertificate,
     VoiGptError,
 )
 
@@ -42,6 +44,8 @@ class RetryPolicy:
             return True
         if isinstance(error, ServiceUnavailable):
             return error.status in RETRYABLE_5XX
+        if isinstance(error, UntrustedCertificate):
+            return False
         return isinstance(error, ConnectionFailed) and error.status != 407
 
     def pause(self, error: VoiGptError, attempt: int, jitter: float) -> float:

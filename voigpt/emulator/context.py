@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -16,9 +17,10 @@ def running_emulator(
     *,
     control: bool = False,
     logger: logging.Logger | None = None,
+    tls: ssl.SSLContext | None = None,
 ) -> Iterator[Emulator]:
     """Yield a started ``Emulator`` (same arguments), stopping it on exit."""
-    emulator = Emulator(host, port, control=control, logger=logger).start()
+    emulator = Emulator(host, port, control=control, logger=logger, tls=tls).start()
     try:
         yield emulator
     finally:

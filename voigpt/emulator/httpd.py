@@ -1,5 +1,6 @@
-"""The socket server: one daemon thread per connection, TCP_NODELAY, an accept loop that
-``shutdown()`` wakes at once, and ``close_connections()`` to end idle keep-alive connections."""
+"""The socket server: one daemon thread per connection, TCP_NODELAY, optional TLS, an accept
+loop that ``shutdown()`` wakes at once, and ``close_connections()`` to end idle keep-alive
+connections."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import functools
 import selectors
 import socket
 import socketserver
+import ssl
 import threading
 import time
 from http.server import HTTPServer
@@ -17,6 +19,7 @@ from voigpt.emulator.handler import EmulatorHandler
 from voigpt.emulator.website import Site
 
 _Request = socket.socket | tuple[bytes, socket.socket]
+_HANDSHAKE_TIMEOUT = 10.0
 
 
 class EmulatorHTTPServer(socketserver.ThreadingMixIn, HTTPServer):
@@ -28,9 +31,12 @@ class EmulatorHTTPServer(socketserver.ThreadingMixIn, HTTPServer):
     request_queue_size = 128
     timeout = 0.5  # bounds handle_request() should a pending connection vanish before accept
 
-    def __init__(self, address: tuple[str, int], site: Site) -> None:
+    def __init__(
+        self, address: tuple[str, int], site: Site, *, tls: ssl.SSLContext | None = None
+    ) -> None:
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.site = site
+        self.tls = tls
         self._lock = threading.Lock()
         self._connections: set[socket.socket] = set()
         self._handler_threads: set[threading.Thread] = set()
@@ -75,6 +81,9 @@ class EmulatorHTTPServer(socketserver.ThreadingMixIn, HTTPServer):
     def get_request(self) -> tuple[socket.socket, Any]:
         sock, address = super().get_request()
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if self.tls is not None:
+            # The handshake runs in the connection's own thread, never in the accept loop.
+            sock = self.tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
         return sock, address
 
     def process_request(self, request: _Request, client_address: Any) -> None:
@@ -92,12 +101,27 @@ class EmulatorHTTPServer(socketserver.ThreadingMixIn, HTTPServer):
 
     def _serve_connection(self, request: _Request, client_address: Any) -> None:
         try:
+            if isinstance(request, ssl.SSLSocket) and not self._handshake(request):
+                self.shutdown_request(request)
+                return
             self.process_request_thread(request, client_address)
         finally:
             with self._lock:
                 if isinstance(request, socket.socket):
                     self._connections.discard(request)
                 self._handler_threads.discard(threading.current_thread())
+
+    def _handshake(self, connection: ssl.SSLSocket) -> bool:
+        """Complete the TLS handshake within a bound; False (logged) when the client fails it,
+        e.g. because it does not trust the certificate."""
+        connection.settimeout(_HANDSHAKE_TIMEOUT)
+        try:
+            connection.do_handshake()
+        except (OSError, ssl.SSLError):
+            self.site.logger.debug("TLS handshake failed", exc_info=True)
+            return False
+        connection.settimeout(None)
+        return True
 
     def handle_error(self, request: _Request, client_address: Any) -> None:
         self.site.logger.debug(

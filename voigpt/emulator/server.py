@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import ssl
 import threading
 from types import TracebackType
 
@@ -22,6 +23,8 @@ class Emulator:
 
     ``with Emulator() as emu:`` starts it on a free port of ``host`` and stops it afterwards.
     With ``control=True`` it also serves ``/__emulator__/faults`` and ``/__emulator__/state``.
+    With ``tls=`` (a server-side ``ssl.SSLContext`` holding a certificate) it speaks HTTPS
+    and ``url`` starts with ``https://``.
     """
 
     def __init__(
@@ -31,8 +34,10 @@ class Emulator:
         *,
         control: bool = False,
         logger: logging.Logger | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self._host = host
+        self._tls = tls
         self._requested_port = port
         self._logger = logger or logging.getLogger(LOGGER_NAME)
         self._stopping = threading.Event()
@@ -52,7 +57,9 @@ class Emulator:
                 raise RuntimeError("this Emulator was stopped; create a new one")
             if self._httpd is not None:
                 raise RuntimeError("this Emulator is already running")
-            httpd = EmulatorHTTPServer((self._host, self._requested_port), self._site)
+            httpd = EmulatorHTTPServer(
+                (self._host, self._requested_port), self._site, tls=self._tls
+            )
             self._httpd = httpd
             self._port = int(httpd.server_address[1])
             self._thread = threading.Thread(
@@ -120,9 +127,10 @@ class Emulator:
 
     @property
     def url(self) -> str:
-        """``http://HOST:PORT``, without a trailing slash."""
+        """``http://HOST:PORT`` (``https://`` with TLS), without a trailing slash."""
         host = f"[{self._host}]" if ":" in self._host else self._host
-        return f"http://{host}:{self.port}"
+        scheme = "https" if self._tls is not None else "http"
+        return f"{scheme}://{host}:{self.port}"
 
     def __repr__(self) -> str:
         where = self.url if self._port is not None else "not started"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import re
+import ssl
 import time
 from collections.abc import Iterator, Mapping
 
@@ -24,6 +25,7 @@ from voigpt.domain.errors import (
     ServiceUnavailable,
     TimedOut,
     UnexpectedStatus,
+    UntrustedCertificate,
 )
 
 _CHALLENGE_MARKERS = re.compile(
@@ -58,6 +60,11 @@ def mapped_exceptions(
             f"{what}: the proxy {via} refused or failed the connection to {url}"
         ) from exc
     except requests.exceptions.SSLError as exc:
+        if _caused_by(exc, ssl.SSLCertVerificationError):
+            raise UntrustedCertificate(
+                f"{what}: the TLS certificate of {url}{route} is not trusted; if it is "
+                "signed by a private CA, point REQUESTS_CA_BUNDLE at that CA's PEM file"
+            ) from exc
         raise ConnectionFailed(f"{what}: the TLS handshake with {url}{route} failed") from exc
     except requests.exceptions.ConnectionError as exc:
         cause = exc.args[0] if exc.args else None
@@ -80,6 +87,23 @@ def mapped_exceptions(
         raise ConnectionFailed(
             f"{what}: the request to {url} failed ({type(exc).__name__})"
         ) from exc
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    """Whether ``kind`` is anywhere in the chain of causes, or among the args of the
+    requests/urllib3 exceptions that wrap it (urllib3 puts the reason in ``args``)."""
+    seen: set[int] = set()
+    pending: list[object] = [exc]
+    while pending:
+        item = pending.pop()
+        if not isinstance(item, BaseException) or id(item) in seen:
+            continue
+        if isinstance(item, kind):
+            return True
+        seen.add(id(item))
+        pending.extend((item.__cause__, item.__context__, *item.args))
+        pending.append(getattr(item, "reason", None))
+    return False
 
 
 def raise_for_status(

@@ -1,0 +1,85 @@
+"""HTTPS end to end: the emulator serves TLS with a certificate made at run time by a private
+CA (trustme); voigpt trusts it through ``REQUESTS_CA_BUNDLE``, as a user behind a private CA
+would, keeps the TLS connection alive, and reports an untrusted certificate at once."""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import trustme
+
+from voigpt import Client, UntrustedCertificate, VoiGpt
+from voigpt.adapters.memory import FakeClock
+from voigpt.emulator import Emulator
+
+HELLO = [{"role": "user", "content": "Hello"}]
+OK = "[voigpt emulator] You said: Hello"
+
+
+@pytest.fixture(scope="module")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture
+def tls_emu(ca: trustme.CA) -> Iterator[Emulator]:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    with Emulator(tls=context) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def trusted(ca: trustme.CA, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    bundle = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    return bundle
+
+
+def test_emulator_url_says_https(tls_emu: Emulator) -> None:
+    assert tls_emu.url == f"https://127.0.0.1:{tls_emu.port}"
+
+
+def test_client_completes_over_tls_on_one_kept_alive_connection(
+    tls_emu: Emulator, trusted: Path
+) -> None:
+    with Client(base_url=tls_emu.url, environ={}) as client:
+        replies = [client.complete(HELLO).text for _ in range(3)]
+    assert replies == [OK] * 3
+    assert [r.method for r in tls_emu.requests] == ["GET", "POST", "POST", "POST"]
+    assert len({r.client for r in tls_emu.requests}) == 1  # one TLS handshake, reused
+    origin = tls_emu.requests[1].headers["origin"]
+    assert origin == tls_emu.url
+    assert tls_emu.requests[1].headers["referer"] == tls_emu.url + "/"
+
+
+def test_facade_completes_over_tls(
+    tls_emu: Emulator, trusted: Path, g4f_at: type[VoiGpt]
+) -> None:
+    g4f_at.url = tls_emu.url
+    first = "".join(g4f_at.create_completion("", HELLO, False))
+    second = "".join(g4f_at.create_completion("", HELLO, False))
+    assert (first, second) == (OK, OK)
+    assert len(tls_emu.tokens_issued) == 1
+    assert len({r.client for r in tls_emu.requests}) == 1
+
+
+def test_untrusted_certificate_fails_at_once_without_retries(
+    tls_emu: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    clock = FakeClock()
+    with Client(base_url=tls_emu.url, environ={}) as client:
+        client.container.clock.override(clock)
+        with pytest.raises(UntrustedCertificate) as caught:
+            client.complete(HELLO)
+    message = str(caught.value)
+    assert tls_emu.url in message
+    assert "REQUESTS_CA_BUNDLE" in message
+    assert clock.sleeps == []  # no backoff: the same certificate would fail again
+    assert tls_emu.requests == []  # nothing got past the handshake
