@@ -25,6 +25,7 @@ from voigpt.adapters.monotonic import SystemClock
 from voigpt.adapters.requests import (
     HttpEndpoint,
     RequestsChatTransport,
+    RequestsEnvironment,
     RequestsTokenSource,
     build_session,
 )
@@ -38,6 +39,10 @@ class Container(containers.DeclarativeContainer):
 
     session = providers.ThreadSafeSingleton(build_session)
 
+    # requests' own variables (HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE...), read once:
+    # container_for() reads them when the container is built.
+    environment = providers.ThreadSafeSingleton(RequestsEnvironment.read, config.base_url)
+
     endpoint = providers.ThreadSafeSingleton(
         HttpEndpoint,
         session=session,
@@ -45,6 +50,7 @@ class Container(containers.DeclarativeContainer):
         timeouts=config.timeouts,
         proxy=config.proxy,
         max_reply_bytes=config.max_reply_bytes,
+        environment=environment,
     )
 
     transport = providers.Selector(
@@ -88,14 +94,18 @@ def build_container(
 
 
 def container_for(settings: Settings) -> Container:
-    """A container configured from already validated settings."""
+    """A container configured from already validated settings. requests' environment
+    variables are read now, like the ``VOIGPT_*`` ones were by ``Settings.load``."""
     container = Container()
     container.config.from_dict(settings.to_config())
+    container.environment()
     return container
 
 
 def close_container(container: Container) -> None:
     """Close the shared session's pooled connections; the container can still be used after
-    (a new session is built on the next call). Building a session does no I/O."""
+    (a new session is built on the next call). Building a session does no I/O; requests'
+    environment variables are read again now."""
     container.session().close()
     container.reset_singletons()
+    container.environment()

@@ -1,6 +1,7 @@
 """The HTTP adapters, built on requests: one shared keep-alive session per container."""
 
 from voigpt.adapters.requests.endpoint import HttpEndpoint, Timeouts
+from voigpt.adapters.requests.environment import RequestsEnvironment
 from voigpt.adapters.requests.session import build_session
 from voigpt.adapters.requests.token_source import RequestsTokenSource
 from voigpt.adapters.requests.transport import RequestsChatTransport
@@ -8,6 +9,7 @@ from voigpt.adapters.requests.transport import RequestsChatTransport
 __all__ = [
     "HttpEndpoint",
     "RequestsChatTransport",
+    "RequestsEnvironment",
     "RequestsTokenSource",
     "Timeouts",
     "build_session",

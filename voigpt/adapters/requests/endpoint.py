@@ -11,6 +11,7 @@ import attrs
 import requests
 
 from voigpt.adapters.proxy import ProxyUrl
+from voigpt.adapters.requests.environment import RequestsEnvironment
 from voigpt.adapters.requests.errors import mapped_exceptions, raise_for_status
 from voigpt.domain.errors import ReplyTooLarge
 from voigpt.domain.retry import Deadline
@@ -49,13 +50,27 @@ class Answer:
 
 @attrs.frozen
 class HttpEndpoint:
-    """``base_url`` is like ``https://voigpt.com`` (no trailing slash)."""
+    """``base_url`` is like ``https://voigpt.com`` (no trailing slash).
+
+    Without ``proxy``, requests' proxy and CA bundle variables apply, read once here (see
+    ``environment.py``); ``environment`` may be given instead, e.g. by tests.
+    """
 
     session: requests.Session
     base_url: str
     timeouts: Timeouts = Timeouts()
     proxy: ProxyUrl | None = None
     max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES
+    environment: RequestsEnvironment = attrs.field(
+        default=attrs.Factory(lambda self: RequestsEnvironment.read(self.base_url),
+                              takes_self=True),
+        repr=False,
+    )
+    _proxies: dict[str, str] = attrs.field(init=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        proxies = self.proxy.for_requests() if self.proxy else self.environment.proxies
+        object.__setattr__(self, "_proxies", proxies)
 
     def get(
         self, path: str, *, what: str, headers: Mapping[str, str], deadline: Deadline | None
@@ -96,8 +111,9 @@ class HttpEndpoint:
                 headers=dict(headers),
                 data=body,
                 timeout=(connect, read),
-                # A fresh dict each time: requests adds environment proxies into it.
-                proxies=self.proxy.for_requests() if self.proxy else None,
+                # A copy: a session that trusts the environment would add to it.
+                proxies=dict(self._proxies),
+                verify=self.environment.ca_bundle,
                 allow_redirects=method == "GET",
                 stream=True,
             )

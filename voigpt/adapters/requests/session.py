@@ -1,4 +1,5 @@
-"""The one ``requests.Session`` a container shares: keep-alive, no cookie jar, browser headers."""
+"""The one ``requests.Session`` a container shares: keep-alive, no cookie jar, browser
+headers, and no per-request reading of the environment."""
 
 from __future__ import annotations
 
@@ -33,6 +34,9 @@ def build_session(*, pool_size: int = 32) -> requests.Session:
     """A session whose connection pool holds ``pool_size`` keep-alive connections per host,
     enough for that many threads to share it without opening throwaway connections."""
     session = requests.Session()
+    # The endpoint reads requests' environment variables once (environment.py), rather
+    # than the session re-reading the whole environment on every request.
+    session.trust_env = False
     session.cookies.set_policy(_KeepNoCookies())
     session.headers.update(BROWSER_HEADERS)
     adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size)
