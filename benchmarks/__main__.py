@@ -1,0 +1,119 @@
+"""voigpt's benchmark harness: one command, one table.
+
+    .venv/bin/python -m benchmarks            # the full run (about two minutes)
+    .venv/bin/python -m benchmarks --quick    # a smoke run with tiny N (CI runs this)
+
+Everything runs against the bundled emulator in a separate process on 127.0.0.1, over
+plain HTTP and over TLS with a certificate made at run time. Comparisons are made side by
+side in one run, the clients taking turns, and reported as medians and ratios: absolute
+times on a shared machine are noise, ratios from one run are not.
+
+Exit status: 0 when every completion was right (whatever the timings), 1 when a reply was
+wrong, a thread saw an error or a container fetched more than one token; with ``--strict``,
+2 when a speed target was missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import attrs
+import requests
+
+from benchmarks.certs import make_certificates
+from benchmarks.clients import BenchClient, Facade, Floor, SeedStyle, VoigptUseCase
+from benchmarks.emulator_process import EmulatorProcess
+from benchmarks.memory import rss_growth
+from benchmarks.report import Report
+from benchmarks.startup import import_times, startup_times
+from benchmarks.threads import measure_threads, set_latency
+from benchmarks.turns import take_turns
+
+
+@attrs.frozen
+class Sizes:
+    rounds: int  # turns per client
+    batch: int  # completions per turn
+    warmup: int
+    thread_total: int  # completions per thread-count turn
+    thread_rounds: int
+    rss_completions: int
+    startup_rounds: int
+
+
+FULL = Sizes(rounds=40, batch=25, warmup=50, thread_total=800, thread_rounds=5,
+             rss_completions=10_000, startup_rounds=15)
+QUICK = Sizes(rounds=2, batch=3, warmup=2, thread_total=32, thread_rounds=1,
+              rss_completions=50, startup_rounds=1)
+THREAD_COUNTS = (1, 4, 16)
+# Seconds the emulator "thinks" per completion in the run the thread target is held to.
+# The real service takes seconds; 5 ms is still small enough that client CPU shows.
+SERVICE_LATENCY = 0.005
+THREAD_RUNS = ((VoigptUseCase, 0.0), (Floor, 0.0), (VoigptUseCase, SERVICE_LATENCY))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="tiny N: checks it runs")
+    parser.add_argument("--strict", action="store_true", help="exit 2 if a target is missed")
+    args = parser.parse_args(argv)
+    sizes = QUICK if args.quick else FULL
+    report = Report(
+        machine=f"{os.cpu_count()} cores, {platform.python_implementation()} "
+        f"{platform.python_version()}, requests {requests.__version__}, {platform.system()}",
+        sizes=attrs.asdict(sizes),
+    )
+    clients: tuple[Callable[[str], BenchClient], ...] = (VoigptUseCase, Facade, Floor, SeedStyle)
+
+    print(f"voigpt benchmarks ({'quick' if args.quick else 'full'} run) on {report.machine}",
+          file=sys.stderr)
+    with tempfile.TemporaryDirectory() as scratch:
+        server_pem = make_certificates(Path(scratch))
+        for transport, cert in (("HTTP", None), ("TLS", server_pem)):
+            with EmulatorProcess(cert) as emulator:
+                print(f"- per completion over {transport} ...", file=sys.stderr)
+                report.per_completion[transport] = take_turns(
+                    clients, emulator.url,
+                    rounds=sizes.rounds, batch=sizes.batch, warmup=sizes.warmup,
+                )
+
+        with EmulatorProcess() as emulator:
+            for factory, latency in THREAD_RUNS:
+                print(f"- threads: {factory.label}, service {latency * 1e3:g} ms ...",
+                      file=sys.stderr)
+                set_latency(emulator.url, latency)
+                report.threads[factory.key, factory.label, latency] = measure_threads(
+                    factory, emulator.url, counts=THREAD_COUNTS,
+                    total=sizes.thread_total, rounds=sizes.thread_rounds,
+                )
+            set_latency(emulator.url, 0.0)
+            print("- memory ...", file=sys.stderr)
+            report.memory = [
+                rss_growth(factory, emulator.url, completions=sizes.rss_completions,
+                           warmup=min(500, sizes.rss_completions))
+                for factory in (VoigptUseCase, Facade)
+            ]
+
+    print("- import and start-up times ...", file=sys.stderr)
+    report.imports = import_times(sizes.startup_rounds)
+    report.startup = startup_times(sizes.startup_rounds)
+
+    print(report.render())
+    if report.correctness_failures():
+        for failure in report.correctness_failures():
+            print(f"FAILED: {failure}", file=sys.stderr)
+        return 1
+    if args.strict and report.missed_targets():
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,183 @@
+"""The results of one run, the targets they are held to, and the Markdown table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from benchmarks.memory import Growth
+from benchmarks.threads import Throughput
+from benchmarks.turns import PerCompletion
+
+MB = 1024 * 1024
+
+
+@attrs.frozen
+class Target:
+    figure: str
+    value: float
+    limit: float
+    at_most: bool  # True: value <= limit is wanted; False: value >= limit
+    unit: str = "x"
+
+    @property
+    def met(self) -> bool:
+        return self.value <= self.limit if self.at_most else self.value >= self.limit
+
+    @property
+    def wanted(self) -> str:
+        return f"{'<=' if self.at_most else '>='} {self.limit:g}{self.unit}"
+
+
+@attrs.define
+class Report:
+    machine: str
+    sizes: dict[str, Any]
+    per_completion: dict[str, dict[str, PerCompletion]] = attrs.Factory(dict)
+    # (client key, client label, emulator service seconds) -> thread count -> result
+    threads: dict[tuple[str, str, float], dict[int, Throughput]] = attrs.Factory(dict)
+    memory: list[Growth] = attrs.Factory(list)
+    imports: dict[str, float] = attrs.Factory(dict)
+    startup: dict[str, float] = attrs.Factory(dict)
+
+    # -- figures -----------------------------------------------------------------------------
+
+    def ratio(self, transport: str, top: str, bottom: str, what: str) -> float:
+        row = self.per_completion[transport]
+        return float(getattr(row[top], what) / getattr(row[bottom], what))
+
+    def targets(self) -> list[Target]:
+        found: list[Target] = []
+        for transport in self.per_completion:
+            for client in ("a", "b"):
+                found.append(Target(f"({client})/(c) wall, {transport}",
+                                    self.ratio(transport, client, "c", "wall"),
+                                    1.10, at_most=True))
+                found.append(Target(f"({client})/(c) CPU, {transport}",
+                                    self.ratio(transport, client, "c", "cpu"),
+                                    1.25, at_most=True))
+        if "TLS" in self.per_completion:
+            found.append(Target("(d)/(b) wall, TLS", self.ratio("TLS", "d", "b", "wall"),
+                                2.5, at_most=False))
+        for (key, _, latency), rows in self.threads.items():
+            if key == "a" and latency > 0:
+                found.append(Target(f"(a) 16 vs 1 thread, {latency * 1e3:g} ms service",
+                                    rows[16].per_second / rows[1].per_second,
+                                    1.5, at_most=False))
+        for growth in self.memory:
+            found.append(Target(f"RSS growth, {growth.label}, {growth.completions} completions",
+                                growth.growth / MB, 5.0, at_most=True, unit=" MB"))
+        if self.imports:
+            found.append(Target("import voigpt / import requests",
+                                self.imports["import voigpt"] / self.imports["import requests"],
+                                1.5, at_most=True))
+        return found
+
+    def missed_targets(self) -> list[Target]:
+        return [t for t in self.targets() if not t.met]
+
+    def correctness_failures(self) -> list[str]:
+        failures = []
+        for (_, label, latency), rows in self.threads.items():
+            for row in rows.values():
+                where = f"{label}, {row.threads} threads, {latency * 1e3:g} ms service"
+                if row.errors:
+                    failures.append(f"{where}: {row.errors} errors")
+                if any(fetches != 1 for fetches in row.token_fetches):
+                    failures.append(f"{where}: token fetches per container {row.token_fetches}")
+        return failures
+
+    # -- rendering ---------------------------------------------------------------------------
+
+    def render(self) -> str:
+        lines = [f"Machine: {self.machine}. Sizes: "
+                 + ", ".join(f"{k}={v}" for k, v in self.sizes.items()) + ".", ""]
+        lines += self._per_completion_table()
+        lines += self._targets_table()
+        lines += self._threads_table()
+        lines += self._memory_table()
+        lines += self._startup_table()
+        return "\n".join(lines)
+
+    def _per_completion_table(self) -> list[str]:
+        transports = list(self.per_completion)
+        if not transports:
+            return []
+        first = self.per_completion[transports[0]]
+        header = "| client | " + " | ".join(
+            f"{t} wall | {t} CPU" for t in transports) + " |"
+        lines = ["Per completion (median of turns; clients take turns a b c d):", "",
+                 header, "|---|" + "---:|" * (2 * len(transports))]
+        for key, row in first.items():
+            cells = []
+            for transport in transports:
+                result = self.per_completion[transport][key]
+                cells += [_us(result.wall), _us(result.cpu)]
+            lines.append(f"| {row.label} | " + " | ".join(cells) + " |")
+        return [*lines, ""]
+
+    def _targets_table(self) -> list[str]:
+        lines = ["Ratios against the targets:", "", "| figure | value | target | met |",
+                 "|---|---:|---|---|"]
+        for target in self.targets():
+            lines.append(f"| {target.figure} | {target.value:.2f}{target.unit} | {target.wanted} | "
+                         f"{'yes' if target.met else 'MISSED'} |")
+        informative = [("(d)/(b) wall, HTTP", "HTTP", "d", "b")] if (
+            "HTTP" in self.per_completion) else []
+        for figure, transport, top, bottom in informative:
+            lines.append(f"| {figure} | {self.ratio(transport, top, bottom, 'wall'):.2f}x "
+                         "| (no target) | |")
+        return [*lines, ""]
+
+    def _threads_table(self) -> list[str]:
+        if not self.threads:
+            return []
+        counts = sorted(next(iter(self.threads.values())))
+        lines = ["Threads sharing one container (completions/s, median of turns):", "",
+                 "| client | emulator service time | "
+                 + " | ".join(f"{n} threads" for n in counts)
+                 + f" | {counts[-1]} vs {counts[0]} | errors | tokens fetched per client |",
+                 "|---|---:|" + "---:|" * (len(counts) + 1) + "---:|---|"]
+        for (_, label, latency), rows in self.threads.items():
+            fetches = sorted({f for row in rows.values() for f in row.token_fetches})
+            lines.append(
+                f"| {label} | {latency * 1e3:g} ms | "
+                + " | ".join(f"{rows[n].per_second:,.0f}" for n in counts)
+                + f" | {rows[counts[-1]].per_second / rows[counts[0]].per_second:.2f}x"
+                + f" | {sum(r.errors for r in rows.values())}"
+                + f" | {', '.join(map(str, fetches))} |"
+            )
+        return [*lines, ""]
+
+    def _memory_table(self) -> list[str]:
+        if not self.memory:
+            return []
+        lines = ["Resident memory, one process:", "",
+                 "| client | completions | RSS before | RSS after | growth |",
+                 "|---|---:|---:|---:|---:|"]
+        for g in self.memory:
+            lines.append(f"| {g.label} | {g.completions:,} | {g.before / MB:.1f} MB | "
+                         f"{g.after / MB:.1f} MB | {g.growth / 1024:+,.0f} KiB |")
+        return [*lines, ""]
+
+    def _startup_table(self) -> list[str]:
+        lines = ["Start-up (fresh interpreter each time, median):", "",
+                 "| what | time | ratio |", "|---|---:|---:|"]
+        base = self.imports.get("import requests")
+        for name, seconds in self.imports.items():
+            ratio = f"{seconds / base:.2f}x import requests" if base else ""
+            lines.append(f"| `{name}` (import only) | {_ms(seconds)} | {ratio} |")
+        bare = self.startup.get("python -c pass")
+        for name, seconds in self.startup.items():
+            ratio = f"{seconds / bare:.2f}x bare interpreter" if bare else ""
+            lines.append(f"| `{name}` (whole command) | {_ms(seconds)} | {ratio} |")
+        return [*lines, ""]
+
+
+def _us(seconds: float) -> str:
+    return f"{seconds * 1e6:,.0f} µs"
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1e3:.1f} ms"
