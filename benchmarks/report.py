@@ -136,7 +136,7 @@ class Report:
         counts = sorted(next(iter(self.threads.values())))
         lines = ["Threads sharing one container (completions/s, median of turns):", "",
                  "| client | emulator service time | "
-                 + " | ".join(f"{n} threads" for n in counts)
+                 + " | ".join(f"{n} thread{'s' if n > 1 else ''}" for n in counts)
                  + f" | {counts[-1]} vs {counts[0]} | errors | tokens fetched per client |",
                  "|---|---:|" + "---:|" * (len(counts) + 1) + "---:|---|"]
         for (_, label, latency), rows in self.threads.items():

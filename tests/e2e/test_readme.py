@@ -47,3 +47,12 @@ def test_ci_runs_the_readme_test_command() -> None:
     command = re.search(r'^TEST_CMD="(.*)"$', ci, re.M)
     assert command is not None
     assert command.group(1) in README.read_text()
+
+
+def test_the_readme_names_the_benchmark_command_ci_smoke_runs() -> None:
+    text = README.read_text()
+    ci = (README.parent / ".ci" / "run").read_text()
+    assert ".venv/bin/python -m benchmarks" in text
+    assert ".venv/bin/python -m benchmarks --quick" in ci
+    assert (README.parent / "benchmarks" / "__main__.py").is_file()
+    assert re.search(r"Machine: \d+ cores", text), "the README's table names the core count"
