@@ -29,7 +29,7 @@ import requests
 from benchmarks.certs import make_certificates
 from benchmarks.clients import BenchClient, Facade, Floor, SeedStyle, VoigptUseCase
 from benchmarks.emulator_process import EmulatorProcess
-from benchmarks.memory import rss_growth
+from benchmarks.memory import in_fresh_process
 from benchmarks.report import Report
 from benchmarks.startup import import_times, startup_times
 from benchmarks.threads import measure_threads, set_latency
@@ -96,9 +96,9 @@ def main(argv: list[str] | None = None) -> int:
             set_latency(emulator.url, 0.0)
             print("- memory ...", file=sys.stderr)
             report.memory = [
-                rss_growth(factory, emulator.url, completions=sizes.rss_completions,
-                           warmup=min(500, sizes.rss_completions))
-                for factory in (VoigptUseCase, Facade)
+                in_fresh_process(key, emulator.url, completions=sizes.rss_completions,
+                                 warmup=min(500, sizes.rss_completions))
+                for key in ("a", "b")
             ]
 
     print("- import and start-up times ...", file=sys.stderr)

@@ -3,6 +3,8 @@ as a correctness failure (which makes the harness exit 1, timings aside)."""
 
 from __future__ import annotations
 
+import mmap
+
 from benchmarks.clients import EXPECTED
 from benchmarks.memory import Growth, rss_growth
 from benchmarks.report import MB, Report
@@ -73,15 +75,19 @@ def test_the_table_shows_every_figure_and_flags_a_miss() -> None:
 
 
 class LeakyClient:
-    """A stand-in client that keeps 64 KiB per completion: what a leak looks like."""
+    """A stand-in client that keeps 64 KiB of touched, freshly mapped memory per completion:
+    what a leak looks like. (Mapped, not malloc'd: a heap left roomy by earlier tests could
+    otherwise absorb it without RSS moving.)"""
 
     key, label = "x", "leaky"
 
     def __init__(self, url: str) -> None:
-        self.kept: list[bytes] = []
+        self.kept: list[mmap.mmap] = []
 
     def __call__(self) -> str:
-        self.kept.append(b"\1" * 64 * 1024)
+        block = mmap.mmap(-1, 64 * 1024)
+        block.write(b"\1" * 64 * 1024)
+        self.kept.append(block)
         return EXPECTED
 
     def close(self) -> None:
