@@ -37,11 +37,13 @@ from voigpt.domain.retry import RetryPolicy
 class Container(containers.DeclarativeContainer):
     config = providers.Configuration(strict=True)
 
-    session = providers.ThreadSafeSingleton(build_session)
-
     # requests' own variables (HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE...), read once:
     # container_for() reads them when the container is built.
     environment = providers.ThreadSafeSingleton(RequestsEnvironment.read, config.base_url)
+
+    session = providers.ThreadSafeSingleton(
+        build_session, ca_bundle=environment.provided.ca_bundle
+    )
 
     endpoint = providers.ThreadSafeSingleton(
         HttpEndpoint,

@@ -1,6 +1,8 @@
 """HTTPS end to end: the emulator serves TLS with a certificate made at run time by a private
 CA (trustme); voigpt trusts it through ``REQUESTS_CA_BUNDLE``, as a user behind a private CA
-would, keeps the TLS connection alive, and reports an untrusted certificate at once."""
+would, keeps the TLS connection alive, and reports an untrusted certificate at once. The
+same for an ``https://`` proxy (pproxy speaking TLS), whose certificate is checked before
+the proxy password is sent, whatever the target's scheme."""
 
 from __future__ import annotations
 
@@ -8,9 +10,11 @@ import ssl
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 import trustme
 
+from tests.support.proxies import PASSWORD, RunningProxy, start_pproxy
 from voigpt import Client, UntrustedCertificate, VoiGpt
 from voigpt.adapters.memory import FakeClock
 from voigpt.emulator import Emulator
@@ -83,3 +87,66 @@ def test_untrusted_certificate_fails_at_once_without_retries(
     assert "REQUESTS_CA_BUNDLE" in message
     assert clock.sleeps == []  # no backoff: the same certificate would fail again
     assert tls_emu.requests == []  # nothing got past the handshake
+
+
+def _proxy_with_certificate_from(
+    ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningProxy]:
+    pem = tmp_path_factory.mktemp("proxy") / "proxy.pem"
+    ca.issue_cert("127.0.0.1").private_key_and_cert_chain_pem.write_to_path(str(pem))
+    running = start_pproxy("http+ssl", tls_pem=str(pem))
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def tls_proxy(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningProxy]:
+    yield from _proxy_with_certificate_from(ca, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def impostor_proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningProxy]:
+    """An https proxy whose certificate comes from a CA nobody trusts."""
+    yield from _proxy_with_certificate_from(trustme.CA(), tmp_path_factory)
+
+
+def owner_of(client_address: tuple[str, int]) -> int | None:
+    """The pid of the process holding the client end of a loopback connection."""
+    for connection in psutil.net_connections(kind="tcp"):
+        if connection.laddr and tuple(connection.laddr) == client_address:
+            return connection.pid
+    return None
+
+
+def test_https_proxy_carries_tls_traffic(
+    tls_emu: Emulator, tls_proxy: RunningProxy, trusted: Path
+) -> None:
+    with Client(base_url=tls_emu.url, proxy=tls_proxy.url("https"), environ={}) as client:
+        assert client.complete(HELLO).text == OK
+        owners = {owner_of(r.client) for r in tls_emu.requests}
+    assert [r.method for r in tls_emu.requests] == ["GET", "POST"]
+    assert owners == {tls_proxy.pid}
+
+
+@pytest.mark.parametrize("target_tls", [True, False], ids=["https-target", "http-target"])
+def test_an_untrusted_https_proxy_gets_no_request_and_no_password(
+    target_tls: bool,
+    ca: trustme.CA,
+    impostor_proxy: RunningProxy,
+    trusted: Path,
+) -> None:
+    """requests alone checks an https proxy only for https targets; voigpt checks it always."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    clock = FakeClock()
+    with Emulator(tls=context if target_tls else None) as emu, Client(
+        base_url=emu.url, proxy=impostor_proxy.url("https"), environ={}
+    ) as client:
+        client.container.clock.override(clock)
+        with pytest.raises(UntrustedCertificate) as caught:
+            client.complete(HELLO)
+        assert emu.requests == []
+    message = str(caught.value)
+    assert "proxy https://alice:***@127.0.0.1" in message
+    assert PASSWORD not in message
+    assert clock.sleeps == []

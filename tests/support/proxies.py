@@ -31,12 +31,16 @@ class RunningProxy:
             self.process.wait(5)
 
 
-def start_pproxy(protocols: str = "http+socks5") -> RunningProxy:
+def start_pproxy(protocols: str = "http+socks5", *, tls_pem: str | None = None) -> RunningProxy:
     """Start pproxy on 127.0.0.1 port 0, requiring USER:PASSWORD on every request
-    (``--auth 0``: pproxy otherwise remembers an authenticated client IP)."""
+    (``--auth 0``: pproxy otherwise remembers an authenticated client IP). With ``tls_pem``
+    (key and certificate chain in one PEM) clients must speak TLS to it: an https proxy."""
+    command = [sys.executable, "-m", "pproxy", "-l",
+               f"{protocols}://127.0.0.1:0#{USER}:{PASSWORD}", "--auth", "0"]
+    if tls_pem is not None:
+        command += ["--ssl", tls_pem]
     process = subprocess.Popen(
-        [sys.executable, "-m", "pproxy", "-l", f"{protocols}://127.0.0.1:0#{USER}:{PASSWORD}",
-         "--auth", "0"],
+        command,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -13,7 +13,7 @@ The tree::
           ├── RateLimited                  429; carries ``retry_after`` seconds (or None)
           ├── ServiceUnavailable           5xx from the service
           ├── ConnectionFailed             DNS, refused, reset, proxy failures, dropped mid-reply
-          │    └── UntrustedCertificate    the server's TLS certificate failed verification
+          │    └── UntrustedCertificate    the site's or https proxy's TLS certificate is untrusted
           ├── TimedOut                     connect/read timeout or the overall deadline passed
           ├── MalformedReply               not JSON, no ``response``, or not a string
           ├── ReplyTooLarge                the body exceeded the size cap

@@ -56,6 +56,11 @@ def mapped_exceptions(
             f"{what}: {url} did not answer within {round(read_timeout, 1):g}s"
         ) from exc
     except requests.exceptions.ProxyError as exc:
+        if _caused_by(exc, ssl.SSLCertVerificationError):
+            raise UntrustedCertificate(
+                f"{what}: the TLS certificate of the proxy {via} is not trusted; if it is "
+                "signed by a private CA, point REQUESTS_CA_BUNDLE at that CA's PEM file"
+            ) from exc
         raise ConnectionFailed(
             f"{what}: the proxy {via} refused or failed the connection to {url}"
         ) from exc

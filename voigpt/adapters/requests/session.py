@@ -4,9 +4,12 @@ headers, and no per-request reading of the environment."""
 from __future__ import annotations
 
 import http.cookiejar
+import ssl
 import urllib.request
+from typing import Any
 
 import requests
+import requests.utils
 from requests.adapters import HTTPAdapter
 
 USER_AGENT = (
@@ -30,16 +33,38 @@ class _KeepNoCookies(http.cookiejar.DefaultCookiePolicy):
         return False
 
 
-def build_session(*, pool_size: int = 32) -> requests.Session:
+class _VerifiedProxyAdapter(HTTPAdapter):
+    """Verifies an ``https://`` proxy's certificate whatever the target's scheme.
+
+    requests verifies the TLS connection to an https proxy only when the target URL is
+    https too; for an http:// target it connects to the proxy unverified, and so would send
+    the proxy password to whoever answers. This adapter gives every https proxy a verifying
+    context, from ``ca_bundle`` or requests' own bundle (certifi)."""
+
+    def __init__(self, *, ca_bundle: str | None, **kwargs: Any) -> None:
+        self._ca_bundle = ca_bundle
+        super().__init__(**kwargs)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        if proxy not in self.proxy_manager and proxy.lower().startswith("https://"):
+            bundle = self._ca_bundle or requests.utils.DEFAULT_CA_BUNDLE_PATH
+            proxy_kwargs.setdefault("proxy_ssl_context", ssl.create_default_context(cafile=bundle))
+        return super().proxy_manager_for(proxy, **proxy_kwargs)
+
+
+def build_session(*, pool_size: int = 32, ca_bundle: str | None = None) -> requests.Session:
     """A session whose connection pool holds ``pool_size`` keep-alive connections per host,
-    enough for that many threads to share it without opening throwaway connections."""
+    enough for that many threads to share it without opening throwaway connections.
+    ``ca_bundle`` (e.g. from ``REQUESTS_CA_BUNDLE``) is what an https proxy is checked
+    against; the endpoint passes it for the site itself."""
     session = requests.Session()
     # The endpoint reads requests' environment variables once (environment.py), rather
     # than the session re-reading the whole environment on every request.
     session.trust_env = False
     session.cookies.set_policy(_KeepNoCookies())
     session.headers.update(BROWSER_HEADERS)
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size)
+    adapter = _VerifiedProxyAdapter(ca_bundle=ca_bundle, pool_connections=4,
+                                    pool_maxsize=pool_size)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
