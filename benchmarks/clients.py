@@ -28,6 +28,13 @@ class BenchClient(Protocol):
     def close(self) -> None: ...
 
 
+def checked(client: BenchClient) -> None:
+    """One completion by ``client``; ``RuntimeError`` if the reply is not the expected one."""
+    reply = client()
+    if reply != EXPECTED:
+        raise RuntimeError(f"{client.label} got {reply!r}, expected {EXPECTED!r}")
+
+
 class VoigptUseCase:
     key, label = "a", "(a) voigpt use case (container)"
 

@@ -19,7 +19,7 @@ from collections.abc import Callable
 import attrs
 import psutil
 
-from benchmarks.clients import EXPECTED, BenchClient, Facade, VoigptUseCase
+from benchmarks.clients import BenchClient, Facade, VoigptUseCase, checked
 
 CLIENTS: dict[str, Callable[[str], BenchClient]] = {"a": VoigptUseCase, "b": Facade}
 
@@ -45,21 +45,16 @@ def rss_growth(
     client = factory(url)
     try:
         for _ in range(warmup):
-            _check(client)
+            checked(client)
         gc.collect()
         before = process.memory_info().rss
         for _ in range(completions):
-            _check(client)
+            checked(client)
         gc.collect()
         after = process.memory_info().rss
     finally:
         client.close()
     return Growth(client.label, completions, before, after)
-
-
-def _check(client: BenchClient) -> None:
-    if client() != EXPECTED:
-        raise RuntimeError(f"{client.label}: unexpected reply")
 
 
 def in_fresh_process(key: str, url: str, *, completions: int, warmup: int) -> Growth:

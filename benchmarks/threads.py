@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 import attrs
 import requests
 
-from benchmarks.clients import EXPECTED, BenchClient
+from benchmarks.clients import BenchClient, checked
 
 
 @attrs.frozen
@@ -83,9 +83,7 @@ def _one_turn(
         barrier.wait()
         for _ in range(per_thread):
             try:
-                reply = client()
-                if reply != EXPECTED:
-                    raise RuntimeError(f"unexpected reply {reply!r}")
+                checked(client)
             except Exception as exc:  # counted and reported, never hidden
                 with lock:
                     failures.append(exc)

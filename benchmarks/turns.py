@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 import attrs
 
-from benchmarks.clients import EXPECTED, BenchClient
+from benchmarks.clients import BenchClient, checked
 
 
 @attrs.frozen
@@ -37,14 +37,14 @@ def take_turns(
     try:
         for client in clients:  # token fetched, connection (if kept) open, code paths warm
             for _ in range(warmup):
-                _check(client)
+                checked(client)
         walls: dict[str, list[float]] = {c.key: [] for c in clients}
         cpus: dict[str, list[float]] = {c.key: [] for c in clients}
         for _ in range(rounds):
             for client in clients:
                 wall_start, cpu_start = time.perf_counter(), time.process_time()
                 for _ in range(batch):
-                    _check(client)
+                    checked(client)
                 walls[client.key].append((time.perf_counter() - wall_start) / batch)
                 cpus[client.key].append((time.process_time() - cpu_start) / batch)
         return {
@@ -60,8 +60,3 @@ def take_turns(
         for client in clients:
             client.close()
 
-
-def _check(client: BenchClient) -> None:
-    reply = client()
-    if reply != EXPECTED:
-        raise RuntimeError(f"{client.label} got {reply!r}, expected {EXPECTED!r}")
