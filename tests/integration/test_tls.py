@@ -28,11 +28,16 @@ def ca() -> trustme.CA:
     return trustme.CA()
 
 
-@pytest.fixture
-def tls_emu(ca: trustme.CA) -> Iterator[Emulator]:
+def server_context(ca: trustme.CA) -> ssl.SSLContext:
+    """A server-side TLS context with a certificate for 127.0.0.1 signed by ``ca``."""
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("127.0.0.1").configure_cert(context)
-    with Emulator(tls=context) as emulator:
+    return context
+
+
+@pytest.fixture
+def tls_emu(ca: trustme.CA) -> Iterator[Emulator]:
+    with Emulator(tls=server_context(ca)) as emulator:
         yield emulator
 
 
@@ -136,10 +141,8 @@ def test_an_untrusted_https_proxy_gets_no_request_and_no_password(
     trusted: Path,
 ) -> None:
     """requests alone checks an https proxy only for https targets; voigpt checks it always."""
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(context)
     clock = FakeClock()
-    with Emulator(tls=context if target_tls else None) as emu, Client(
+    with Emulator(tls=server_context(ca) if target_tls else None) as emu, Client(
         base_url=emu.url, proxy=impostor_proxy.url("https"), environ={}
     ) as client:
         client.container.clock.override(clock)

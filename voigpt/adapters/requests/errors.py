@@ -57,19 +57,13 @@ def mapped_exceptions(
         ) from exc
     except requests.exceptions.ProxyError as exc:
         if _caused_by(exc, ssl.SSLCertVerificationError):
-            raise UntrustedCertificate(
-                f"{what}: the TLS certificate of the proxy {via} is not trusted; if it is "
-                "signed by a private CA, point REQUESTS_CA_BUNDLE at that CA's PEM file"
-            ) from exc
+            raise _untrusted(what, f"the proxy {via}") from exc
         raise ConnectionFailed(
             f"{what}: the proxy {via} refused or failed the connection to {url}"
         ) from exc
     except requests.exceptions.SSLError as exc:
         if _caused_by(exc, ssl.SSLCertVerificationError):
-            raise UntrustedCertificate(
-                f"{what}: the TLS certificate of {url}{route} is not trusted; if it is "
-                "signed by a private CA, point REQUESTS_CA_BUNDLE at that CA's PEM file"
-            ) from exc
+            raise _untrusted(what, f"{url}{route}") from exc
         raise ConnectionFailed(f"{what}: the TLS handshake with {url}{route} failed") from exc
     except requests.exceptions.ConnectionError as exc:
         cause = exc.args[0] if exc.args else None
@@ -92,6 +86,13 @@ def mapped_exceptions(
         raise ConnectionFailed(
             f"{what}: the request to {url} failed ({type(exc).__name__})"
         ) from exc
+
+
+def _untrusted(what: str, whose: str) -> UntrustedCertificate:
+    return UntrustedCertificate(
+        f"{what}: the TLS certificate of {whose} is not trusted; if it is signed by a "
+        "private CA, point REQUESTS_CA_BUNDLE at that CA's PEM file"
+    )
 
 
 def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
