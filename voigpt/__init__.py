@@ -1,7 +1,8 @@
 """voigpt: a client for voigpt.com's chat protocol, with a g4f-compatible ``VoiGpt``.
 
-Everything listed in ``__all__`` is public. Names load lazily, so ``import voigpt`` stays
-cheap for services and the CLI; ``from voigpt import X`` works as usual.
+``_EXPORTS`` is the public surface: ``__all__`` and the lazy imports both come from it, so
+``import voigpt`` stays cheap and ``from voigpt import X`` works as usual. The
+``TYPE_CHECKING`` block repeats it for type checkers; a test keeps the two equal.
 """
 
 from __future__ import annotations
@@ -11,71 +12,25 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-_EXPORTS = {
-    "VoiGpt": "voigpt.adapters.g4f",
+_ERRORS = (
+    "VoiGptError", "InvalidInput", "InvalidMessages", "InvalidProxy", "InvalidConfig",
+    "TokenUnavailable", "AccessRejected", "RateLimited", "ServiceUnavailable",
+    "ConnectionFailed", "UntrustedCertificate", "TimedOut", "MalformedReply", "ReplyTooLarge",
+    "Blocked", "UnexpectedStatus",
+)
+_EXPORTS: dict[str, str] = {
     "Client": "voigpt.client",
+    "VoiGpt": "voigpt.entrypoints.g4f",
+    "Settings": "voigpt.config",
     "Container": "voigpt.container",
     "build_container": "voigpt.container",
-    "Settings": "voigpt.config",
     "CompleteChat": "voigpt.domain.complete_chat",
-    "AccessToken": "voigpt.domain.values",
-    "Completion": "voigpt.domain.values",
-    "Conversation": "voigpt.domain.values",
-    "Message": "voigpt.domain.values",
-    "Role": "voigpt.domain.values",
-    **{
-        name: "voigpt.domain.errors"
-        for name in (
-            "VoiGptError",
-            "InvalidInput",
-            "InvalidMessages",
-            "InvalidProxy",
-            "InvalidConfig",
-            "TokenUnavailable",
-            "AccessRejected",
-            "RateLimited",
-            "ServiceUnavailable",
-            "ConnectionFailed",
-            "TimedOut",
-            "MalformedReply",
-            "ReplyTooLarge",
-            "Blocked",
-            "UnexpectedStatus",
-            "UntrustedCertificate",
-        )
-    },
+    **dict.fromkeys(("AccessToken", "Completion", "Conversation", "Message", "Role"),
+                    "voigpt.domain.values"),
+    **dict.fromkeys(_ERRORS, "voigpt.domain.errors"),
 }
 
-__all__ = [
-    "AccessRejected",
-    "AccessToken",
-    "Blocked",
-    "Client",
-    "CompleteChat",
-    "Completion",
-    "ConnectionFailed",
-    "Container",
-    "Conversation",
-    "InvalidConfig",
-    "InvalidInput",
-    "InvalidMessages",
-    "InvalidProxy",
-    "MalformedReply",
-    "Message",
-    "RateLimited",
-    "ReplyTooLarge",
-    "Role",
-    "ServiceUnavailable",
-    "Settings",
-    "TimedOut",
-    "TokenUnavailable",
-    "UnexpectedStatus",
-    "UntrustedCertificate",
-    "VoiGpt",
-    "VoiGptError",
-    "__version__",
-    "build_container",
-]
+__all__ = sorted([*_EXPORTS, "__version__"])
 
 
 def __getattr__(name: str) -> Any:
@@ -92,27 +47,29 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from voigpt.adapters.g4f import VoiGpt
-    from voigpt.client import Client
-    from voigpt.config import Settings
-    from voigpt.container import Container, build_container
-    from voigpt.domain.complete_chat import CompleteChat
-    from voigpt.domain.errors import (
-        AccessRejected,
-        Blocked,
-        ConnectionFailed,
-        InvalidConfig,
-        InvalidInput,
-        InvalidMessages,
-        InvalidProxy,
-        MalformedReply,
-        RateLimited,
-        ReplyTooLarge,
-        ServiceUnavailable,
-        TimedOut,
-        TokenUnavailable,
-        UnexpectedStatus,
-        UntrustedCertificate,
-        VoiGptError,
-    )
-    from voigpt.domain.values import AccessToken, Completion, Conversation, Message, Role
+    from voigpt.client import Client as Client
+    from voigpt.config import Settings as Settings
+    from voigpt.container import Container as Container
+    from voigpt.container import build_container as build_container
+    from voigpt.domain.complete_chat import CompleteChat as CompleteChat
+    from voigpt.domain.errors import AccessRejected as AccessRejected
+    from voigpt.domain.errors import Blocked as Blocked
+    from voigpt.domain.errors import ConnectionFailed as ConnectionFailed
+    from voigpt.domain.errors import InvalidConfig as InvalidConfig
+    from voigpt.domain.errors import InvalidInput as InvalidInput
+    from voigpt.domain.errors import InvalidMessages as InvalidMessages
+    from voigpt.domain.errors import InvalidProxy as InvalidProxy
+    from voigpt.domain.errors import MalformedReply as MalformedReply
+    from voigpt.domain.errors import RateLimited as RateLimited
+    from voigpt.domain.errors import ReplyTooLarge as ReplyTooLarge
+    from voigpt.domain.errors import ServiceUnavailable as ServiceUnavailable
+    from voigpt.domain.errors import TimedOut as TimedOut
+    from voigpt.domain.errors import TokenUnavailable as TokenUnavailable
+    from voigpt.domain.errors import UnexpectedStatus as UnexpectedStatus
+    from voigpt.domain.errors import UntrustedCertificate as UntrustedCertificate
+    from voigpt.domain.errors import VoiGptError as VoiGptError
+    from voigpt.domain.values import AccessToken as AccessToken
+    from voigpt.domain.values import Completion as Completion
+    from voigpt.domain.values import Conversation as Conversation
+    from voigpt.domain.values import Message as Message
+    from voigpt.domain.values import Role as Role

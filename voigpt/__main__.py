@@ -6,7 +6,7 @@ import sys
 
 
 def main() -> int:
-    from voigpt.adapters.cli import main as cli_main
+    from voigpt.entrypoints.cli import main as cli_main
 
     return cli_main()
 

@@ -15,14 +15,16 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from voigpt.adapters.proxy import ProxyUrl
-from voigpt.adapters.requests.endpoint import DEFAULT_MAX_REPLY_BYTES, Timeouts
-from voigpt.domain.complete_chat import DEFAULT_DEADLINE
 from voigpt.domain.errors import InvalidConfig, InvalidInput
+from voigpt.domain.limits import DEFAULT_DEADLINE, DEFAULT_MAX_REPLY_BYTES, Timeouts
+from voigpt.domain.proxy import ProxyUrl
 from voigpt.domain.values import AccessToken
 
 DEFAULT_BASE_URL = "https://voigpt.com"
-BACKENDS = ("http", "fake")
+# http: the site; fake: in-memory, no network; local: the http backend against the bundled
+# emulator, which only the command line starts (in Python, start an Emulator yourself).
+BACKENDS = ("http", "local", "fake")
+LOCAL = "local"
 
 ENVIRONMENT = {
     "base_url": "VOIGPT_BASE_URL",

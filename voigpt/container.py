@@ -20,7 +20,12 @@ from typing import Any
 
 from dependency_injector import containers, providers
 
-from voigpt.adapters.memory import FakeChatTransport, FakeTokenSource, InMemoryTokenCache
+from voigpt.adapters.memory import (
+    AttributeTokenCache,
+    FakeChatTransport,
+    FakeTokenSource,
+    InMemoryTokenCache,
+)
 from voigpt.adapters.monotonic import SystemClock
 from voigpt.adapters.requests import (
     HttpEndpoint,
@@ -29,8 +34,9 @@ from voigpt.adapters.requests import (
     RequestsTokenSource,
     build_session,
 )
-from voigpt.config import Settings
+from voigpt.config import LOCAL, Settings
 from voigpt.domain.complete_chat import CompleteChat
+from voigpt.domain.errors import InvalidConfig
 from voigpt.domain.retry import RetryPolicy
 
 
@@ -69,6 +75,9 @@ class Container(containers.DeclarativeContainer):
 
     token_cache = providers.ThreadSafeSingleton(InMemoryTokenCache)
 
+    # A cache kept on an object's ``_access_token`` attribute (the g4f provider's class).
+    attribute_token_cache = providers.Factory(AttributeTokenCache)
+
     clock = providers.ThreadSafeSingleton(SystemClock)
 
     retry = providers.Factory(RetryPolicy, retries=config.retries)
@@ -98,6 +107,11 @@ def build_container(
 def container_for(settings: Settings) -> Container:
     """A container configured from already validated settings. requests' environment
     variables are read now, like the ``VOIGPT_*`` ones were by ``Settings.load``."""
+    if settings.backend == LOCAL:
+        raise InvalidConfig(
+            "backend 'local' is the command line's (it starts the bundled emulator); in Python, "
+            "start voigpt.emulator.Emulator() and pass base_url=emulator.url"
+        )
     container = Container()
     container.config.from_dict(settings.to_config())
     container.environment()

@@ -13,10 +13,10 @@ from voigpt.adapters.requests import (
     HttpEndpoint,
     RequestsChatTransport,
     RequestsTokenSource,
-    Timeouts,
     build_session,
 )
 from voigpt.domain import AccessToken, Conversation
+from voigpt.domain.limits import Timeouts
 from voigpt.domain.errors import (
     AccessRejected,
     Blocked,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from voigpt.adapters.requests import Timeouts
+from voigpt.domain.limits import Timeouts
 from voigpt.config import Settings
 from voigpt.domain import AccessToken
 from voigpt.domain.errors import InvalidConfig, InvalidProxy
@@ -60,7 +60,7 @@ def test_repr_shows_neither_token_nor_proxy_password() -> None:
         ({"timeout": "soon"}, r"timeout= must be a number of seconds, got 'soon'"),
         ({"timeout": 0}, "positive"),
         ({"timeout": float("nan")}, "positive"),
-        ({"backend": "grpc"}, "backend= must be one of http, fake"),
+        ({"backend": "grpc"}, "backend= must be one of http, local, fake"),
         ({"base_url": "voigpt.com"}, "must be an http:// or https:// URL"),
         ({"base_url": "ftp://voigpt.com"}, "must be an http:// or https:// URL"),
         ({"base_url": "http://u:CANARY@voigpt.com"}, "must not carry credentials"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from voigpt.adapters.proxy import ProxyUrl
+from voigpt.domain.proxy import ProxyUrl
 from voigpt.domain.errors import InvalidProxy
 
 
@@ -26,7 +26,6 @@ def test_credentials_are_decoded_and_re_encoded_for_the_http_library() -> None:
     proxy = ProxyUrl.parse("socks5://al%40ice:p%3Ass%2Fw@127.0.0.1:1080")
     assert (proxy.username, proxy.password) == ("al@ice", "p:ss/w")
     assert proxy.url == "socks5://al%40ice:p%3Ass%2Fw@127.0.0.1:1080"
-    assert proxy.for_requests() == {"http": proxy.url, "https": proxy.url}
 
 
 def test_the_password_is_hidden_everywhere_but_url() -> None:

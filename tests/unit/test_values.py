@@ -6,7 +6,7 @@ import pytest
 
 from voigpt.domain import AccessToken, Completion
 from voigpt.domain.errors import InvalidInput, MalformedReply
-from voigpt.domain.protocol import decode_reply, encode_request
+from voigpt.adapters.site import decode_reply, encode_request
 from voigpt.domain.values import Conversation
 
 CANARY = "CANARYtoken0123456789abcdef"

@@ -1,14 +1,13 @@
-"""The completion use case, step by step as the g4f provider did it, minus its flaws.
+"""The completion use case.
 
 1. The model defaults to ``gpt-3.5-turbo`` when empty or None.
 2. The token is the explicit one, otherwise the cached one, otherwise a freshly acquired one.
-3. Send.
-4. Parse (the transport returns the reply text; ``Completion`` carries it with the model).
+3. Send; the transport returns the reply text, and ``Completion`` carries it with the model.
 
-Unlike the seed: a cached or acquired token that the service rejects (403 CSRF) is
-forgotten, a fresh one is fetched once, and the request is sent once more (an explicit
-token is never replaced: its rejection is reported); transient failures are retried
-under ``RetryPolicy``; and the whole completion, waits included, keeps one deadline.
+A cached or acquired token that the service rejects (403 CSRF) is forgotten, a fresh one
+is fetched once and the request sent once more; an explicit token is never replaced (its
+rejection is reported). Transient failures are retried under ``RetryPolicy``, and the
+whole completion, waits included, keeps one deadline.
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 import attrs
 
 from voigpt.domain.errors import AccessRejected, VoiGptError
+from voigpt.domain.limits import DEFAULT_DEADLINE
 from voigpt.domain.retry import Deadline, RetryPolicy
 from voigpt.domain.values import AccessToken, Completion, Conversation, resolve_model
 from voigpt.ports.clock import Clock
@@ -27,7 +27,6 @@ from voigpt.ports.token_source import TokenSource
 from voigpt.ports.transport import ChatTransport
 
 Messages = Conversation | Sequence[Mapping[str, object]]
-DEFAULT_DEADLINE = 90.0
 
 
 @attrs.frozen

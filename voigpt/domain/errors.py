@@ -21,30 +21,21 @@ The tree::
           └── UnexpectedStatus             any other non-2xx status
 
 Messages never contain a token, a cookie or a proxy password. Errors that come from an
-HTTP answer carry ``status`` and a bounded ``excerpt`` of the body.
+HTTP answer carry ``status`` and a bounded ``excerpt`` of the body (made by the adapter).
 """
 
 from __future__ import annotations
 
-EXCERPT_LIMIT = 500
-
-
-def excerpt(text: str, limit: int = EXCERPT_LIMIT) -> str:
-    """Return at most ``limit`` characters of ``text``, marking a cut with an ellipsis."""
-    text = text.strip()
-    if len(text) <= limit:
-        return text
-    return text[: limit - 1] + "…"
-
 
 class VoiGptError(RuntimeError):
-    """Base of everything voigpt raises on purpose."""
+    """Base of everything voigpt raises on purpose. ``excerpt`` is the bounded
+    part of the server's answer that the adapter chose to show."""
 
-    def __init__(self, message: str, *, status: int | None = None, body: str = "") -> None:
+    def __init__(self, message: str, *, status: int | None = None, excerpt: str = "") -> None:
         self.status = status
-        self.excerpt = excerpt(body) if body else ""
-        if self.excerpt:
-            message = f"{message} (server said: {self.excerpt!r})"
+        self.excerpt = excerpt
+        if excerpt:
+            message = f"{message} (server said: {excerpt!r})"
         super().__init__(message)
 
 
@@ -72,21 +63,21 @@ class AccessRejected(VoiGptError):
     """The service refused the CSRF token (HTTP 403)."""
 
     def __init__(
-        self, message: str, *, status: int | None = 403, body: str = "", explicit: bool = False
+        self, message: str, *, status: int | None = 403, excerpt: str = "", explicit: bool = False
     ) -> None:
         self.explicit = explicit
-        super().__init__(message, status=status, body=body)
+        super().__init__(message, status=status, excerpt=excerpt)
 
 
 class RateLimited(VoiGptError):
     """HTTP 429. ``retry_after`` is the server's hint in seconds, when it gave one."""
 
     def __init__(
-        self, message: str, *, status: int | None = 429, body: str = "",
+        self, message: str, *, status: int | None = 429, excerpt: str = "",
         retry_after: float | None = None,
     ) -> None:
         self.retry_after = retry_after
-        super().__init__(message, status=status, body=body)
+        super().__init__(message, status=status, excerpt=excerpt)
 
 
 class ServiceUnavailable(VoiGptError):

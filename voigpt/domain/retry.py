@@ -5,7 +5,8 @@ Retried: connection failures (including a connection dropped before the reply), 
 timeout, a rejected proxy password (407), an untrusted TLS certificate, bad input. Backoff
 is exponential from ``base`` (0.5 s), capped at ``cap`` (8 s), with "equal" jitter (between
 half and all of the step).
-A ``Retry-After`` hint replaces the backoff, capped at ``retry_after_cap``.
+A ``Retry-After`` hint replaces the backoff, capped at ``RETRY_AFTER_CAP`` (60 s): the
+adapters report the server's hint as given, and this is the one place it is bounded.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from voigpt.ports.clock import Clock
 
 RETRYABLE_5XX = frozenset({502, 503, 504})
+RETRY_AFTER_CAP = 60.0
 
 
 @attrs.frozen
@@ -34,7 +36,7 @@ class RetryPolicy:
     retries: int = 2
     base: float = 0.5
     cap: float = 8.0
-    retry_after_cap: float = 60.0
+    retry_after_cap: float = RETRY_AFTER_CAP
 
     def should_retry(self, error: VoiGptError, attempt: int) -> bool:
         """``attempt`` counts from 0: the first retry is decided after attempt 0."""

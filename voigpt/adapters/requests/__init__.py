@@ -1,6 +1,6 @@
 """The HTTP adapters, built on requests: one shared keep-alive session per container."""
 
-from voigpt.adapters.requests.endpoint import HttpEndpoint, Timeouts
+from voigpt.adapters.requests.endpoint import HttpEndpoint
 from voigpt.adapters.requests.environment import RequestsEnvironment
 from voigpt.adapters.requests.session import build_session
 from voigpt.adapters.requests.token_source import RequestsTokenSource
@@ -11,6 +11,5 @@ __all__ = [
     "RequestsChatTransport",
     "RequestsEnvironment",
     "RequestsTokenSource",
-    "Timeouts",
     "build_session",
 ]

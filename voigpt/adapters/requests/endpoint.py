@@ -10,34 +10,17 @@ from collections.abc import Mapping
 import attrs
 import requests
 
-from voigpt.adapters.proxy import ProxyUrl
 from voigpt.adapters.requests.environment import RequestsEnvironment
-from voigpt.adapters.requests.errors import mapped_exceptions, raise_for_status
+from voigpt.adapters.requests.mapping import mapped_exceptions
+from voigpt.adapters.site import raise_for_status
 from voigpt.domain.errors import ReplyTooLarge
+from voigpt.domain.limits import DEFAULT_MAX_REPLY_BYTES, Timeouts
+from voigpt.domain.proxy import ProxyUrl
 from voigpt.domain.retry import Deadline
 
 logger = logging.getLogger("voigpt.http")
 
-DEFAULT_CONNECT_TIMEOUT = 10.0
-DEFAULT_READ_TIMEOUT = 60.0
-DEFAULT_MAX_REPLY_BYTES = 10 * 1024 * 1024
 _CHUNK = 64 * 1024
-
-
-@attrs.frozen
-class Timeouts:
-    """Seconds to wait for a connection, and for each read from it."""
-
-    connect: float = DEFAULT_CONNECT_TIMEOUT
-    read: float = DEFAULT_READ_TIMEOUT
-
-    @classmethod
-    def total(cls, seconds: float) -> Timeouts:
-        """From one user-facing number: nothing waits longer than ``seconds``."""
-        return cls(connect=min(DEFAULT_CONNECT_TIMEOUT, seconds), read=seconds)
-
-    def as_tuple(self) -> tuple[float, float]:
-        return (self.connect, self.read)
 
 
 @attrs.frozen
@@ -58,7 +41,7 @@ class HttpEndpoint:
 
     session: requests.Session
     base_url: str
-    timeouts: Timeouts = Timeouts()
+    timeouts: Timeouts = attrs.Factory(Timeouts)
     proxy: ProxyUrl | None = None
     max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES
     environment: RequestsEnvironment = attrs.field(
@@ -69,7 +52,10 @@ class HttpEndpoint:
     _proxies: dict[str, str] = attrs.field(init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
-        proxies = self.proxy.for_requests() if self.proxy else self.environment.proxies
+        proxies = (
+            {"http": self.proxy.url, "https": self.proxy.url}
+            if self.proxy else self.environment.proxies
+        )
         object.__setattr__(self, "_proxies", proxies)
 
     def get(

@@ -1,13 +1,6 @@
-"""requests' own environment variables, read once per endpoint instead of once per request.
-
-A ``requests.Session`` that trusts the environment re-reads it on every request: proxy
-variables (walking all of ``os.environ``, twice), ``NO_PROXY``, the CA bundle variables and
-``~/.netrc``. That was about a tenth of voigpt's CPU per completion. voigpt's session does
-not trust the environment; instead the endpoint reads these variables here, once, when it
-is built (like the ``VOIGPT_*`` settings), and passes the result on each request. What
-requests would have done with them is unchanged, except ``~/.netrc``, which voigpt never
-wants (it sends no credentials to the site).
-"""
+"""requests' own environment variables (proxies, ``NO_PROXY``, the CA bundle), read once
+when an endpoint is built, like the ``VOIGPT_*`` settings, instead of on every request.
+``~/.netrc`` is not read: voigpt sends no credentials to the site."""
 
 from __future__ import annotations
 

@@ -12,16 +12,7 @@ import requests
 import requests.utils
 from requests.adapters import HTTPAdapter
 
-USER_AGENT = (
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
-    "(KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36"
-)
-
-BROWSER_HEADERS = {
-    "User-Agent": USER_AGENT,
-    "Accept-Language": "en-US,en;q=0.9",
-    "Accept-Encoding": "gzip, deflate",
-}
+from voigpt.adapters.site import BROWSER_HEADERS
 
 
 class _KeepNoCookies(http.cookiejar.DefaultCookiePolicy):
@@ -58,11 +49,10 @@ def build_session(*, pool_size: int = 32, ca_bundle: str | None = None) -> reque
     ``ca_bundle`` (e.g. from ``REQUESTS_CA_BUNDLE``) is what an https proxy is checked
     against; the endpoint passes it for the site itself."""
     session = requests.Session()
-    # The endpoint reads requests' environment variables once (environment.py), rather
-    # than the session re-reading the whole environment on every request.
-    session.trust_env = False
+    session.trust_env = False  # the endpoint passes what environment.py read, once
     session.cookies.set_policy(_KeepNoCookies())
     session.headers.update(BROWSER_HEADERS)
+    session.headers["Accept-Encoding"] = "gzip, deflate"
     adapter = _VerifiedProxyAdapter(ca_bundle=ca_bundle, pool_connections=4,
                                     pool_maxsize=pool_size)
     session.mount("http://", adapter)

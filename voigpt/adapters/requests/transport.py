@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import attrs
 
 from voigpt.adapters.requests.endpoint import HttpEndpoint
-from voigpt.domain.protocol import (
+from voigpt.adapters.site import (
     COMPLETION_PATH,
-    TOKEN_COOKIE,
-    TOKEN_HEADER,
+    completion_headers,
     decode_reply,
     encode_request,
 )
@@ -26,27 +23,13 @@ class RequestsChatTransport:
         self, conversation: Conversation, token: AccessToken, *, deadline: Deadline | None = None
     ) -> str:
         base = self.endpoint.base_url
-        headers = {
-            "Accept": "application/json, text/plain, */*",
-            "Content-Type": "application/json",
-            "Cookie": f"{TOKEN_COOKIE}={token.value}",
-            TOKEN_HEADER: token.value,
-            "Origin": origin_of(base),
-            "Referer": base + "/",
-        }
         answer = self.endpoint.post(
             COMPLETION_PATH,
             what="sending the conversation",
-            headers=headers,
+            headers=completion_headers(base, token),
             body=encode_request(conversation),
             deadline=deadline,
         )
         return decode_reply(
             answer.text, where=f"the reply from {base}{COMPLETION_PATH}", status=answer.status
         )
-
-
-def origin_of(url: str) -> str:
-    """``https://host[:port]``: what a browser sends as Origin for pages under ``url``."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"

@@ -1,7 +1,6 @@
-"""In-memory adapters: the production token cache, and fakes for offline tests.
-
-The fakes hold real state to assert on (``sent``, ``token_fetches``) and are safe to
-share across threads, like the adapters they stand in for::
+"""Fakes for offline tests: they hold real state to assert on (``sent``,
+``token_fetches``, ``sleeps``) and are safe to share across threads, like the adapters
+they stand in for::
 
     transport = FakeChatTransport(replies=["Hi!"])
     source = FakeTokenSource()
@@ -20,38 +19,9 @@ import attrs
 
 from voigpt.domain.errors import AccessRejected
 from voigpt.domain.retry import Deadline
-from voigpt.domain.single_flight import acquire_once
 from voigpt.domain.values import AccessToken, Conversation, Role
 
 Handler = Callable[[Conversation, AccessToken], str]
-
-
-class InMemoryTokenCache:
-    """A thread-safe, single-flight holder for one token."""
-
-    def __init__(self, token: AccessToken | None = None) -> None:
-        self._token = token
-        self._lock = threading.Lock()
-        self._fetch_lock = threading.Lock()
-
-    def get(self) -> AccessToken | None:
-        with self._lock:
-            return self._token
-
-    def put(self, token: AccessToken) -> None:
-        with self._lock:
-            self._token = token
-
-    def invalidate(self, stale: AccessToken) -> None:
-        with self._lock:
-            if self._token == stale:
-                self._token = None
-
-    def acquire(self, fetch: Callable[[], AccessToken]) -> AccessToken:
-        return acquire_once(self.get, self.put, fetch, self._fetch_lock)
-
-    def __repr__(self) -> str:
-        return f"InMemoryTokenCache(holding={self.get() is not None})"
 
 
 class FakeTokenSource:

@@ -1,13 +1,11 @@
-"""``VoiGpt``: a drop-in for gpt4free's provider of the same name, built on the use case.
+"""``VoiGpt``: gpt4free's provider of the same name, driving the use case.
 
-Same class attributes, same ``create_completion`` signature, same class-level token cache
-(``VoiGpt._access_token``), so code written for g4f keeps working, including as
-``provider=VoiGpt`` in ``g4f.ChatCompletion.create``. What changes is underneath:
-``proxy=`` is honoured for the token GET and the POST, every request has a timeout
-(``timeout=`` keyword, default ``VOIGPT_TIMEOUT`` or 10 s connect / 60 s read; the other
-``VOIGPT_*`` variables apply too, except that ``VoiGpt.url`` is the base URL),
-connections are kept alive per (url, proxy, timeout), a rejected cached token is
-refreshed once, and errors are specific ``VoiGptError`` subclasses (still RuntimeErrors).
+The class attributes, the ``create_completion`` signature and the class-level token cache
+(``VoiGpt._access_token``) are g4f's, so ``provider=VoiGpt`` works in
+``g4f.ChatCompletion.create``. ``proxy=`` applies to the token GET and the POST;
+``timeout=`` (seconds) and the ``VOIGPT_*`` variables apply, except that ``VoiGpt.url`` is
+the site. Connections are kept alive per (url, proxy, timeout); errors are
+``VoiGptError`` subclasses, which are RuntimeErrors.
 """
 
 from __future__ import annotations
@@ -20,50 +18,10 @@ from typing import Any, ClassVar
 
 from voigpt.config import Settings
 from voigpt.container import Container, close_container, container_for
-from voigpt.domain.single_flight import acquire_once
 from voigpt.domain.values import AccessToken, Conversation, resolve_model
 
 CreateResult = Generator[str, None, None]
 _MAX_ROUTES = 8
-
-
-class ClassAttributeTokenCache:
-    """The seed's ``cls._access_token`` as a ``TokenCache``: thread-safe and single-flight.
-
-    A token fetched from one site is not handed to another when ``VoiGpt.url`` changes; a
-    token the user assigns to ``VoiGpt._access_token`` by hand is used as given.
-    """
-
-    _lock = threading.Lock()
-    _fetch_lock = threading.Lock()
-
-    def __init__(self, owner: type[VoiGpt], origin: str) -> None:
-        self._owner = owner
-        self._origin = origin
-
-    def get(self) -> AccessToken | None:
-        with self._lock:
-            value = self._owner._access_token
-            if not value:
-                return None
-            fetched = self._owner._access_token_origin
-            if fetched is not None and fetched[0] == value and fetched[1] != self._origin:
-                return None
-            return AccessToken(value)
-
-    def put(self, token: AccessToken) -> None:
-        with self._lock:
-            self._owner._access_token = token.value
-            self._owner._access_token_origin = (token.value, self._origin)
-
-    def invalidate(self, stale: AccessToken) -> None:
-        with self._lock:
-            if self._owner._access_token == stale.value:
-                self._owner._access_token = None
-                self._owner._access_token_origin = None
-
-    def acquire(self, fetch: Callable[[], AccessToken]) -> AccessToken:
-        return acquire_once(self.get, self.put, fetch, self._fetch_lock)
 
 
 class VoiGpt:
@@ -123,7 +81,7 @@ class VoiGpt:
         )
         container = cls._container_for(settings)
         use_case = container.complete_chat(
-            token_cache=ClassAttributeTokenCache(cls, settings.base_url)
+            token_cache=container.attribute_token_cache(holder=cls, origin=settings.base_url)
         )
         explicit = AccessToken.parse(access_token) if access_token else None
         resolved = resolve_model(model)
@@ -147,7 +105,6 @@ class VoiGpt:
                 _, oldest = cls._routes.popitem(last=False)
                 close_container(oldest)
             return container
-
 
     @classmethod
     def close(cls) -> None:

@@ -1,18 +1,19 @@
-"""The command line's shape. Imports only argparse, so ``voigpt --help`` starts fast."""
+"""The command line's shape. It imports argparse and the settings' names only (no HTTP
+library, no container), so ``voigpt --help`` starts fast."""
 
 from __future__ import annotations
 
 import argparse
 
-BACKENDS = ("http", "local", "fake")
+from voigpt.config import BACKENDS, ENVIRONMENT
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="voigpt",
         description="Talk to voigpt.com (or its bundled emulator) from the terminal.",
-        epilog="Settings also come from VOIGPT_BASE_URL, VOIGPT_ACCESS_TOKEN, VOIGPT_PROXY, "
-        "VOIGPT_TIMEOUT and VOIGPT_BACKEND; flags win over the environment.",
+        epilog=f"Settings also come from {', '.join(ENVIRONMENT.values())}; "
+        "flags win over the environment.",
     )
     from voigpt import __version__
 

@@ -1,4 +1,4 @@
-"""Proxy URLs for the requests adapter: parsed and checked before any I/O, never shown whole.
+"""Proxy URLs: parsed and checked before any I/O, never shown whole.
 
 Accepted: ``http://``, ``https://``, ``socks5://`` (names resolved locally) and
 ``socks5h://`` (names resolved by the proxy), each with optional ``user:password@``.
@@ -64,9 +64,6 @@ class ProxyUrl:
 
     def redacted(self) -> str:
         return self._render(masked=True)
-
-    def for_requests(self) -> dict[str, str]:
-        return {"http": self.url, "https": self.url}
 
     def _render(self, *, masked: bool) -> str:
         auth = ""

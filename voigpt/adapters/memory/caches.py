@@ -1,0 +1,96 @@
+"""Token caches held in memory: thread-safe, single-flight (one fetch however many callers
+miss at once)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from voigpt.domain.values import AccessToken
+
+
+class _SingleFlight:
+    """``get``/``put`` under a lock, and ``acquire``: on a miss one caller fetches while the
+    others wait for its token."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._fetch_lock = threading.Lock()
+
+    def get(self) -> AccessToken | None:
+        raise NotImplementedError
+
+    def put(self, token: AccessToken) -> None:
+        raise NotImplementedError
+
+    def acquire(self, fetch: Callable[[], AccessToken]) -> AccessToken:
+        token = self.get()
+        if token is not None:
+            return token
+        with self._fetch_lock:
+            token = self.get()
+            if token is None:
+                token = fetch()
+                self.put(token)
+            return token
+
+
+class InMemoryTokenCache(_SingleFlight):
+    """Holds one token."""
+
+    def __init__(self, token: AccessToken | None = None) -> None:
+        super().__init__()
+        self._token = token
+
+    def get(self) -> AccessToken | None:
+        with self._lock:
+            return self._token
+
+    def put(self, token: AccessToken) -> None:
+        with self._lock:
+            self._token = token
+
+    def invalidate(self, stale: AccessToken) -> None:
+        with self._lock:
+            if self._token == stale:
+                self._token = None
+
+    def __repr__(self) -> str:
+        return f"InMemoryTokenCache(holding={self.get() is not None})"
+
+
+class AttributeTokenCache(_SingleFlight):
+    """The token kept in ``holder._access_token`` (the g4f provider's class attribute, which
+    users may set by hand), remembering which site (``origin``) a fetched token came from,
+    so a token fetched for one site is never sent to another."""
+
+    _class_lock = threading.Lock()
+    _class_fetch_lock = threading.Lock()
+
+    def __init__(self, holder: Any, origin: str) -> None:
+        # One lock pair for every holder: the state is class-level, shared by every call.
+        self._lock, self._fetch_lock = self._class_lock, self._class_fetch_lock
+        self._holder = holder
+        self._origin = origin
+
+    def get(self) -> AccessToken | None:
+        with self._lock:
+            value = self._holder._access_token
+            if not value:
+                return None
+            fetched = self._holder._access_token_origin
+            if fetched is not None and fetched[0] == value and fetched[1] != self._origin:
+                return None
+            return AccessToken(value)
+
+    def put(self, token: AccessToken) -> None:
+        with self._lock:
+            self._holder._access_token = token.value
+            self._holder._access_token_origin = (token.value, self._origin)
+
+    def invalidate(self, stale: AccessToken) -> None:
+        with self._lock:
+            if self._holder._access_token == stale.value:
+                self._holder._access_token = None
+                self._holder._access_token_origin = None

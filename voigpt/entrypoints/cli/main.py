@@ -1,0 +1,116 @@
+"""``voigpt``'s entry point: parse, build the client through the container, run, format.
+
+Exit codes: 0 success, 1 service or network error, 2 usage or bad input, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+import traceback
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, TextIO
+
+from voigpt.entrypoints.cli.parser import build_parser
+
+if TYPE_CHECKING:
+    import argparse
+
+    from voigpt.client import Client
+    from voigpt.logs import SecretsFilter
+
+# Flags name themselves in errors: "--timeout must be a number of seconds".
+_FLAGS = ("base_url", "proxy", "access_token", "timeout", "retries", "backend")
+_LABELS = {name: "--" + name.replace("_", "-") for name in _FLAGS}
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
+    args = build_parser().parse_args(argv)
+    stdin, stdout, stderr = stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr
+    from voigpt.logs import SecretsFilter
+
+    secrets = SecretsFilter()
+    if args.verbose:
+        _log_to(stderr, secrets)
+    try:
+        if args.command == "emulator":
+            from voigpt.entrypoints.cli.emulator import run_emulator
+
+            return run_emulator(args.host, args.port, stdout=stdout)
+        with _client(args, secrets) as client:
+            if args.command == "ask":
+                from voigpt.entrypoints.cli.ask import run_ask
+
+                return run_ask(args, client, stdin=stdin, stdout=stdout)
+            from voigpt.entrypoints.cli.chat import run_chat
+
+            return run_chat(
+                client, system=args.system, model=args.model,
+                stdin=stdin, stdout=stdout, stderr=stderr,
+                report=lambda exc: _report(exc, args.verbose, stderr, secrets),
+            )
+    except KeyboardInterrupt:
+        print("voigpt: interrupted", file=stderr)
+        return 130
+    except Exception as exc:
+        return _report(exc, args.verbose, stderr, secrets)
+
+
+@contextlib.contextmanager
+def _client(args: argparse.Namespace, secrets: SecretsFilter) -> Iterator[Client]:
+    """A client from the flags, then ``VOIGPT_*``, through ``Settings``; with the ``local``
+    backend, against an emulator started for the command's lifetime."""
+    import attrs
+
+    from voigpt.client import Client
+    from voigpt.config import LOCAL, Settings
+    from voigpt.container import container_for
+    from voigpt.domain.errors import InvalidConfig
+
+    settings = Settings.load(labels=_LABELS, **{name: getattr(args, name) for name in _FLAGS})
+    secrets.remember(
+        settings.access_token.value if settings.access_token else None,
+        settings.proxy.password if settings.proxy else None,
+    )
+    with contextlib.ExitStack() as stack:
+        if settings.backend == LOCAL:
+            if args.base_url:
+                raise InvalidConfig("--backend local runs its own emulator; drop --base-url")
+            from voigpt.emulator import Emulator
+
+            emulator = stack.enter_context(Emulator())
+            settings = attrs.evolve(settings, base_url=emulator.url, backend="http")
+        yield stack.enter_context(Client(container=container_for(settings)))
+
+
+def _report(exc: BaseException, verbose: bool, stderr: TextIO, secrets: SecretsFilter) -> int:
+    from voigpt.domain.errors import InvalidInput, VoiGptError
+
+    if isinstance(exc, InvalidInput):
+        code, line = 2, f"voigpt: error: {exc}"
+    elif isinstance(exc, VoiGptError):
+        code, line = 1, f"voigpt: {type(exc).__name__}: {exc}"
+    elif isinstance(exc, OSError):
+        code, line = 1, f"voigpt: {exc}"
+    else:
+        raise exc
+    if verbose:
+        print(secrets.scrub("".join(traceback.format_exception(exc))), file=stderr, end="")
+    print(secrets.scrub(line), file=stderr)
+    return code
+
+
+def _log_to(stream: TextIO, secrets: SecretsFilter) -> None:
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(secrets)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
