@@ -73,3 +73,4 @@ if TYPE_CHECKING:
     from voigpt.domain.values import Conversation as Conversation
     from voigpt.domain.values import Message as Message
     from voigpt.domain.values import Role as Role
+    from voigpt.entrypoints.g4f import VoiGpt as VoiGpt
