@@ -3,7 +3,7 @@
 The tree::
 
     RuntimeError
-     └── VoiGptError                      base; the seed's "RuntimeError on a bad reply" holds
+     └── VoiGptError                      base: code that catches RuntimeError catches it
           ├── InvalidInput (+ ValueError) bad arguments, raised before any network I/O
           │    ├── InvalidMessages         the conversation is not a list of role/content dicts
           │    ├── InvalidProxy            unknown proxy scheme, no host, bad port

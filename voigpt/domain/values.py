@@ -158,7 +158,7 @@ class Completion:
 
 
 def resolve_model(model: object) -> str:
-    """The seed's rule: an empty or missing model means ``gpt-3.5-turbo``."""
+    """g4f's rule: an empty or missing model means ``gpt-3.5-turbo``."""
     if model is None or model == "":
         return DEFAULT_MODEL
     if not isinstance(model, str):
