@@ -11,7 +11,7 @@ import math
 import os
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import attrs
 
@@ -21,6 +21,7 @@ from voigpt.domain.proxy import ProxyUrl
 from voigpt.domain.values import AccessToken
 
 DEFAULT_BASE_URL = "https://voigpt.com"
+MAX_TIMEOUT = 86400.0
 # http: the site; fake: in-memory, no network; local: the http backend against the bundled
 # emulator, which only the command line starts (in Python, start an Emulator yourself).
 BACKENDS = ("http", "local", "fake")
@@ -88,30 +89,26 @@ class Settings:
 
     def to_config(self) -> dict[str, Any]:
         """The values the container's ``Configuration`` provider holds."""
-        return {
-            "base_url": self.base_url,
-            "access_token": self.access_token,
-            "proxy": self.proxy,
-            "timeouts": self.timeouts,
-            "backend": self.backend,
-            "max_reply_bytes": self.max_reply_bytes,
-            "retries": self.retries,
-            "deadline": self.deadline,
-        }
+        values = attrs.asdict(self, recurse=False)
+        return {**values, "timeouts": self.timeouts, "deadline": self.deadline}
 
 
 def parse_base_url(url: object, where: str = "base_url") -> str:
-    """Check a base URL before any I/O and strip its trailing slash."""
+    """Check a base URL before any I/O: an http(s) URL with a valid host and nothing a header
+    cannot carry. Returns it without a trailing slash, its path percent-encoded to ASCII."""
     if not isinstance(url, str) or not url.strip():
         raise InvalidConfig(f"{where} must be a non-empty URL string")
+    if any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in url):
+        raise InvalidConfig(f"{where} must not contain spaces or control characters")
     try:
         parts = urlsplit(url)
-        port_ok = parts.port is None or parts.port > 0
-    except ValueError:
-        port_ok = False
+        port = parts.port
+    except ValueError as exc:
+        problem = "an invalid port" if "port" in str(exc).lower() else "an invalid address"
+        raise InvalidConfig(f"{where} has {problem}: {url!r}") from None
     if parts.username is not None or parts.password is not None:
         raise InvalidConfig(f"{where} must not carry credentials (user:password@)")
-    if not port_ok:
+    if port == 0:
         raise InvalidConfig(f"{where} has an invalid port: {url!r}")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidConfig(f"{where} must be an http:// or https:// URL with a host, got {url!r}")
@@ -119,7 +116,17 @@ def parse_base_url(url: object, where: str = "base_url") -> str:
         raise InvalidConfig(
             f"{where} must not have a query or fragment, like https://voigpt.com, got {url!r}"
         )
-    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+    netloc = parts.netloc
+    if ":" not in parts.hostname:  # a name, not an IPv6 literal: each label 1-63 characters
+        try:
+            host = parts.hostname.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise InvalidConfig(f"{where} has an invalid host name: {url!r}") from None
+        netloc = host if port is None else f"{host}:{port}"
+        if netloc.lower() == parts.netloc.lower():
+            netloc = parts.netloc
+    path = quote(parts.path.rstrip("/"), safe="/%:@!$&'()*+,;=-._~")
+    return f"{parts.scheme}://{netloc}{path}"
 
 
 def parse_timeout(value: object, where: str = "timeout") -> float:
@@ -127,10 +134,14 @@ def parse_timeout(value: object, where: str = "timeout") -> float:
         raise InvalidConfig(f"{where} must be a number of seconds, got a bool")
     try:
         seconds = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InvalidConfig(f"{where} must be a number of seconds, got {value!r}") from None
     if not math.isfinite(seconds) or seconds <= 0:
         raise InvalidConfig(f"{where} must be a positive number of seconds, got {value!r}")
+    if seconds > MAX_TIMEOUT:
+        raise InvalidConfig(
+            f"{where} must be at most {MAX_TIMEOUT:g} seconds (one day), got {value!r}"
+        )
     return seconds
 
 

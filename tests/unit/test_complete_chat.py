@@ -136,7 +136,7 @@ class TestConversation:
 
     def test_accepts_a_conversation_object(self) -> None:
         use_case, transport, *_ = make()
-        conversation = Conversation(()).then(Role.USER, "x")
+        conversation = Conversation.question("x")
         use_case(conversation)
         assert transport.sent[0].conversation is conversation
 

@@ -31,13 +31,13 @@ class ProxyUrl:
     def parse(cls, url: object, *, where: str = "proxy") -> ProxyUrl:
         if not isinstance(url, str):
             raise InvalidProxy(f"{where} must be a URL string, got {type(url).__name__}")
-        if any(ch.isspace() for ch in url):
-            raise InvalidProxy(f"{where} must not contain whitespace")
+        if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
+            raise InvalidProxy(f"{where} must not contain whitespace or control characters")
         try:
             parts = urlsplit(url)
             port = parts.port
         except ValueError:
-            raise InvalidProxy(f"{where} has an invalid port: {_scrub(url)}") from None
+            raise InvalidProxy(f"{where} has an invalid port or address: {_scrub(url)}") from None
         scheme = parts.scheme.lower()
         if scheme not in SCHEMES:
             shown = f"{scheme!r}" if scheme else "none"
@@ -48,7 +48,18 @@ class ProxyUrl:
         if not parts.hostname:
             raise InvalidProxy(f"{where} has no host: {_scrub(url)}")
         if parts.path not in ("", "/") or parts.query or parts.fragment:
-            raise InvalidProxy(f"{where} must not have a path, query or fragment: {_scrub(url)}")
+            raise InvalidProxy(
+                f"{where} must not have a path, query or fragment (percent-encode '/', '?' and "
+                f"'#' in a password): {_scrub(url)}"
+            )
+        credentials = [unquote(part) for part in (parts.username, parts.password) if part]
+        if any(not _latin1_printable(part) for part in credentials):
+            raise InvalidProxy(
+                f"{where}: the user and password must be printable Latin-1 characters "
+                f"(what proxy authentication can carry): {_scrub(url)}"
+            )
+        if port == 0 or not _valid_host(parts.hostname):
+            raise InvalidProxy(f"{where} has an invalid port or host: {_scrub(url)}")
         return cls(
             scheme=scheme,
             host=parts.hostname,
@@ -82,16 +93,25 @@ class ProxyUrl:
 
 
 def _scrub(url: str) -> str:
-    """The URL with any userinfo masked, for error messages."""
+    """The URL with any userinfo masked, for error messages. Everything up to the last '@'
+    counts as userinfo, whatever characters the password holds."""
     scheme, sep, rest = url.partition("://")
     if not sep:
         return "***" if "@" in url else repr(url)
-    netloc_end = len(rest)
-    for stop in "/?#":
-        index = rest.find(stop)
-        if index != -1:
-            netloc_end = min(netloc_end, index)
-    netloc = rest[:netloc_end]
-    if "@" in netloc:
-        netloc = "***@" + netloc.rsplit("@", 1)[1]
-    return repr(f"{scheme}://{netloc}{rest[netloc_end:]}")
+    if "@" in rest:
+        rest = "***@" + rest.rpartition("@")[2]
+    return repr(f"{scheme}://{rest}")
+
+
+def _latin1_printable(text: str) -> bool:
+    return all(0x20 <= ord(ch) <= 0xFF and ord(ch) != 0x7F for ch in text)
+
+
+def _valid_host(host: str) -> bool:
+    if ":" in host:  # an IPv6 literal, already checked by urlsplit
+        return True
+    try:
+        host.encode("idna")
+    except UnicodeError:
+        return False
+    return True

@@ -1,7 +1,8 @@
 """Value objects: roles, messages, conversations, tokens and completions.
 
-They are immutable. Named constructors (``Conversation.from_dicts``, ``AccessToken.parse``)
-validate untrusted input and raise ``InvalidInput`` subclasses that say which item is wrong.
+They are immutable and cannot be built invalid: every constructor validates, and raises an
+``InvalidInput`` subclass. The named constructors (``Conversation.from_dicts``,
+``AccessToken.parse``) also say which item of untrusted input is wrong.
 """
 
 from __future__ import annotations
@@ -32,12 +33,31 @@ class Role(str, enum.Enum):
         return self.value
 
 
+def _role(value: object) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        raise InvalidMessages(f"'role' must be one of {_ROLE_NAMES}, got {_short(value)}") from None
+
+
+def _check_content(instance: object, attribute: object, content: Any) -> None:
+    if not isinstance(content, str):
+        raise InvalidMessages(f"'content' must be a string, got {type(content).__name__}")
+    try:
+        content.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidMessages(
+            f"'content' has a character that is not valid UTF-8 at index {exc.start} "
+            "(a lone surrogate)"
+        ) from None
+
+
 @attrs.frozen
 class Message:
-    """One turn of a conversation."""
+    """One turn of a conversation: a ``Role`` (or its name) and UTF-8 encodable text."""
 
-    role: Role
-    content: str
+    role: Role = attrs.field(converter=_role)
+    content: str = attrs.field(validator=_check_content)
 
     @classmethod
     def from_dict(cls, item: object, *, where: str = "message") -> Message:
@@ -54,36 +74,34 @@ class Message:
             raise InvalidMessages(
                 f"{where} has unknown keys {extra}; only 'role' and 'content' are allowed"
             )
-        role = item["role"]
         try:
-            parsed_role = Role(role)
-        except ValueError:
-            raise InvalidMessages(
-                f"{where}: 'role' must be one of {_ROLE_NAMES}, got {_short(role)}"
-            ) from None
-        content = item["content"]
-        if not isinstance(content, str):
-            raise InvalidMessages(
-                f"{where}: 'content' must be a string, got {type(content).__name__}"
-            )
-        try:
-            content.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise InvalidMessages(
-                f"{where}: 'content' has a character that is not valid UTF-8 "
-                f"at index {exc.start} (a lone surrogate)"
-            ) from None
-        return cls(role=parsed_role, content=content)
+            return cls(role=item["role"], content=item["content"])
+        except InvalidMessages as exc:
+            raise InvalidMessages(f"{where}: {exc}") from None
 
     def to_dict(self) -> dict[str, str]:
         return {"role": self.role.value, "content": self.content}
+
+
+def _to_messages(messages: Iterable[Message]) -> tuple[Message, ...]:
+    return tuple(messages)
+
+
+def _check_messages(instance: object, attribute: object, messages: tuple[Any, ...]) -> None:
+    if not messages:
+        raise InvalidMessages("messages must not be empty")
+    for index, message in enumerate(messages):
+        if not isinstance(message, Message):
+            raise InvalidMessages(
+                f"messages[{index}] must be a Message, got {type(message).__name__}"
+            )
 
 
 @attrs.frozen
 class Conversation:
     """A non-empty, ordered sequence of messages."""
 
-    messages: tuple[Message, ...]
+    messages: tuple[Message, ...] = attrs.field(converter=_to_messages, validator=_check_messages)
 
     @classmethod
     def from_dicts(cls, messages: object) -> Conversation:
@@ -92,26 +110,19 @@ class Conversation:
             raise InvalidMessages(
                 f"messages must be a list of dicts, got {type(messages).__name__}"
             )
-        if not messages:
-            raise InvalidMessages("messages must not be empty")
         return cls(
-            tuple(
-                Message.from_dict(item, where=f"messages[{i}]") for i, item in enumerate(messages)
-            )
+            Message.from_dict(item, where=f"messages[{i}]") for i, item in enumerate(messages)
         )
 
     @classmethod
     def of(cls, messages: Iterable[Message]) -> Conversation:
-        items = tuple(messages)
-        if not items:
-            raise InvalidMessages("messages must not be empty")
-        return cls(items)
+        return cls(messages)
 
     @classmethod
     def question(cls, prompt: str, *, system: str | None = None) -> Conversation:
         """One user question, after an optional system message; both validated."""
-        opening = cls(()) if system is None else cls(()).then(Role.SYSTEM, system)
-        return opening.then(Role.USER, prompt)
+        opening = [] if system is None else [{"role": "system", "content": system}]
+        return cls.from_dicts([*opening, {"role": "user", "content": prompt}])
 
     def to_dicts(self) -> list[dict[str, str]]:
         return [message.to_dict() for message in self.messages]
@@ -123,22 +134,29 @@ class Conversation:
         return Conversation((*self.messages, message))
 
 
+def _check_token(instance: object, attribute: object, value: Any) -> None:
+    if not isinstance(value, str):
+        raise InvalidInput(f"access_token must be a string, got {type(value).__name__}")
+    if not _TOKEN_SHAPE.fullmatch(value):
+        raise InvalidInput(
+            "access_token is not a usable cookie value (empty, too long, or has spaces, "
+            "quotes, ';', non-ASCII or control characters); the value is not shown"
+        )
+
+
 @attrs.frozen(repr=False)
 class AccessToken:
-    """The csrftoken. Its value never shows in repr, str or error messages."""
+    """The csrftoken: a cookie-safe ASCII string. Its value never shows in repr, str or
+    error messages."""
 
-    value: str = attrs.field(repr=False)
+    value: str = attrs.field(repr=False, validator=_check_token)
 
     @classmethod
     def parse(cls, value: object, *, where: str = "access_token") -> AccessToken:
-        if not isinstance(value, str):
-            raise InvalidInput(f"{where} must be a string, got {type(value).__name__}")
-        if not _TOKEN_SHAPE.fullmatch(value):
-            raise InvalidInput(
-                f"{where} is not a usable cookie value (empty, too long, or has spaces, "
-                "quotes, ';' or control characters); the value is not shown"
-            )
-        return cls(value)
+        try:
+            return cls(value)  # type: ignore[arg-type]
+        except InvalidInput as exc:
+            raise InvalidInput(str(exc).replace("access_token", where, 1)) from None
 
     def __repr__(self) -> str:
         return "AccessToken(<redacted>)"
@@ -150,8 +168,8 @@ class AccessToken:
 class Completion:
     """The assistant's reply."""
 
-    text: str
-    model: str
+    text: str = attrs.field(validator=attrs.validators.instance_of(str))
+    model: str = attrs.field(validator=attrs.validators.instance_of(str))
 
     def __str__(self) -> str:
         return self.text

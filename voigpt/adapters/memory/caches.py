@@ -69,6 +69,7 @@ class AttributeTokenCache(_SingleFlight):
     _class_fetch_lock = threading.Lock()
 
     def __init__(self, holder: Any, origin: str) -> None:
+        """``holder`` has ``_access_token`` and ``_access_token_origin`` attributes."""
         # One lock pair for every holder: the state is class-level, shared by every call.
         self._lock, self._fetch_lock = self._class_lock, self._class_fetch_lock
         self._holder = holder
@@ -82,7 +83,8 @@ class AttributeTokenCache(_SingleFlight):
             fetched = self._holder._access_token_origin
             if fetched is not None and fetched[0] == value and fetched[1] != self._origin:
                 return None
-            return AccessToken(value)
+        # Users assign this attribute by hand: checked on every use, before it is sent.
+        return AccessToken.parse(value, where=f"{_name(self._holder)}._access_token")
 
     def put(self, token: AccessToken) -> None:
         with self._lock:
@@ -94,3 +96,7 @@ class AttributeTokenCache(_SingleFlight):
             if self._holder._access_token == stale.value:
                 self._holder._access_token = None
                 self._holder._access_token_origin = None
+
+
+def _name(holder: Any) -> str:
+    return str(getattr(holder, "__name__", type(holder).__name__))

@@ -30,9 +30,7 @@ def run_chat(
     if interactive:
         _enable_line_editing()
         print(BANNER, file=stderr)
-    start = Conversation(())
-    if system is not None:
-        start = start.then(Role.SYSTEM, system)
+    start: list[dict[str, str]] = [] if system is None else [{"role": "system", "content": system}]
     history = start
     while True:
         line = _read_line(stdin, interactive)
@@ -52,15 +50,15 @@ def run_chat(
                 print("(history cleared)", file=stderr)
             continue
         try:
-            asked = history.then(Role.USER, text)
-            reply = client.complete(asked, model=model).text
+            asked = [*history, {"role": Role.USER.value, "content": text}]
+            reply = client.complete(Conversation.from_dicts(asked), model=model).text
         except VoiGptError as exc:
             if not interactive:
                 raise
             report(exc)
             continue
         print(reply, file=stdout, flush=True)
-        history = asked.then(Role.ASSISTANT, reply)
+        history = [*asked, {"role": Role.ASSISTANT.value, "content": reply}]
 
 
 def _read_line(stdin: TextIO, interactive: bool) -> str | None:
