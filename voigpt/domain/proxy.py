@@ -92,15 +92,19 @@ class ProxyUrl:
     __str__ = redacted
 
 
-def _scrub(url: str) -> str:
-    """The URL with any userinfo masked, for error messages. Everything up to the last '@'
-    counts as userinfo, whatever characters the password holds."""
+def redacted_url(url: str) -> str:
+    """``url`` with any userinfo masked, for messages. Everything up to the last '@' counts
+    as userinfo, whatever characters the password holds."""
     scheme, sep, rest = url.partition("://")
     if not sep:
-        return "***" if "@" in url else repr(url)
+        return "***" if "@" in url else url
     if "@" in rest:
         rest = "***@" + rest.rpartition("@")[2]
-    return repr(f"{scheme}://{rest}")
+    return f"{scheme}://{rest}"
+
+
+def _scrub(url: str) -> str:
+    return repr(redacted_url(url))
 
 
 def _latin1_printable(text: str) -> bool:

@@ -1,5 +1,5 @@
-"""One voigpt.com site reached through a shared session: timeouts, proxy and size cap applied
-to every request, and every failure mapped to a voigpt error."""
+"""One voigpt.com site reached through a shared session: the deadline, timeouts, proxy and
+size cap applied to every request, and every failure mapped to a voigpt error."""
 
 from __future__ import annotations
 
@@ -12,10 +12,16 @@ import requests
 
 from voigpt.adapters.requests.environment import RequestsEnvironment
 from voigpt.adapters.requests.mapping import mapped_exceptions
-from voigpt.adapters.site import raise_for_status
-from voigpt.domain.errors import ReplyTooLarge
+from voigpt.adapters.requests.sockets import deadline_for
+from voigpt.adapters.site import (
+    MAX_REDIRECTS,
+    TOKEN_HEADER,
+    raise_for_status,
+    redirect_target,
+)
+from voigpt.domain.errors import ReplyTooLarge, UnexpectedStatus
 from voigpt.domain.limits import DEFAULT_MAX_REPLY_BYTES, Timeouts
-from voigpt.domain.proxy import ProxyUrl
+from voigpt.domain.proxy import ProxyUrl, redacted_url
 from voigpt.domain.retry import Deadline
 
 logger = logging.getLogger("voigpt.http")
@@ -25,10 +31,16 @@ _CHUNK = 64 * 1024
 
 @attrs.frozen
 class Answer:
+    """A whole answer: ``body`` as sent, ``text`` its UTF-8 reading for messages."""
+
     status: int
     headers: Mapping[str, str]
-    text: str
+    body: bytes
     cookies: Mapping[str, str]
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8-sig", errors="replace")
 
 
 @attrs.frozen
@@ -61,7 +73,23 @@ class HttpEndpoint:
     def get(
         self, path: str, *, what: str, headers: Mapping[str, str], deadline: Deadline | None
     ) -> Answer:
-        return self._request("GET", path, what, headers, None, deadline)
+        """GET, following redirects that stay on the site, within the one deadline."""
+        url = self.base_url + path
+        cookies: dict[str, str] = {}
+        for _ in range(MAX_REDIRECTS + 1):
+            answer = self._request("GET", url, what, headers, None, deadline)
+            cookies.update(answer.cookies)  # every hop is on the site itself
+            location = answer.headers.get("Location")
+            if not (300 <= answer.status < 400 and location is not None):
+                return self._checked(attrs.evolve(answer, cookies=cookies), what, url, headers)
+            url = redirect_target(
+                url, location, status=answer.status, what=what,
+                secrets=self._secrets(headers, cookies),
+            )
+        raise UnexpectedStatus(
+            f"{what}: {self.base_url + path} redirected more than {MAX_REDIRECTS} times",
+            status=answer.status,
+        )
 
     def post(
         self,
@@ -72,35 +100,68 @@ class HttpEndpoint:
         body: bytes,
         deadline: Deadline | None,
     ) -> Answer:
-        return self._request("POST", path, what, headers, body, deadline)
+        """POST; a redirect is reported, never followed."""
+        url = self.base_url + path
+        answer = self._request("POST", url, what, headers, body, deadline)
+        return self._checked(answer, what, url, headers)
+
+    @property
+    def _via(self) -> str | None:
+        if self.proxy is not None:
+            return self.proxy.redacted()
+        proxy = self._proxies.get(self.base_url.partition(":")[0])
+        return redacted_url(proxy) if proxy else None
+
+    def _secrets(
+        self, headers: Mapping[str, str], cookies: Mapping[str, str] | None = None
+    ) -> set[str]:
+        """What must never show in an error about this exchange: the token and cookies sent
+        and received, and the proxy passwords."""
+        cookie = headers.get("Cookie", "")
+        secrets = {headers.get(TOKEN_HEADER, ""), cookie, *(cookies or {}).values()}
+        secrets |= {part.partition("=")[2] for part in cookie.split(";")}
+        secrets |= self.environment.passwords
+        if self.proxy is not None and self.proxy.password:
+            secrets.add(self.proxy.password)
+        return {secret.strip() for secret in secrets if len(secret.strip()) >= 3}
+
+    def _checked(
+        self, answer: Answer, what: str, url: str, headers: Mapping[str, str]
+    ) -> Answer:
+        raise_for_status(
+            answer.status, answer.headers, answer.text, what=what, url=url, via=self._via,
+            secrets=self._secrets(headers, answer.cookies),
+        )
+        return answer
 
     def _request(
         self,
         method: str,
-        path: str,
+        url: str,
         what: str,
         headers: Mapping[str, str],
         body: bytes | None,
         deadline: Deadline | None,
     ) -> Answer:
-        url = self.base_url + path
-        via = self.proxy.redacted() if self.proxy else None
         connect, read = self.timeouts.as_tuple()
+        left = read + connect
         if deadline is not None:
             left = deadline.check(what)
             connect, read = min(connect, left), min(read, left)
         started = time.perf_counter()
-        with mapped_exceptions(what, url, connect_timeout=connect, read_timeout=read, via=via):
+        with mapped_exceptions(
+            what, url, connect_timeout=connect, read_timeout=read, via=self._via,
+            secrets=self._secrets(headers), deadline=deadline,
+        ), deadline_for(time.monotonic() + left):
             response = self.session.request(
                 method,
                 url,
                 headers=dict(headers),
                 data=body,
                 timeout=(connect, read),
-                # A copy: a session that trusts the environment would add to it.
                 proxies=dict(self._proxies),
                 verify=self.environment.ca_bundle,
-                allow_redirects=method == "GET",
+                allow_redirects=False,
                 stream=True,
             )
             try:
@@ -108,17 +169,14 @@ class HttpEndpoint:
             finally:
                 response.close()
         logger.debug(
-            "%s %s -> %d (%d chars) in %.1f ms",
-            method, url, answer.status, len(answer.text), (time.perf_counter() - started) * 1e3,
-        )
-        raise_for_status(
-            answer.status, answer.headers, answer.text, what=what, url=url, via=via
+            "%s %s -> %d (%d bytes) in %.1f ms",
+            method, url, answer.status, len(answer.body), (time.perf_counter() - started) * 1e3,
         )
         return answer
 
     def _read(self, response: requests.Response, *, what: str, url: str) -> Answer:
-        declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > self.max_reply_bytes:
+        declared = response.headers.get("Content-Length", "").strip()
+        if declared.isascii() and declared.isdigit() and int(declared) > self.max_reply_bytes:
             raise self._too_large(what, url, response.status_code)
         chunks: list[bytes] = []
         size = 0
@@ -127,15 +185,11 @@ class HttpEndpoint:
             if size > self.max_reply_bytes:
                 raise self._too_large(what, url, response.status_code)
             chunks.append(chunk)
-        raw = b"".join(chunks)
-        cookies: dict[str, str] = {}
-        for hop in (*response.history, response):
-            cookies.update(hop.cookies.get_dict())
         return Answer(
             status=response.status_code,
             headers=response.headers,
-            text=raw.decode(response.encoding or "utf-8", errors="replace"),
-            cookies=cookies,
+            body=b"".join(chunks),
+            cookies=response.cookies.get_dict(),
         )
 
     def _too_large(self, what: str, url: str, status: int) -> ReplyTooLarge:
@@ -144,4 +198,3 @@ class HttpEndpoint:
             "(max_reply_bytes)",
             status=status,
         )
-

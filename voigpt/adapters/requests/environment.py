@@ -4,10 +4,15 @@ when an endpoint is built, like the ``VOIGPT_*`` settings, instead of on every r
 
 from __future__ import annotations
 
+import contextlib
 import os
+import ssl
+from urllib.parse import unquote, urlsplit
 
 import attrs
 import requests.utils
+
+from voigpt.domain.errors import InvalidConfig
 
 
 @attrs.frozen
@@ -18,8 +23,25 @@ class RequestsEnvironment:
     @classmethod
     def read(cls, url: str) -> RequestsEnvironment:
         """``HTTP_PROXY`` / ``HTTPS_PROXY`` / ``ALL_PROXY`` unless ``NO_PROXY`` matches
-        ``url``, and ``REQUESTS_CA_BUNDLE`` (or ``CURL_CA_BUNDLE``), as requests reads them."""
-        return cls(
-            proxies=dict(requests.utils.get_environ_proxies(url)),
-            ca_bundle=os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE"),
-        )
+        ``url``, and ``REQUESTS_CA_BUNDLE`` (or ``CURL_CA_BUNDLE``), as requests reads them.
+        A CA bundle that cannot be loaded is ``InvalidConfig`` now, not at the first call."""
+        name = "REQUESTS_CA_BUNDLE" if os.environ.get("REQUESTS_CA_BUNDLE") else "CURL_CA_BUNDLE"
+        ca_bundle = os.environ.get(name) or None
+        if ca_bundle is not None and not os.path.isdir(ca_bundle):
+            try:
+                ssl.create_default_context(cafile=ca_bundle)
+            except (OSError, ValueError, ssl.SSLError) as exc:
+                raise InvalidConfig(
+                    f"${name} ({ca_bundle!r}) is not a readable PEM file of CA certificates "
+                    f"({type(exc).__name__})"
+                ) from None
+        return cls(proxies=dict(requests.utils.get_environ_proxies(url)), ca_bundle=ca_bundle)
+
+    @property
+    def passwords(self) -> set[str]:
+        """The passwords in the proxy URLs, to keep out of messages."""
+        found = set()
+        for proxy in self.proxies.values():
+            with contextlib.suppress(ValueError):
+                found.add(unquote(urlsplit(proxy).password or ""))
+        return found - {""}

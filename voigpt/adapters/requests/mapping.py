@@ -1,76 +1,115 @@
-"""Translate requests/urllib3 failures into voigpt's errors.
-
-This is the boundary: nothing from requests escapes it. Messages name the URL and what
-to try next, and never include a header, cookie, token or proxy password.
-"""
+"""The exception boundary of the requests adapter: whatever a call raises becomes the
+right voigpt error. Messages name the URL and what to try next, and never include a
+header, cookie, token or proxy password."""
 
 from __future__ import annotations
 
 import contextlib
 import ssl
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from urllib.parse import quote
 
 import requests
-import urllib3.exceptions
 
+from voigpt.adapters.requests.sockets import DeadlinePassed
+from voigpt.adapters.site import scrub
 from voigpt.domain.errors import (
     ConnectionFailed,
-    InvalidConfig,
+    MalformedReply,
     TimedOut,
     UntrustedCertificate,
+    VoiGptError,
 )
+from voigpt.domain.retry import Deadline
 
 
 @contextlib.contextmanager
 def mapped_exceptions(
-    what: str, url: str, *, connect_timeout: float, read_timeout: float, via: str | None
+    what: str,
+    url: str,
+    *,
+    connect_timeout: float,
+    read_timeout: float,
+    via: str | None,
+    secrets: Iterable[str] = (),
+    deadline: Deadline | None = None,
 ) -> Iterator[None]:
-    """Run a requests call, re-raising its exceptions as voigpt errors.
+    """Run a requests call, re-raising whatever it raises as a voigpt error.
 
     ``what`` says what was being done ("fetching a token"), ``via`` is the redacted proxy.
+    The original exception is chained, unless its text holds one of ``secrets``: then a
+    scrubbed account of it is.
     """
-    route = f" via proxy {via}" if via else ""
     try:
         yield
-    except requests.exceptions.ConnectTimeout as exc:
-        raise TimedOut(
+    except VoiGptError:
+        raise
+    except Exception as exc:
+        error = _translate(exc, what, url, connect_timeout, read_timeout, via)
+        if isinstance(error, TimedOut) and deadline is not None and _caused_by(exc, DeadlinePassed):
+            error = TimedOut(f"{what}: the {deadline.seconds:g}s deadline passed (timeout)")
+        raise error from _safe_cause(exc, secrets)
+
+
+def _translate(
+    exc: Exception, what: str, url: str, connect_timeout: float, read_timeout: float,
+    via: str | None,
+) -> VoiGptError:
+    route = f" via proxy {via}" if via else ""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return TimedOut(
             f"{what}: connecting to {url}{route} timed out after {round(connect_timeout, 1):g}s"
-        ) from exc
-    except requests.exceptions.ReadTimeout as exc:
-        raise TimedOut(
-            f"{what}: {url} did not answer within {round(read_timeout, 1):g}s"
-        ) from exc
-    except requests.exceptions.ProxyError as exc:
+        )
+    if isinstance(exc, requests.exceptions.ReadTimeout) or _caused_by(exc, TimeoutError):
+        return TimedOut(f"{what}: {url} did not answer within {round(read_timeout, 1):g}s")
+    if isinstance(exc, requests.exceptions.ProxyError):
         if _caused_by(exc, ssl.SSLCertVerificationError):
-            raise _untrusted(what, f"the proxy {via}") from exc
-        raise ConnectionFailed(
+            return _untrusted(what, f"the proxy {via}")
+        return ConnectionFailed(
             f"{what}: the proxy {via} refused or failed the connection to {url}"
-        ) from exc
-    except requests.exceptions.SSLError as exc:
+        )
+    if isinstance(exc, requests.exceptions.SSLError):
         if _caused_by(exc, ssl.SSLCertVerificationError):
-            raise _untrusted(what, f"{url}{route}") from exc
-        raise ConnectionFailed(f"{what}: the TLS handshake with {url}{route} failed") from exc
-    except requests.exceptions.ConnectionError as exc:
-        cause = exc.args[0] if exc.args else None
-        if isinstance(cause, urllib3.exceptions.ReadTimeoutError):
-            raise TimedOut(
-                f"{what}: {url} stopped sending for more than {round(read_timeout, 1):g}s"
-            ) from exc
-        raise ConnectionFailed(
+            return _untrusted(what, f"{url}{route}")
+        return ConnectionFailed(f"{what}: the TLS handshake with {url}{route} failed")
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return ConnectionFailed(
             f"{what}: could not connect to {url}{route}, or the connection dropped "
             "before the reply"
-        ) from exc
-    except (
-        requests.exceptions.ChunkedEncodingError,
-        requests.exceptions.ContentDecodingError,
-    ) as exc:
-        raise ConnectionFailed(f"{what}: the connection to {url} broke mid-reply") from exc
-    except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema) as exc:
-        raise InvalidConfig(f"{what}: {url} is not a usable URL") from exc
-    except requests.exceptions.RequestException as exc:
-        raise ConnectionFailed(
-            f"{what}: the request to {url} failed ({type(exc).__name__})"
-        ) from exc
+        )
+    if isinstance(exc, (OSError, requests.exceptions.ChunkedEncodingError)):
+        return ConnectionFailed(f"{what}: the connection to {url} broke mid-reply")
+    return MalformedReply(
+        f"{what}: the answer from {url} could not be read as HTTP ({type(exc).__name__})"
+    )
+
+
+class RedactedCause(Exception):
+    """Stands in for an exception whose text held a secret: its type and scrubbed text."""
+
+
+def _safe_cause(exc: BaseException, secrets: Iterable[str]) -> BaseException:
+    secrets = [secret for secret in secrets if secret]
+    chain = _chain(exc)
+    text = " ".join(f"{item!r} {item}" for item in chain)
+    if not any(secret in text or quote(secret, safe="") in text for secret in secrets):
+        return exc
+    shown = " <- ".join(f"{type(item).__name__}: {scrub(str(item), secrets)}" for item in chain)
+    return RedactedCause(shown)
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """``exc``, its causes and contexts, and the exceptions urllib3 keeps in ``args``."""
+    seen: list[BaseException] = []
+    pending: list[object] = [exc]
+    while pending:
+        item = pending.pop()
+        if not isinstance(item, BaseException) or any(item is s for s in seen):
+            continue
+        seen.append(item)
+        pending.extend((item.__cause__, item.__context__, *item.args))
+        pending.append(getattr(item, "reason", None))
+    return seen
 
 
 def _untrusted(what: str, whose: str) -> UntrustedCertificate:
@@ -81,17 +120,5 @@ def _untrusted(what: str, whose: str) -> UntrustedCertificate:
 
 
 def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
-    """Whether ``kind`` is anywhere in the chain of causes, or among the args of the
-    requests/urllib3 exceptions that wrap it (urllib3 puts the reason in ``args``)."""
-    seen: set[int] = set()
-    pending: list[object] = [exc]
-    while pending:
-        item = pending.pop()
-        if not isinstance(item, BaseException) or id(item) in seen:
-            continue
-        if isinstance(item, kind):
-            return True
-        seen.add(id(item))
-        pending.extend((item.__cause__, item.__context__, *item.args))
-        pending.append(getattr(item, "reason", None))
-    return False
+    """Whether ``kind`` is anywhere in ``exc``'s chain (urllib3 puts reasons in ``args``)."""
+    return any(isinstance(item, kind) for item in _chain(exc))

@@ -12,6 +12,8 @@ import requests
 import requests.utils
 from requests.adapters import HTTPAdapter
 
+from voigpt.adapters.requests.connections import use_bounded_pools
+from voigpt.adapters.requests.sockets import keeping_deadline
 from voigpt.adapters.site import BROWSER_HEADERS
 
 
@@ -25,7 +27,8 @@ class _KeepNoCookies(http.cookiejar.DefaultCookiePolicy):
 
 
 class _VerifiedProxyAdapter(HTTPAdapter):
-    """Verifies an ``https://`` proxy's certificate whatever the target's scheme.
+    """Opens only connections that keep the exchange's deadline (``connections.py``), and
+    verifies an ``https://`` proxy's certificate whatever the target's scheme.
 
     requests verifies the TLS connection to an https proxy only when the target URL is
     https too; for an http:// target it connects to the proxy unverified, and so would send
@@ -36,11 +39,18 @@ class _VerifiedProxyAdapter(HTTPAdapter):
         self._ca_bundle = ca_bundle
         super().__init__(**kwargs)
 
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        use_bounded_pools(self.poolmanager)
+
     def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
-        if proxy not in self.proxy_manager and proxy.lower().startswith("https://"):
+        if proxy in self.proxy_manager:
+            return self.proxy_manager[proxy]
+        if proxy.lower().startswith("https://"):
             bundle = self._ca_bundle or requests.utils.DEFAULT_CA_BUNDLE_PATH
-            proxy_kwargs.setdefault("proxy_ssl_context", ssl.create_default_context(cafile=bundle))
-        return super().proxy_manager_for(proxy, **proxy_kwargs)
+            context = keeping_deadline(ssl.create_default_context(cafile=bundle))
+            proxy_kwargs.setdefault("proxy_ssl_context", context)
+        return use_bounded_pools(super().proxy_manager_for(proxy, **proxy_kwargs))
 
 
 def build_session(*, pool_size: int = 32, ca_bundle: str | None = None) -> requests.Session:

@@ -31,5 +31,6 @@ class RequestsChatTransport:
             deadline=deadline,
         )
         return decode_reply(
-            answer.text, where=f"the reply from {base}{COMPLETION_PATH}", status=answer.status
+            answer.body, where=f"the reply from {base}{COMPLETION_PATH}", status=answer.status,
+            secrets=(token.value,),
         )

@@ -1,0 +1,48 @@
+"""voigpt.com's wire format, shared by every HTTP adapter (no I/O, no HTTP library):
+``wire`` is what requests and replies look like, ``answers`` what answers mean."""
+
+from voigpt.adapters.site.answers import (
+    EXCERPT_LIMIT,
+    MAX_REDIRECTS,
+    excerpt,
+    looks_like_challenge,
+    parse_retry_after,
+    raise_for_status,
+    redirect_target,
+    scrub,
+)
+from voigpt.adapters.site.wire import (
+    BROWSER_HEADERS,
+    COMPLETION_PATH,
+    PAGE_HEADERS,
+    TOKEN_COOKIE,
+    TOKEN_HEADER,
+    TOKEN_PATH,
+    completion_headers,
+    decode_reply,
+    encode_request,
+    origin_of,
+    token_from,
+)
+
+__all__ = [
+    "BROWSER_HEADERS",
+    "COMPLETION_PATH",
+    "EXCERPT_LIMIT",
+    "MAX_REDIRECTS",
+    "PAGE_HEADERS",
+    "TOKEN_COOKIE",
+    "TOKEN_HEADER",
+    "TOKEN_PATH",
+    "completion_headers",
+    "decode_reply",
+    "encode_request",
+    "excerpt",
+    "looks_like_challenge",
+    "origin_of",
+    "parse_retry_after",
+    "raise_for_status",
+    "redirect_target",
+    "scrub",
+    "token_from",
+]

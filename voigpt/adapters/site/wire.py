@@ -1,0 +1,99 @@
+"""What voigpt.com's requests and replies look like.
+
+``GET {base}/`` sets the ``csrftoken`` cookie. ``POST {base}/generate_response/`` carries
+``Cookie: csrftoken=T``, ``X-CSRFToken: T``, ``Origin``, ``Referer`` and the body
+``{"messages": [{"role": ..., "content": ...}, ...]}``, and gets ``{"response": "<text>"}``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from urllib.parse import urlsplit
+
+from voigpt.adapters.site.answers import excerpt
+from voigpt.domain.errors import InvalidInput, MalformedReply, TokenUnavailable
+from voigpt.domain.values import AccessToken, Conversation
+
+TOKEN_PATH = "/"
+COMPLETION_PATH = "/generate_response/"
+TOKEN_COOKIE = "csrftoken"
+TOKEN_HEADER = "X-CSRFToken"
+
+BROWSER_HEADERS = {
+    "User-Agent": (
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+        "(KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36"
+    ),
+    "Accept-Language": "en-US,en;q=0.9",
+}
+PAGE_HEADERS = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+def origin_of(url: str) -> str:
+    """``scheme://host[:port]``: what a browser sends as Origin for pages under ``url``."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def completion_headers(base_url: str, token: AccessToken) -> dict[str, str]:
+    """The headers of ``POST /generate_response/``: the CSRF pair, as the site's page sends."""
+    return {
+        "Accept": "application/json, text/plain, */*",
+        "Content-Type": "application/json",
+        "Cookie": f"{TOKEN_COOKIE}={token.value}",
+        TOKEN_HEADER: token.value,
+        "Origin": origin_of(base_url),
+        "Referer": base_url + "/",
+    }
+
+
+def encode_request(conversation: Conversation) -> bytes:
+    """The JSON body of ``POST /generate_response/``, UTF-8 encoded."""
+    payload = {"messages": conversation.to_dicts()}
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def decode_reply(
+    body: bytes | str,
+    *,
+    where: str = "the reply",
+    status: int | None = None,
+    secrets: Iterable[str] = (),
+) -> str:
+    """The reply text, or ``MalformedReply`` with an excerpt of the body. The body is read
+    as JSON is, as UTF-8 (a BOM tolerated), whatever the Content-Type said."""
+    raw = body if isinstance(body, bytes) else body.encode("utf-8", errors="surrogatepass")
+    shown = excerpt(raw.decode("utf-8-sig", errors="replace"), secrets)
+    try:
+        data = json.loads(raw.decode("utf-8-sig"))
+    except (ValueError, RecursionError) as exc:
+        problem = "is not UTF-8" if isinstance(exc, UnicodeDecodeError) else "is not JSON"
+        if isinstance(exc, RecursionError):
+            problem = "is JSON nested too deeply"
+        raise MalformedReply(
+            f"{where} {problem}", status=status, excerpt=shown or "<empty body>"
+        ) from None
+    if not isinstance(data, dict) or "response" not in data:
+        raise MalformedReply(f'{where} has no "response" field', status=status, excerpt=shown)
+    text = data["response"]
+    if not isinstance(text, str):
+        raise MalformedReply(
+            f'{where} has a "response" of type {type(text).__name__}, not a string',
+            status=status,
+            excerpt=shown,
+        )
+    return text
+
+
+def token_from(cookies: Mapping[str, str], *, status: int, url: str) -> AccessToken:
+    """The csrftoken that ``GET /`` set, or ``TokenUnavailable``."""
+    value = cookies.get(TOKEN_COOKIE)
+    if value is None:
+        raise TokenUnavailable(
+            f"fetching a token: GET {url} answered HTTP {status} but set no "
+            f"{TOKEN_COOKIE!r} cookie; check the base URL, or pass an access token"
+        )
+    try:
+        return AccessToken.parse(value, where=f"the {TOKEN_COOKIE} cookie from {url}")
+    except InvalidInput as exc:
+        raise TokenUnavailable(f"fetching a token: {exc}") from None
