@@ -10,6 +10,7 @@ from typing import TextIO
 from voigpt.client import Client
 from voigpt.domain.errors import VoiGptError
 from voigpt.domain.values import Conversation, Role
+from voigpt.entrypoints.cli.ask import read_text
 
 BANNER = "voigpt chat: type a message and press Enter. /reset forgets the history, /exit ends."
 
@@ -19,14 +20,14 @@ def run_chat(
     *,
     system: str | None,
     model: str | None,
-    stdin: TextIO,
+    stdin: TextIO | None,
     stdout: TextIO,
     stderr: TextIO,
     report: Callable[[VoiGptError], object],
 ) -> int:
     """Interactive at a TTY (prompt, errors reported and the chat goes on); otherwise reads
     lines until EOF and stops at the first error with its exit code."""
-    interactive = stdin.isatty()
+    interactive = stdin is not None and not stdin.closed and stdin.isatty()
     if interactive:
         _enable_line_editing()
         print(BANNER, file=stderr)
@@ -61,14 +62,14 @@ def run_chat(
         history = [*asked, {"role": Role.ASSISTANT.value, "content": reply}]
 
 
-def _read_line(stdin: TextIO, interactive: bool) -> str | None:
+def _read_line(stdin: TextIO | None, interactive: bool) -> str | None:
     """The next line, or None at EOF. At a TTY, ``input`` gives a prompt and line editing."""
     if interactive and stdin is sys.stdin:
         try:
             return input("you> ")
         except EOFError:
             return None
-    return stdin.readline() or None
+    return read_text(stdin, line=True) or None
 
 
 def _enable_line_editing() -> None:

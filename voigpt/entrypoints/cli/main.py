@@ -1,12 +1,15 @@
 """``voigpt``'s entry point: parse, build the client through the container, run, format.
 
-Exit codes: 0 success, 1 service or network error, 2 usage or bad input, 130 interrupted.
+Exit codes: 0 success, 1 service or network error, 2 usage or bad input, 130 interrupted,
+141 the reader of standard output went away (a closed pipe), quietly, as Unix tools do.
+Every failure is one line on standard error; ``-v`` adds the traceback.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Iterator, Sequence
@@ -33,7 +36,8 @@ def main(
     stderr: TextIO | None = None,
 ) -> int:
     args = build_parser().parse_args(argv)
-    stdin, stdout, stderr = stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr
+    stdin = stdin if stdin is not None else sys.stdin
+    stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
     from voigpt.logs import SecretsFilter
 
     secrets = SecretsFilter()
@@ -59,8 +63,20 @@ def main(
     except KeyboardInterrupt:
         print("voigpt: interrupted", file=stderr)
         return 130
+    except BrokenPipeError:
+        _discard_output(stdout)
+        return 141
     except Exception as exc:
         return _report(exc, args.verbose, stderr, secrets)
+
+
+def _discard_output(stdout: TextIO) -> None:
+    """After a closed pipe, point standard output at /dev/null, so that flushing it when
+    Python exits reports nothing either."""
+    if stdout is sys.__stdout__ and stdout is not None:
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, stdout.fileno())
 
 
 @contextlib.contextmanager
@@ -100,10 +116,10 @@ def _report(exc: BaseException, verbose: bool, stderr: TextIO, secrets: SecretsF
     elif isinstance(exc, OSError):
         code, line = 1, f"voigpt: {exc}"
     else:
-        raise exc
+        code, line = 1, f"voigpt: internal error: {type(exc).__name__}: {exc} (-v shows where)"
     if verbose:
         print(secrets.scrub("".join(traceback.format_exception(exc))), file=stderr, end="")
-    print(secrets.scrub(line), file=stderr)
+    print(secrets.scrub(" ".join(line.split())), file=stderr)
     return code
 
 

@@ -54,6 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
         "emulator", help="run the bundled voigpt.com emulator in the foreground"
     )
     emulator.add_argument("--host", default="127.0.0.1", help="address to bind")
-    emulator.add_argument("--port", type=int, default=8000, help="port (0 picks a free one)")
+    emulator.add_argument("--port", type=_port, default=8000, help="port (0 picks a free one)")
     emulator.add_argument("-v", "--verbose", action="store_true", help="log requests on stderr")
     return parser
+
+
+def _port(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number from 0 to 65535, got {text!r}")
+    return int(text)
