@@ -62,6 +62,12 @@ def redirect_target(
             f"{what}: {url} redirected (HTTP {status}) to an unusable URL {shown}", status=status
         )
     assert parts is not None
+    if scrub(target, secrets) != target:
+        raise UnexpectedStatus(
+            f"{what}: {url} redirected (HTTP {status}) to a URL that carries a credential of "
+            "this exchange; not followed",
+            status=status,
+        )
     if not same:
         raise UnexpectedStatus(
             f"{what}: {url} redirected (HTTP {status}) to another site, "
