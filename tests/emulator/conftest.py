@@ -1,4 +1,5 @@
-"""Fixtures for the emulator tests: the shipped ``voigpt_emulator`` fixture and a small client.
+"""Fixtures for the emulator tests: the shipped ``voigpt_emulator`` fixture, a small client,
+and a TLS emulator whose certificate a private CA (trustme) signs at run time.
 
 The fixture is imported (not enabled through ``pytest_plugins``, which pytest only honours in
 the root conftest); ``test_emulator_lifecycle`` checks the ``pytest_plugins`` route separately.
@@ -6,58 +7,15 @@ the root conftest); ``test_emulator_lifecycle`` checks the ``pytest_plugins`` ro
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from http.cookiejar import DefaultCookiePolicy
-from typing import Any
+import ssl
+from collections.abc import Iterator
 
 import pytest
-import requests
+import trustme
 
-from voigpt.emulator import Emulator, running_emulator
+from tests.emulator.helpers import SiteClient
+from voigpt.emulator import Emulator
 from voigpt.emulator.pytest_plugin import voigpt_emulator  # noqa: F401  (the shipped fixture)
-
-GENERATE = "/generate_response/"
-HELLO = [{"role": "user", "content": "hello"}]
-
-
-class SiteClient:
-    """A ``requests.Session`` that never sends cookies by itself: every test says what it sends."""
-
-    def __init__(self, emulator: Emulator) -> None:
-        self.emulator = emulator
-        self.session = requests.Session()
-        self.session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
-
-    def token(self) -> str:
-        response = self.session.get(self.emulator.url + "/", timeout=10)
-        assert response.status_code == 200, response.text
-        return response.cookies["csrftoken"]
-
-    def generate(
-        self,
-        messages: Any = HELLO,
-        *,
-        token: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        data: bytes | None = None,
-    ) -> requests.Response:
-        """POST /generate_response/ with cookie and header both set to ``token`` (if given)."""
-        headers = {"Content-Type": "application/json"}
-        if token is not None:
-            headers.update({"Cookie": f"csrftoken={token}", "X-CSRFToken": token})
-        headers.update(extra_headers or {})
-        if data is None:
-            return self.session.post(
-                self.emulator.url + GENERATE, headers=headers, json={"messages": messages},
-                timeout=30,
-            )
-        return self.session.post(
-            self.emulator.url + GENERATE, headers=headers, data=data, timeout=30
-        )
-
-    def complete(self, messages: Any = HELLO) -> requests.Response:
-        """A fresh token, then a POST with it."""
-        return self.generate(messages, token=self.token())
 
 
 @pytest.fixture
@@ -69,5 +27,26 @@ def site_client(voigpt_emulator: Emulator) -> Iterator[SiteClient]:  # noqa: F81
 
 @pytest.fixture
 def control_emulator() -> Iterator[Emulator]:
-    with running_emulator(control=True) as emulator:
+    with Emulator(control=True) as emulator:
+        yield emulator
+
+
+@pytest.fixture(scope="session")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture(scope="session")
+def ca_bundle(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("ca") / "ca.pem"
+    ca.cert_pem.write_to_path(str(path))
+    return str(path)
+
+
+@pytest.fixture
+def tls_emulator(ca: trustme.CA) -> Iterator[Emulator]:
+    """An emulator serving HTTPS for 127.0.0.1; clients pass ``verify=ca_bundle``."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    with Emulator(tls=context) as emulator:
         yield emulator

@@ -10,10 +10,9 @@ import time
 import pytest
 import requests
 
-from voigpt.emulator import Emulator, reply_for
+from tests.emulator.helpers import GENERATE, HELLO, REPLY, SiteClient, csrf_headers
+from voigpt.emulator import Emulator, Rejection, reply_for
 
-GENERATE = "/generate_response/"
-HELLO = [{"role": "user", "content": "hello"}]
 COOKIE_RE = re.compile(
     r"^csrftoken=(?P<token>[A-Za-z0-9]{32}); expires=(?P<expires>[^;]+); "
     r"Max-Age=31449600; Path=/; SameSite=Lax$"
@@ -79,7 +78,7 @@ def test_the_masked_token_of_the_page_is_accepted_in_the_header(site_client) -> 
     )
 
     assert response.status_code == 200
-    assert response.json() == {"response": reply_for(HELLO)}
+    assert response.json() == {"response": REPLY}
 
 
 def _other_token(token: str) -> str:
@@ -131,14 +130,128 @@ def test_revoked_tokens_are_refused_until_a_new_get(site_client) -> None:
     assert fresh.status_code == 200
 
 
-def test_origin_and_referer_are_recorded_but_never_rejected(site_client) -> None:
-    headers = {"Origin": "https://elsewhere.example", "Referer": "https://elsewhere.example/x"}
+def _bad_origin(origin: str) -> str:
+    return f"Origin checking failed - {origin} does not match any trusted origins."
+
+
+def test_an_origin_of_another_site_is_rejected_before_the_token_is_looked_at(
+    site_client: SiteClient,
+) -> None:
+    response = site_client.generate(extra_headers={"Origin": "https://elsewhere.example"})
+
+    assert response.status_code == 403
+    assert "CSRF verification failed. Request aborted." in response.text
+    assert _bad_origin("https://elsewhere.example") in response.text
+    assert site_client.emulator.rejections == [
+        Rejection(GENERATE, _bad_origin("https://elsewhere.example"), 403)
+    ]
+    assert site_client.emulator.completions == 0
+
+
+@pytest.mark.parametrize(
+    "origin", ["https://{host}", "{url}/", "http://localhost:1", "null"],
+    ids=["other scheme", "trailing slash", "other host", "null"],
+)
+def test_an_origin_that_is_not_exactly_the_sites_own_is_rejected(
+    site_client: SiteClient, origin: str
+) -> None:
+    url = site_client.emulator.url
+    origin = origin.format(url=url, host=url.split("//")[1])
+
+    response = site_client.generate(token=site_client.token(), extra_headers={"Origin": origin})
+
+    assert response.status_code == 403
+    assert [r.reason for r in site_client.emulator.rejections] == [_bad_origin(origin)]
+
+
+def test_the_sites_own_origin_is_accepted(site_client: SiteClient) -> None:
+    url = site_client.emulator.url
+    headers = {"Origin": url, "Referer": url + "/"}
+
     response = site_client.generate(token=site_client.token(), extra_headers=headers)
 
     assert response.status_code == 200
+    assert response.json() == {"response": REPLY}
     seen = site_client.emulator.requests[-1].headers
-    assert seen["origin"] == "https://elsewhere.example"
-    assert seen["referer"] == "https://elsewhere.example/x"
+    assert (seen["origin"], seen["referer"]) == (url, url + "/")
+
+
+def test_a_trusted_origin_is_accepted() -> None:
+    with Emulator(trusted_origins=["https://voigpt.com"]) as emulator:
+        client = SiteClient(emulator)
+        trusted = client.generate(
+            token=client.token(), extra_headers={"Origin": "https://voigpt.com"}
+        )
+        other = client.generate(
+            token=client.token(), extra_headers={"Origin": "https://evil.example"}
+        )
+
+    assert trusted.status_code == 200
+    assert other.status_code == 403
+
+
+def test_trusted_origins_must_be_scheme_and_host() -> None:
+    with pytest.raises(ValueError, match=r"'voigpt\.com'"):
+        Emulator(trusted_origins=["voigpt.com"])
+
+
+def test_over_plain_http_the_referer_is_not_checked(site_client: SiteClient) -> None:
+    headers = {"Referer": "https://elsewhere.example/x"}
+
+    with_other = site_client.generate(token=site_client.token(), extra_headers=headers)
+    without = site_client.generate(token=site_client.token())
+
+    assert (with_other.status_code, without.status_code) == (200, 200)
+    assert site_client.emulator.rejections == []
+
+
+def _tls_post(emulator: Emulator, bundle: str, headers: dict[str, str]) -> requests.Response:
+    token = requests.get(emulator.url, verify=bundle, timeout=10).cookies["csrftoken"]
+    return requests.post(
+        emulator.url + GENERATE, headers={**csrf_headers(token), **headers},
+        json={"messages": HELLO}, verify=bundle, timeout=10,
+    )
+
+
+@pytest.mark.parametrize(
+    ("headers", "reason"),
+    [
+        ({}, "Referer checking failed - no Referer."),
+        ({"Referer": "not a url"}, "Referer checking failed - Referer is malformed."),
+        ({"Referer": "{http}/"},
+         "Referer checking failed - Referer is insecure while host is secure."),
+        ({"Referer": "https://elsewhere.example/chat"},
+         "Referer checking failed - 'https://elsewhere.example/chat' does not match any "
+         "trusted origins."),
+        ({"Origin": "{http}", "Referer": "{https}/"}, _bad_origin("{http}")),
+    ],
+    ids=["no referer", "malformed", "insecure", "other site", "http origin"],
+)
+def test_over_https_a_post_without_a_good_origin_or_referer_is_rejected(
+    tls_emulator: Emulator, ca_bundle: str, headers: dict[str, str], reason: str
+) -> None:
+    https = tls_emulator.url
+    http = https.replace("https://", "http://")
+    headers = {k: v.format(http=http, https=https) for k, v in headers.items()}
+
+    response = _tls_post(tls_emulator, ca_bundle, headers)
+
+    assert response.status_code == 403
+    assert [r.reason for r in tls_emulator.rejections] == [reason.format(http=http)]
+
+
+@pytest.mark.parametrize(
+    "headers", [{"Referer": "{https}/"}, {"Origin": "{https}"}, {"Referer": "{https}/chat?x=1"}]
+)
+def test_over_https_the_sites_own_origin_or_referer_is_accepted(
+    tls_emulator: Emulator, ca_bundle: str, headers: dict[str, str]
+) -> None:
+    headers = {k: v.format(https=tls_emulator.url) for k, v in headers.items()}
+
+    response = _tls_post(tls_emulator, ca_bundle, headers)
+
+    assert response.status_code == 200, response.text
+    assert response.json() == {"response": REPLY}
 
 
 BAD_BODIES = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
+from tests.emulator.helpers import GENERATE, HELLO, csrf_headers, fetch_token
 from voigpt.emulator import Emulator
 
 FAULTS = "/__emulator__/faults"
@@ -12,12 +13,9 @@ STATE = "/__emulator__/state"
 
 
 def _post_with_token(emulator: Emulator) -> requests.Response:
-    token = requests.get(emulator.url, timeout=10).cookies["csrftoken"]
     return requests.post(
-        emulator.url + "/generate_response/",
-        headers={"Cookie": f"csrftoken={token}", "X-CSRFToken": token},
-        json={"messages": [{"role": "user", "content": "hi"}]},
-        timeout=10,
+        emulator.url + GENERATE, headers=csrf_headers(fetch_token(emulator)),
+        json={"messages": HELLO}, timeout=10,
     )
 
 
@@ -58,7 +56,7 @@ def test_delete_clears_faults(control_emulator: Emulator) -> None:
 
 def test_state_reports_counters_but_no_token_values(control_emulator: Emulator) -> None:
     assert _post_with_token(control_emulator).status_code == 200
-    requests.post(control_emulator.url + "/generate_response/", json={"messages": []}, timeout=10)
+    requests.post(control_emulator.url + GENERATE, json={"messages": []}, timeout=10)
     requests.post(control_emulator.url + FAULTS, json={"fault": "SLOW"}, timeout=10)
 
     state = requests.get(control_emulator.url + STATE, timeout=10)
@@ -80,15 +78,17 @@ def test_state_reports_counters_but_no_token_values(control_emulator: Emulator) 
     [
         (b"{", "not valid JSON"),
         (b"[]", "JSON object"),
+        (b"{}", "unknown fault"),
         (b'{"fault": "NOPE"}', "unknown fault"),
-        (b'{"fault": 3}', "must be strings"),
+        (b'{"fault": 3}', "unknown fault"),
         (b'{"fault": "SLOW", "params": {"delay": -1}}', "delay"),
         (b'{"fault": "SLOW", "params": {"size": 1}}', "does not take"),
         (b'{"fault": "SLOW", "times": 0}', "times"),
         (b'{"fault": "SLOW", "times": "2"}', "times"),
         (b'{"fault": "SLOW", "endpoint": "all"}', "endpoint"),
         (b'{"fault": "SLOW", "params": []}', "params"),
-        (b'{"fault": "SLOW", "extra": 1}', "unknown keys"),
+        (b'{"fault": "SLOW", "extra": 1}', "keys among"),
+        (b'{"fault": "SLOW", "endpoint": 1}', "endpoint"),
     ],
 )
 def test_bad_control_requests_get_400(

@@ -8,10 +8,8 @@ import time
 import pytest
 import requests
 
-from voigpt.emulator import Emulator, Fault, reply_for
-
-HELLO = [{"role": "user", "content": "hello"}]
-REPLY = reply_for(HELLO)
+from tests.emulator.helpers import GENERATE, HELLO, REPLY, SiteClient, csrf_headers, fetch_token
+from voigpt.emulator import Emulator, Fault
 
 
 def test_stale_token_revokes_the_presented_token(site_client) -> None:
@@ -131,7 +129,7 @@ def test_slow_answers_normally_after_at_least_the_delay(site_client) -> None:
 
 def test_stop_interrupts_a_slow_fault() -> None:
     emulator = Emulator().start()
-    token = requests.get(emulator.url, timeout=10).cookies["csrftoken"]
+    token = fetch_token(emulator)
     emulator.inject(Fault.SLOW, delay=60)
     outcome: list[object] = []
 
@@ -139,10 +137,8 @@ def test_stop_interrupts_a_slow_fault() -> None:
         try:
             outcome.append(
                 requests.post(
-                    emulator.url + "/generate_response/",
-                    headers={"Cookie": f"csrftoken={token}", "X-CSRFToken": token},
-                    json={"messages": HELLO},
-                    timeout=30,
+                    emulator.url + GENERATE, headers=csrf_headers(token),
+                    json={"messages": HELLO}, timeout=30,
                 )
             )
         except requests.exceptions.ConnectionError as exc:
@@ -305,6 +301,7 @@ def test_faults_can_be_named_by_string(site_client) -> None:
         (Fault.SLOW, {"delay": float("nan")}, ValueError),
         (Fault.OVERSIZED, {"size": 10}, ValueError),
         (Fault.RATE_LIMITED, {"retry_after": "1\r\nX-Evil: 1"}, ValueError),
+        (Fault.RATE_LIMITED, {"retry_after": "\uff11"}, ValueError),  # not sendable in a header
         (Fault.RATE_LIMITED, {"retry_after": -5}, ValueError),
         (Fault.MISSING_RESPONSE, {"body": object()}, ValueError),
         (Fault.RATE_LIMITED, {"times": 0}, ValueError),
@@ -312,11 +309,14 @@ def test_faults_can_be_named_by_string(site_client) -> None:
         ("NO_SUCH_FAULT", {}, ValueError),
     ],
 )
-def test_bad_injections_are_refused_at_once(
-    voigpt_emulator: Emulator, fault: Fault | str, kwargs: dict[str, object], error: type
+def test_bad_injections_are_refused_at_once_and_queue_nothing(
+    control_emulator: Emulator, fault: Fault | str, kwargs: dict[str, object], error: type
 ) -> None:
     with pytest.raises(error):
-        voigpt_emulator.inject(fault, **kwargs)  # type: ignore[arg-type]
+        control_emulator.inject(fault, **kwargs)  # type: ignore[arg-type]
 
-    response = requests.get(voigpt_emulator.url, timeout=10)
-    assert response.status_code == 200  # nothing was queued
+    state = requests.get(control_emulator.url + "/__emulator__/state", timeout=10).json()
+    client = SiteClient(control_emulator)
+    completions = [client.complete() for _ in range(2)]  # a queued fault would hit these
+    assert state["faults_pending"] == 0
+    assert [(r.status_code, r.json()) for r in completions] == [(200, {"response": REPLY})] * 2

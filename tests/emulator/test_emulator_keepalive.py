@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import logging
+import http.client
 import socket
 import threading
+import time
 
 import requests
 
-from voigpt.emulator import Emulator, reply_for
-from voigpt.emulator.httpd import EmulatorHTTPServer
-from voigpt.emulator.website import Site
-
-GENERATE = "/generate_response/"
-
-
-def _headers(token: str) -> dict[str, str]:
-    return {"Cookie": f"csrftoken={token}", "X-CSRFToken": token}
+from tests.emulator.helpers import GENERATE, csrf_headers, fetch_token
+from voigpt.emulator import Emulator, Fault, reply_for
 
 
 def test_fifty_sequential_posts_reuse_one_connection(voigpt_emulator: Emulator) -> None:
@@ -27,7 +21,7 @@ def test_fifty_sequential_posts_reuse_one_connection(voigpt_emulator: Emulator) 
         replies = [
             session.post(
                 url + GENERATE,
-                headers=_headers(token),
+                headers=csrf_headers(token),
                 json={"messages": [{"role": "user", "content": f"n{i}"}]},
                 timeout=10,
             ).json()["response"]
@@ -41,47 +35,57 @@ def test_fifty_sequential_posts_reuse_one_connection(voigpt_emulator: Emulator) 
     assert voigpt_emulator.completions == 50
 
 
-def test_accepted_sockets_have_tcp_nodelay() -> None:
+def test_accepted_sockets_have_tcp_nodelay(voigpt_emulator: Emulator) -> None:
     """Without TCP_NODELAY a keep-alive client stalls ~40 ms per call (Nagle + delayed ACK).
     The speed itself is measured in benchmarks/emulator_keepalive.py, not asserted here."""
-    site = Site(control=False, logger=logging.getLogger("test"), stopping=threading.Event())
-    server = EmulatorHTTPServer(("127.0.0.1", 0), site)
+    connection = http.client.HTTPConnection(voigpt_emulator.host, voigpt_emulator.port, timeout=5)
+    connection.request("GET", "/")
+    connection.getresponse().read()  # the connection stays open: keep-alive
     try:
-        with socket.create_connection(server.server_address[:2], timeout=5):
-            accepted, _ = server.get_request()
-            with accepted:
-                nodelay = accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        server_side = voigpt_emulator._server.sockets()  # type: ignore[union-attr]
+        flags = [s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) for s in server_side]
     finally:
-        server.server_close()
+        connection.close()
 
-    assert nodelay != 0
+    assert len(flags) == 1
+    assert flags[0] != 0
 
 
 def test_concurrent_clients_are_served_in_parallel(voigpt_emulator: Emulator) -> None:
+    """Each client's first POST waits DELAY in a SLOW fault: served one connection at a time,
+    the clients would need CLIENTS * DELAY in all; served in parallel, about DELAY."""
+    clients, delay = 8, 0.5
     url = voigpt_emulator.url
-    token = requests.get(url, timeout=10).cookies["csrftoken"]
+    token = fetch_token(voigpt_emulator)
+    voigpt_emulator.inject(Fault.SLOW, times=clients, delay=delay)
     results: dict[int, list[str]] = {}
+    start = threading.Barrier(clients + 1)
 
     def worker(n: int) -> None:
         with requests.Session() as session:
+            start.wait(10)
             results[n] = [
                 session.post(
                     url + GENERATE,
-                    headers=_headers(token),
+                    headers=csrf_headers(token),
                     json={"messages": [{"role": "user", "content": f"{n}-{i}"}]},
-                    timeout=10,
+                    timeout=30,
                 ).json()["response"]
-                for i in range(10)
+                for i in range(5)
             ]
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(clients)]
     for thread in threads:
         thread.start()
+    start.wait(10)
+    started = time.monotonic()
     for thread in threads:
-        thread.join(30)
+        thread.join(60)
+    elapsed = time.monotonic() - started
 
     assert results == {
-        n: [reply_for([{"role": "user", "content": f"{n}-{i}"}]) for i in range(10)]
-        for n in range(8)
+        n: [reply_for([{"role": "user", "content": f"{n}-{i}"}]) for i in range(5)]
+        for n in range(clients)
     }
-    assert voigpt_emulator.completions == 80
+    assert voigpt_emulator.completions == clients * 5
+    assert elapsed < clients * delay / 2, f"{clients} SLOW requests took {elapsed:.2f}s"

@@ -1,4 +1,4 @@
-"""Starting, stopping and serving in the foreground; the pytest plugin; import hygiene."""
+"""Starting and stopping (also from a signal handler); the pytest plugin; import hygiene."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ import pytest
 import requests
 
 import voigpt.emulator
-from voigpt.emulator import Emulator, running_emulator
+from tests.emulator.helpers import connection_threads
+from voigpt.emulator import Emulator
 
 REPO_ROOT = Path(voigpt.emulator.__file__).resolve().parents[2]
 
@@ -40,6 +41,17 @@ def _threads_of(emulator: Emulator) -> list[str]:
     return [t.name for t in threading.enumerate() if t.name.startswith(prefix)]
 
 
+def test_the_context_manager_uses_a_started_emulator_as_it_is() -> None:
+    emulator = Emulator(control=True).start()
+    with emulator as entered:
+        state = requests.get(entered.url + "/__emulator__/state", timeout=10)
+        port = entered.port
+
+    assert entered is emulator
+    assert state.status_code == 200
+    assert _refuses(port)
+
+
 def test_context_manager_serves_then_closes_the_port() -> None:
     with Emulator() as emulator:
         port = emulator.port
@@ -55,7 +67,7 @@ def test_stop_is_idempotent_and_ends_idle_keep_alive_connections() -> None:
     emulator = Emulator().start()
     session = requests.Session()
     assert session.get(emulator.url, timeout=10).status_code == 200  # connection stays open
-    assert any("-conn-" in name for name in _threads_of(emulator))
+    assert connection_threads(emulator)
 
     emulator.stop()
     emulator.stop()
@@ -78,40 +90,24 @@ def test_an_emulator_starts_once() -> None:
         emulator.start()
 
 
-def test_running_emulator_yields_a_started_emulator() -> None:
-    with running_emulator(control=True) as emulator:
-        state = requests.get(emulator.url + "/__emulator__/state", timeout=10)
-        port = emulator.port
-
-    assert state.status_code == 200
-    assert _refuses(port)
-
-
-def test_serve_forever_returns_when_stopped_from_another_thread() -> None:
-    emulator = Emulator().start()
-    server = threading.Thread(target=emulator.serve_forever)
-    server.start()
-    assert requests.get(emulator.url, timeout=10).status_code == 200
-
-    emulator.stop()
-    server.join(10)
-
-    assert not server.is_alive()
-    assert _refuses(emulator.port)
-
-
 SERVE_SCRIPT = textwrap.dedent(
     """
-    import signal, sys
+    import signal, sys, threading
     from voigpt.emulator import Emulator
+
+    stopped = threading.Event()
+
+    def stop(*_):
+        emulator.stop()
+        stopped.set()
 
     emulator = Emulator()
     if sys.argv[1] == "handler":
-        signal.signal(signal.SIGTERM, lambda *_: emulator.stop())
-    emulator.start()
-    print(emulator.url, flush=True)
+        signal.signal(signal.SIGTERM, stop)
     try:
-        emulator.serve_forever()
+        with emulator:
+            print(emulator.url, flush=True)
+            stopped.wait()
     except KeyboardInterrupt:
         print("interrupted", flush=True)
     print("stopped", flush=True)
@@ -197,8 +193,3 @@ def test_the_pytest_plugin_provides_a_started_emulator_and_stops_it(tmp_path: Pa
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 passed" in result.stdout
-
-
-def test_the_voigpt_emulator_fixture_yields_a_running_emulator(voigpt_emulator: Emulator) -> None:
-    assert isinstance(voigpt_emulator, Emulator)
-    assert requests.get(voigpt_emulator.url, timeout=10).status_code == 200

@@ -6,10 +6,9 @@
         ...  # talk to emu.url; emu.inject(Fault.RATE_LIMITED); assert emu.completions == 1
 """
 
-from voigpt.emulator.context import running_emulator
 from voigpt.emulator.faults import Fault
 from voigpt.emulator.protocol import reply_for
-from voigpt.emulator.records import RecordedRequest, Rejection
+from voigpt.emulator.records import RecordedRequest, Rejection, Totals
 from voigpt.emulator.server import Emulator
 
-__all__ = ["Emulator", "Fault", "RecordedRequest", "Rejection", "reply_for", "running_emulator"]
+__all__ = ["Emulator", "Fault", "RecordedRequest", "Rejection", "Totals", "reply_for"]

@@ -1,4 +1,4 @@
-"""Fault injection: the ``Fault`` kinds, their validated parameters, and the FIFO queue."""
+"""Fault injection: the ``Fault`` kinds, their validated parameters, and a FIFO queue."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ import math
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any, TypeGuard
 
-DEFAULT_OVERSIZED = 11 * 1024 * 1024
 MIN_OVERSIZED = len('{"response": ""}')
-DEFAULT_MISSING_BODY: dict[str, object] = {"detail": "Something went wrong. Please try again."}
+ENDPOINTS = ("generate", "token", "any")  # POST /generate_response/, GET /, either
+MISSING_BODY = {"detail": "Something went wrong. Please try again."}
 
 
 class Fault(enum.Enum):
@@ -33,96 +34,67 @@ class Fault(enum.Enum):
     ANTI_BOT = "ANTI_BOT"  # Cloudflare "Just a moment..." challenge, status 403 or 503
 
 
-class Endpoint(enum.Enum):
-    """The two routes of the site that faults can target."""
-
-    TOKEN = "token"  # GET /
-    GENERATE = "generate"  # POST /generate_response/
-
-
-ENDPOINT_CHOICES = ("generate", "token", "any")
-
-
 @dataclass(frozen=True)
 class FaultParams:
-    """Validated parameters; only those meaningful for the fault are ever set by a caller."""
+    """Validated parameters; a caller sets only those its fault takes."""
 
     retry_after: str = "1"
     status: int | None = None
     delay: float = 2.0
-    size: int = DEFAULT_OVERSIZED
-    body: object = field(default_factory=lambda: dict(DEFAULT_MISSING_BODY))
+    size: int = 11 * 1024 * 1024
+    body: object = field(default_factory=lambda: dict(MISSING_BODY))
 
 
-def _status(value: object, allowed: tuple[int, ...]) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value not in allowed:
-        raise ValueError(f"status must be one of {allowed}, got {value!r}")
-    return value
+def _is_int(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _retry_after(value: object) -> str:
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return str(value)
-    if isinstance(value, str) and value.strip() and not any(c in value for c in "\r\n"):
-        return value
-    raise ValueError(f"retry_after must be seconds (int >= 0) or an HTTP-date, got {value!r}")
-
-
-def _delay(value: object) -> float:
-    if (
-        isinstance(value, (int, float))
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and value >= 0
-    ):
-        return float(value)
-    raise ValueError(f"delay must be a finite number of seconds >= 0, got {value!r}")
-
-
-def _size(value: object) -> int:
-    if isinstance(value, int) and not isinstance(value, bool) and value >= MIN_OVERSIZED:
-        return value
-    raise ValueError(f"size must be an int >= {MIN_OVERSIZED} bytes, got {value!r}")
-
-
-def _body(value: object) -> object:
+def _is_json(value: object) -> bool:
     try:
         json.dumps(value)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"body must be JSON-serialisable: {exc}") from None
-    return value
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
-_CONVERTERS: dict[Fault, dict[str, Callable[[object], object]]] = {
-    Fault.RATE_LIMITED: {"retry_after": _retry_after},
-    Fault.SERVER_ERROR: {"status": lambda v: _status(v, (500, 502, 503))},
-    Fault.ANTI_BOT: {"status": lambda v: _status(v, (403, 503))},
-    Fault.SLOW: {"delay": _delay},
-    Fault.OVERSIZED: {"size": _size},
-    Fault.MISSING_RESPONSE: {"body": _body},
+def _is_seconds_or_date(value: object) -> bool:
+    if _is_int(value):
+        return value >= 0
+    text = value if isinstance(value, str) else ""
+    return text.isascii() and text.isprintable() and text.strip() != ""
+
+
+def _is_delay(value: object) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return math.isfinite(value) and value >= 0
+
+
+# The one parameter a fault takes: its name, its check, and what the check demands.
+_PARAMS: dict[Fault, tuple[str, Callable[[Any], bool], str]] = {
+    Fault.RATE_LIMITED: ("retry_after", _is_seconds_or_date, "seconds (int >= 0) or an HTTP-date"),
+    Fault.SERVER_ERROR: ("status", lambda v: _is_int(v) and v in (500, 502, 503), "500/502/503"),
+    Fault.ANTI_BOT: ("status", lambda v: _is_int(v) and v in (403, 503), "403 or 503"),
+    Fault.SLOW: ("delay", _is_delay, "a finite number of seconds >= 0"),
+    Fault.OVERSIZED: ("size", lambda v: _is_int(v) and v >= MIN_OVERSIZED, f">= {MIN_OVERSIZED}"),
+    Fault.MISSING_RESPONSE: ("body", _is_json, "JSON-serialisable"),
 }
 
 
 def make_params(fault: Fault, params: Mapping[str, object]) -> FaultParams:
     """Validate ``params`` for ``fault``: ``TypeError`` if unknown, ``ValueError`` if bad."""
-    converters = _CONVERTERS.get(fault, {})
-    unknown = sorted(set(params) - set(converters))
+    name, valid, demand = _PARAMS.get(fault, ("", bool, ""))
+    unknown = sorted(set(params) - {name})
     if unknown:
-        accepted = ", ".join(sorted(converters)) or "none"
-        raise TypeError(f"{fault.name} does not take {unknown}; it accepts: {accepted}")
-    values = {name: converters[name](value) for name, value in params.items()}
-    return FaultParams(**values)  # type: ignore[arg-type]
-
-
-def parse_fault(fault: Fault | str) -> Fault:
-    """A ``Fault`` from itself or its name (case-insensitive)."""
-    if isinstance(fault, Fault):
-        return fault
-    try:
-        return Fault[str(fault).upper()]
-    except KeyError:
-        names = ", ".join(f.name for f in Fault)
-        raise ValueError(f"unknown fault {fault!r}; expected one of {names}") from None
+        raise TypeError(f"{fault.name} does not take {unknown}; it accepts: {name or 'none'}")
+    if name in params and not valid(params[name]):
+        raise ValueError(f"{name} must be {demand}, got {params[name]!r}")
+    values: dict[str, Any] = dict(params)
+    if "retry_after" in values:
+        values["retry_after"] = str(values["retry_after"])
+    if "delay" in values:
+        values["delay"] = float(values["delay"])
+    return FaultParams(**values)
 
 
 @dataclass
@@ -132,54 +104,61 @@ class _Queued:
     endpoint: str
     remaining: int | None
 
-    def matches(self, endpoint: Endpoint) -> bool:
-        return self.endpoint in ("any", endpoint.value)
-
-
-@dataclass(frozen=True)
-class ActiveFault:
-    """A fault to apply to the current request."""
-
-    fault: Fault
-    params: FaultParams
-
 
 class FaultQueue:
-    """Thread-safe FIFO of injected faults; each matching request consumes one use of one."""
+    """Thread-safe FIFO of injected faults; each matching request uses up one use of one."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._queue: list[_Queued] = []
 
     def push(
-        self,
-        fault: Fault | str,
-        *,
-        times: int | None = 1,
-        endpoint: str = "generate",
-        params: Mapping[str, object] | None = None,
+        self, fault: Fault | str, *, times: int | None, endpoint: str, params: Mapping[str, object]
     ) -> None:
-        kind = parse_fault(fault)
-        if times is not None and (isinstance(times, bool) or not isinstance(times, int)):
+        """Validate everything, then queue: a refused injection leaves the queue as it was.
+        ``fault`` may be a name, in any case."""
+        if not isinstance(fault, Fault):
+            kind = Fault.__members__.get(str(fault).upper())
+            if kind is None:
+                names = ", ".join(Fault.__members__)
+                raise ValueError(f"unknown fault {fault!r}; expected one of {names}")
+            fault = kind
+        if times is not None and not _is_int(times):
             raise TypeError(f"times must be an int or None, got {times!r}")
         if times is not None and times < 1:
             raise ValueError(f"times must be >= 1 or None (until cleared), got {times!r}")
-        if endpoint not in ENDPOINT_CHOICES:
-            raise ValueError(f"endpoint must be one of {ENDPOINT_CHOICES}, got {endpoint!r}")
-        entry = _Queued(kind, make_params(kind, params or {}), endpoint, times)
+        if endpoint not in ENDPOINTS:
+            raise ValueError(f"endpoint must be one of {ENDPOINTS}, got {endpoint!r}")
+        entry = _Queued(fault, make_params(fault, params), endpoint, times)
         with self._lock:
             self._queue.append(entry)
 
-    def take(self, endpoint: Endpoint) -> ActiveFault | None:
-        """The first queued fault for ``endpoint``, using up one of its ``times``."""
+    def push_json(self, body: bytes) -> None:
+        """Queue the fault a control request's body describes, ``{"fault": NAME, "times": N,
+        "endpoint": E, "params": {...}}``; ``ValueError`` or ``TypeError`` says what is wrong."""
+        try:
+            data = json.loads(body)
+        except ValueError:
+            raise ValueError("body is not valid JSON") from None
+        keys = {"fault", "times", "endpoint", "params"}
+        if not isinstance(data, dict) or not set(data) <= keys:
+            raise ValueError(f"body must be a JSON object with keys among {sorted(keys)}")
+        params = data.get("params", {})
+        if not isinstance(params, dict):
+            raise ValueError('"params" must be an object')
+        times, endpoint = data.get("times", 1), data.get("endpoint", "generate")
+        self.push(data.get("fault", ""), times=times, endpoint=endpoint, params=params)
+
+    def take(self, endpoint: str) -> tuple[Fault, FaultParams] | None:
+        """The first fault queued for ``endpoint`` ("token" or "generate"), using one use."""
         with self._lock:
             for index, entry in enumerate(self._queue):
-                if entry.matches(endpoint):
+                if entry.endpoint in ("any", endpoint):
                     if entry.remaining is not None:
                         entry.remaining -= 1
                         if entry.remaining == 0:
                             del self._queue[index]
-                    return ActiveFault(entry.fault, entry.params)
+                    return entry.fault, entry.params
         return None
 
     def clear(self) -> None:

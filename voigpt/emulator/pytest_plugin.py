@@ -10,12 +10,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from voigpt.emulator.context import running_emulator
 from voigpt.emulator.server import Emulator
 
 
 @pytest.fixture
 def voigpt_emulator() -> Iterator[Emulator]:
     """A started voigpt.com emulator on a free 127.0.0.1 port, stopped after the test."""
-    with running_emulator() as emulator:
+    with Emulator() as emulator:
         yield emulator

@@ -1,11 +1,17 @@
-"""What the emulator saw and did, kept thread-safe for tests to assert on."""
+"""What the emulator saw and did, for tests to assert on: the latest requests, tokens and
+rejections in bounded rings (so a long run or a flood keeps memory flat), and totals."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 import threading
+from collections import deque
 from dataclasses import dataclass, field
+
+MAX_REQUESTS = 1000
+MAX_BODY_BYTES = 8 * 1024 * 1024  # of the bodies of the requests kept
+MAX_TOKENS = MAX_REJECTIONS = 1000
 
 
 @dataclass(frozen=True)
@@ -26,8 +32,8 @@ class RecordedRequest:
 
 @dataclass(frozen=True)
 class Rejection:
-    """A request refused by the CSRF check: its path (without query), Django's reason and the
-    status. ``token`` is the cookie's secret, if any; it is left out of ``repr`` and ``==``."""
+    """A request refused by the CSRF checks: its path (without query), Django's reason and the
+    status. ``token`` is the CSRF cookie's secret, if any; ``repr`` and ``==`` leave it out."""
 
     path: str
     reason: str
@@ -35,65 +41,76 @@ class Rejection:
     token: str | None = field(default=None, repr=False, compare=False)
 
 
-class Recorder:
-    """Thread-safe log of requests, issued tokens, rejections and completions."""
+@dataclass(frozen=True)
+class Totals:
+    """Counts since the start or the last ``reset_records()``: the rings forget, these don't."""
+
+    requests: int = 0
+    tokens_issued: int = 0
+    rejections: int = 0
+    completions: int = 0
+
+
+class Records:
+    """The emulator's records, thread-safe; the ``_add_*`` methods are for the site."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._requests: list[RecordedRequest] = []
-        self._tokens: list[str] = []
-        self._rejections: list[Rejection] = []
-        self._completions = 0
+        self._records_lock = threading.Lock()
+        self.reset_records()
 
-    def add_request(self, request: RecordedRequest) -> None:
-        with self._lock:
-            self._requests.append(request)
-
-    def add_token(self, token: str) -> None:
-        with self._lock:
-            self._tokens.append(token)
-
-    def add_rejection(self, rejection: Rejection) -> None:
-        with self._lock:
-            self._rejections.append(rejection)
-
-    def add_completion(self) -> None:
-        with self._lock:
-            self._completions += 1
+    def reset_records(self) -> None:
+        """Forget the records and zero the totals. Tokens stay valid, faults stay queued."""
+        with self._records_lock:
+            self._requests: deque[RecordedRequest] = deque()
+            self._body_bytes = 0
+            self._tokens: deque[str] = deque(maxlen=MAX_TOKENS)
+            self._rejections: deque[Rejection] = deque(maxlen=MAX_REJECTIONS)
+            self._counts = dataclasses.asdict(Totals())
 
     @property
     def requests(self) -> list[RecordedRequest]:
-        with self._lock:
+        """The latest requests received, oldest first (control traffic excluded); a copy."""
+        with self._records_lock:
             return [dataclasses.replace(r, headers=dict(r.headers)) for r in self._requests]
 
     @property
-    def tokens(self) -> list[str]:
-        with self._lock:
+    def tokens_issued(self) -> list[str]:
+        with self._records_lock:
             return list(self._tokens)
 
     @property
     def rejections(self) -> list[Rejection]:
-        with self._lock:
+        with self._records_lock:
             return list(self._rejections)
 
     @property
     def completions(self) -> int:
-        with self._lock:
-            return self._completions
+        """How many ``POST /generate_response/`` were answered with a reply."""
+        return self.totals.completions
 
-    def counts(self) -> dict[str, int]:
-        """Counters only (never token values), for the control endpoint."""
-        with self._lock:
-            return {
-                "requests": len(self._requests),
-                "tokens_issued": len(self._tokens),
-                "rejections": len(self._rejections),
-                "completions": self._completions,
-            }
+    @property
+    def totals(self) -> Totals:
+        with self._records_lock:
+            return Totals(**self._counts)
 
-    def reset(self) -> None:
-        with self._lock:
-            self._requests.clear()
-            self._tokens.clear()
-            self._rejections.clear()
-            self._completions = 0
+    def _add_request(self, request: RecordedRequest) -> None:
+        with self._records_lock:
+            self._counts["requests"] += 1
+            self._requests.append(request)
+            self._body_bytes += len(request.body)
+            while len(self._requests) > MAX_REQUESTS or self._body_bytes > MAX_BODY_BYTES:
+                self._body_bytes -= len(self._requests.popleft().body)
+
+    def _add_token(self, token: str) -> None:
+        with self._records_lock:
+            self._counts["tokens_issued"] += 1
+            self._tokens.append(token)
+
+    def _add_rejection(self, rejection: Rejection) -> None:
+        with self._records_lock:
+            self._counts["rejections"] += 1
+            self._rejections.append(rejection)
+
+    def _add_completion(self) -> None:
+        with self._records_lock:
+            self._counts["completions"] += 1
