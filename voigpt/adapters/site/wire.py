@@ -30,9 +30,13 @@ BROWSER_HEADERS = {
 PAGE_HEADERS = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 
 def origin_of(url: str) -> str:
-    """``scheme://host[:port]``: what a browser sends as Origin for pages under ``url``."""
+    """``scheme://host[:port]``: what a browser sends as Origin for pages under ``url``; a
+    default port is left out, as browsers (and the Host header) do."""
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
+    netloc = parts.netloc
+    if (parts.scheme, parts.port) in (("http", 80), ("https", 443)):
+        netloc = netloc.rpartition(":")[0]
+    return f"{parts.scheme}://{netloc}"
 
 
 def completion_headers(base_url: str, token: AccessToken) -> dict[str, str]:
