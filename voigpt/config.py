@@ -95,7 +95,8 @@ class Settings:
 
 def parse_base_url(url: object, where: str = "base_url") -> str:
     """Check a base URL before any I/O: an http(s) URL with a valid host and nothing a header
-    cannot carry. Returns it without a trailing slash, its path percent-encoded to ASCII."""
+    cannot carry. Returns it without a trailing slash or a default port, its path
+    percent-encoded to ASCII."""
     if not isinstance(url, str) or not url.strip():
         raise InvalidConfig(f"{where} must be a non-empty URL string")
     if any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in url):
@@ -125,6 +126,8 @@ def parse_base_url(url: object, where: str = "base_url") -> str:
         netloc = host if port is None else f"{host}:{port}"
         if netloc.lower() == parts.netloc.lower():
             netloc = parts.netloc
+    if (parts.scheme, port) in (("http", 80), ("https", 443)):
+        netloc = netloc.rpartition(":")[0]  # as browsers write Origin and Referer
     path = quote(parts.path.rstrip("/"), safe="/%:@!$&'()*+,;=-._~")
     return f"{parts.scheme}://{netloc}{path}"
 

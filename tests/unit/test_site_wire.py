@@ -24,8 +24,8 @@ def test_origin_leaves_out_a_default_port_as_browsers_do(base_url: str, origin: 
 
 
 def test_the_completion_carries_the_csrf_pair_origin_and_referer() -> None:
-    headers = completion_headers("https://voigpt.com:443", AccessToken("T0ken"))
+    headers = completion_headers("https://voigpt.com", AccessToken("T0ken"))
     assert headers["Cookie"] == "csrftoken=T0ken"
     assert headers["X-CSRFToken"] == "T0ken"
     assert headers["Origin"] == "https://voigpt.com"
-    assert headers["Referer"] == "https://voigpt.com:443/"
+    assert headers["Referer"] == "https://voigpt.com/"

@@ -68,6 +68,12 @@ def test_a_base_url_is_made_ascii_for_headers() -> None:
     assert parse_base_url("http://[::1]:8000/") == "http://[::1]:8000"
 
 
+def test_a_base_url_loses_a_default_port_as_browsers_write_origin_and_referer() -> None:
+    assert parse_base_url("https://voigpt.com:443/") == "https://voigpt.com"
+    assert parse_base_url("http://[::1]:80/chat") == "http://[::1]/chat"
+    assert parse_base_url("https://voigpt.com:80") == "https://voigpt.com:80"
+
+
 @pytest.mark.parametrize(
     "url",
     [
