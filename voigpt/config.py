@@ -11,13 +11,13 @@ import math
 import os
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote, urlsplit
 
 import attrs
 
 from voigpt.domain.errors import InvalidConfig, InvalidInput
 from voigpt.domain.limits import DEFAULT_DEADLINE, DEFAULT_MAX_REPLY_BYTES, Timeouts
 from voigpt.domain.proxy import ProxyUrl
+from voigpt.domain.site_url import parse_base_url
 from voigpt.domain.values import AccessToken
 
 DEFAULT_BASE_URL = "https://voigpt.com"
@@ -93,45 +93,6 @@ class Settings:
         return {**values, "timeouts": self.timeouts, "deadline": self.deadline}
 
 
-def parse_base_url(url: object, where: str = "base_url") -> str:
-    """Check a base URL before any I/O: an http(s) URL with a valid host and nothing a header
-    cannot carry. Returns it without a trailing slash or a default port, its path
-    percent-encoded to ASCII."""
-    if not isinstance(url, str) or not url.strip():
-        raise InvalidConfig(f"{where} must be a non-empty URL string")
-    if any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in url):
-        raise InvalidConfig(f"{where} must not contain spaces or control characters")
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as exc:
-        problem = "an invalid port" if "port" in str(exc).lower() else "an invalid address"
-        raise InvalidConfig(f"{where} has {problem}: {url!r}") from None
-    if parts.username is not None or parts.password is not None:
-        raise InvalidConfig(f"{where} must not carry credentials (user:password@)")
-    if port == 0:
-        raise InvalidConfig(f"{where} has an invalid port: {url!r}")
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidConfig(f"{where} must be an http:// or https:// URL with a host, got {url!r}")
-    if parts.query or parts.fragment:
-        raise InvalidConfig(
-            f"{where} must not have a query or fragment, like https://voigpt.com, got {url!r}"
-        )
-    netloc = parts.netloc
-    if ":" not in parts.hostname:  # a name, not an IPv6 literal: each label 1-63 characters
-        try:
-            host = parts.hostname.encode("idna").decode("ascii")
-        except UnicodeError:
-            raise InvalidConfig(f"{where} has an invalid host name: {url!r}") from None
-        netloc = host if port is None else f"{host}:{port}"
-        if netloc.lower() == parts.netloc.lower():
-            netloc = parts.netloc
-    if (parts.scheme, port) in (("http", 80), ("https", 443)):
-        netloc = netloc.rpartition(":")[0]  # as browsers write Origin and Referer
-    path = quote(parts.path.rstrip("/"), safe="/%:@!$&'()*+,;=-._~")
-    return f"{parts.scheme}://{netloc}{path}"
-
-
 def parse_timeout(value: object, where: str = "timeout") -> float:
     if isinstance(value, bool):
         raise InvalidConfig(f"{where} must be a number of seconds, got a bool")
@@ -157,7 +118,7 @@ def parse_backend(value: object, where: str = "backend") -> str:
 def parse_max_reply_bytes(value: object, where: str = "max_reply_bytes") -> int:
     try:
         number: int = int(value)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InvalidConfig(f"{where} must be a whole number of bytes, got {value!r}") from None
     if isinstance(value, bool) or number <= 0:
         raise InvalidConfig(f"{where} must be a positive number of bytes, got {value!r}")
@@ -167,7 +128,7 @@ def parse_max_reply_bytes(value: object, where: str = "max_reply_bytes") -> int:
 def parse_retries(value: object, where: str = "retries") -> int:
     try:
         number: int = int(value)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InvalidConfig(f"{where} must be a whole number, got {value!r}") from None
     if isinstance(value, bool) or not 0 <= number <= 10 or str(number) != str(value).strip():
         raise InvalidConfig(f"{where} must be a whole number from 0 to 10, got {value!r}")

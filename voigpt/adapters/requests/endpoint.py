@@ -11,11 +11,12 @@ import attrs
 import requests
 
 from voigpt.adapters.requests.environment import RequestsEnvironment
+from voigpt.adapters.requests.exchange import exchange
 from voigpt.adapters.requests.mapping import mapped_exceptions
-from voigpt.adapters.requests.sockets import deadline_for
 from voigpt.adapters.site import (
     MAX_REDIRECTS,
     TOKEN_HEADER,
+    credential_forms,
     raise_for_status,
     redirect_target,
 )
@@ -120,14 +121,12 @@ class HttpEndpoint:
         cookie = headers.get("Cookie", "")
         secrets = {headers.get(TOKEN_HEADER, ""), cookie, *(cookies or {}).values()}
         secrets |= {part.partition("=")[2] for part in cookie.split(";")}
-        secrets |= self.environment.passwords
-        if self.proxy is not None and self.proxy.password:
-            secrets.add(self.proxy.password)
+        secrets |= self.environment.credentials
+        if self.proxy is not None:
+            secrets |= credential_forms(self.proxy.username, self.proxy.password)
         return {secret.strip() for secret in secrets if len(secret.strip()) >= 3}
 
-    def _checked(
-        self, answer: Answer, what: str, url: str, headers: Mapping[str, str]
-    ) -> Answer:
+    def _checked(self, answer: Answer, what: str, url: str, headers: Mapping[str, str]) -> Answer:
         raise_for_status(
             answer.status, answer.headers, answer.text, what=what, url=url, via=self._via,
             secrets=self._secrets(headers, answer.cookies),
@@ -149,10 +148,11 @@ class HttpEndpoint:
             left = deadline.check(what)
             connect, read = min(connect, left), min(read, left)
         started = time.perf_counter()
+        secrets = self._secrets(headers)
         with mapped_exceptions(
             what, url, connect_timeout=connect, read_timeout=read, via=self._via,
-            secrets=self._secrets(headers), deadline=deadline,
-        ), deadline_for(time.monotonic() + left):
+            secrets=secrets, deadline=deadline,
+        ), exchange(time.monotonic() + left, secrets):
             response = self.session.request(
                 method,
                 url,
@@ -193,8 +193,6 @@ class HttpEndpoint:
         )
 
     def _too_large(self, what: str, url: str, status: int) -> ReplyTooLarge:
-        return ReplyTooLarge(
-            f"{what}: the reply from {url} is larger than the {self.max_reply_bytes} byte cap "
-            "(max_reply_bytes)",
-            status=status,
-        )
+        cap = self.max_reply_bytes
+        message = f"{what}: the reply from {url} is larger than the {cap} byte cap"
+        return ReplyTooLarge(message + " (max_reply_bytes)", status=status)

@@ -12,6 +12,7 @@ from urllib.parse import unquote, urlsplit
 import attrs
 import requests.utils
 
+from voigpt.adapters.site import credential_forms
 from voigpt.domain.errors import InvalidConfig
 
 
@@ -38,10 +39,12 @@ class RequestsEnvironment:
         return cls(proxies=dict(requests.utils.get_environ_proxies(url)), ca_bundle=ca_bundle)
 
     @property
-    def passwords(self) -> set[str]:
-        """The passwords in the proxy URLs, to keep out of messages."""
-        found = set()
+    def credentials(self) -> set[str]:
+        """The proxy URLs' passwords, as given and as sent, to keep out of messages."""
+        found: set[str] = set()
         for proxy in self.proxies.values():
             with contextlib.suppress(ValueError):
-                found.add(unquote(urlsplit(proxy).password or ""))
-        return found - {""}
+                parts = urlsplit(proxy)
+                user, password = parts.username, parts.password
+                found |= credential_forms(user and unquote(user), password and unquote(password))
+        return found

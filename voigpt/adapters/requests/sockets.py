@@ -3,35 +3,23 @@
 urllib3 bounds each socket operation by the read timeout, so a server that trickles its
 headers or body, byte by byte, keeps a call busy for as long as it likes. These sockets
 (plain, TLS, SOCKS) bound each operation by the time left until the deadline of the
-exchange in progress on this thread (``deadline_for``), so the exchange as a whole ends on
+exchange in progress on this thread (``exchange.py``), so the exchange as a whole ends on
 time, handshakes and every redirect hop included.
 """
 
 from __future__ import annotations
 
-import contextlib
 import socket
 import ssl
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import socks
 
-_local = threading.local()
+from voigpt.adapters.requests.exchange import current_deadline
+
 _SLACK = 0.05
-
-
-@contextlib.contextmanager
-def deadline_for(expires_at: float) -> Iterator[None]:
-    """Bound this thread's socket operations to end by ``expires_at`` (``time.monotonic``)."""
-    previous = getattr(_local, "expires_at", None)
-    _local.expires_at = expires_at
-    try:
-        yield
-    finally:
-        _local.expires_at = previous
 
 
 class DeadlinePassed(TimeoutError):
@@ -49,7 +37,7 @@ class _Bounded:
         super().settimeout(value)  # type: ignore[misc]
 
     def _bounded(self, operation: Callable[..., Any], *args: Any) -> Any:
-        expires_at = getattr(_local, "expires_at", None)
+        expires_at = current_deadline()
         if expires_at is None:
             return operation(*args)
         left = expires_at - time.monotonic()

@@ -4,6 +4,7 @@
 from voigpt.adapters.site.answers import (
     EXCERPT_LIMIT,
     MAX_REDIRECTS,
+    credential_forms,
     excerpt,
     looks_like_challenge,
     parse_retry_after,
@@ -35,6 +36,7 @@ __all__ = [
     "TOKEN_HEADER",
     "TOKEN_PATH",
     "completion_headers",
+    "credential_forms",
     "decode_reply",
     "encode_request",
     "excerpt",

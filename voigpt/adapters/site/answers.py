@@ -4,6 +4,7 @@ secrets of the exchange."""
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import math
 import re
@@ -28,6 +29,14 @@ _CHALLENGE_MARKERS = re.compile(
     r"attention required|ddos-guard|are you a robot|verify you are human",
     re.IGNORECASE,
 )
+
+
+def credential_forms(username: str | None, password: str | None) -> set[str]:
+    """A proxy password, and the Basic credentials that carry it (what a proxy may echo)."""
+    if not password:
+        return set()
+    basic = base64.b64encode(f"{username or ''}:{password}".encode("latin-1", "replace"))
+    return {password, basic.decode("ascii")}
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
