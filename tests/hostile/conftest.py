@@ -1,0 +1,170 @@
+"""Fixtures of the hostile-server suite.
+
+``make_client`` is parametrized over every transport the package has. Each entry of
+``TRANSPORTS`` builds an object with ``complete``/``ask``/``close`` from settings; an async
+transport is added as one more entry, wrapped in ``SyncOverAsync`` so that the same tests
+drive it::
+
+    "aiohttp": lambda **settings: SyncOverAsync(
+        voigpt.AsyncClient(environ={}, **{"retries": 0, **settings})
+    ),
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol
+
+import pytest
+
+import voigpt
+from tests.hostile.servers import Handler, HostileServer, TrickleSocks5
+from voigpt import VoiGpt
+
+
+class ClientLike(Protocol):
+    def complete(
+        self, messages: Any, *, model: str | None = None, access_token: Any = None
+    ) -> voigpt.Completion: ...
+
+    def ask(self, prompt: str, *, system: str | None = None, model: str | None = None) -> str: ...
+
+    def close(self) -> None: ...
+
+
+MakeClient = Callable[..., ClientLike]
+
+
+class SyncOverAsync:
+    """Drives an async client (``await complete/ask``, ``await aclose()`` or ``close()``) on
+    one private event loop, so one client object (and its session) lives across calls, as
+    a shared sync client does."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self._loop = asyncio.new_event_loop()
+
+    def complete(self, messages: Any, **kwargs: Any) -> voigpt.Completion:
+        result: voigpt.Completion = self._loop.run_until_complete(
+            self._client.complete(messages, **kwargs)
+        )
+        return result
+
+    def ask(self, prompt: str, **kwargs: Any) -> str:
+        return str(self._loop.run_until_complete(self._client.ask(prompt, **kwargs)))
+
+    def close(self) -> None:
+        try:
+            closing = getattr(self._client, "aclose", None) or self._client.close
+            outcome = closing()
+            if asyncio.iscoroutine(outcome):
+                self._loop.run_until_complete(outcome)
+        finally:
+            self._loop.close()
+
+
+def _requests(**settings: Any) -> ClientLike:
+    return voigpt.Client(environ={}, **{"retries": 0, **settings})
+
+
+# One entry per transport; ids are the keys.
+TRANSPORTS: dict[str, MakeClient] = {
+    "requests": _requests,
+}
+
+_REQUESTS_VARIABLES = (
+    "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy",
+    "all_proxy", "no_proxy", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE",
+)
+
+
+@contextlib.contextmanager
+def requests_environment_cleared() -> Iterator[None]:
+    """requests' own variables come from os.environ: none of the machine's apply here."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in _REQUESTS_VARIABLES:
+            patch.delenv(name, raising=False)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment() -> Iterator[None]:
+    with requests_environment_cleared():
+        yield
+
+
+@contextlib.contextmanager
+def clients_of(transport: str) -> Iterator[MakeClient]:
+    """``make(**settings)``: clients of ``transport``, ``retries=0`` unless given, no
+    ``VOIGPT_*`` variables; all closed on exit."""
+    build = TRANSPORTS[transport]
+    made: list[ClientLike] = []
+
+    def make(**settings: Any) -> ClientLike:
+        client = build(**settings)
+        made.append(client)
+        return client
+
+    try:
+        yield make
+    finally:
+        for client in made:
+            with contextlib.suppress(Exception):
+                client.close()
+
+
+@pytest.fixture(params=sorted(TRANSPORTS), ids=str)
+def make_client(request: pytest.FixtureRequest) -> Iterator[MakeClient]:
+    """``make_client(**settings)``: a client of this transport (see ``clients_of``)."""
+    with clients_of(request.param) as make:
+        yield make
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[..., HostileServer]]:
+    """``serve(handler, budget=...)``: a started ``HostileServer``, stopped after the test."""
+    started: list[HostileServer] = []
+
+    def start(handler: Handler | None = None, **kwargs: Any) -> HostileServer:
+        server = HostileServer(handler, **kwargs).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+    errors = [error for server in started for error in server.errors]
+    assert not errors, f"a server script failed (a bug in the test): {errors!r}"
+
+
+@pytest.fixture
+def socks() -> Iterator[Callable[..., TrickleSocks5]]:
+    """``socks(delay=..., username=..., password=...)``: a started ``TrickleSocks5``."""
+    started: list[TrickleSocks5] = []
+
+    def start(**kwargs: Any) -> TrickleSocks5:
+        server = TrickleSocks5(**kwargs).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def g4f(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[VoiGpt]]:
+    """``VoiGpt`` with a clean class state and no ``VOIGPT_*`` variables; restored after."""
+    for name in ("VOIGPT_BASE_URL", "VOIGPT_PROXY", "VOIGPT_TIMEOUT", "VOIGPT_ACCESS_TOKEN",
+                 "VOIGPT_BACKEND", "VOIGPT_RETRIES", "VOIGPT_MAX_REPLY_BYTES"):
+        monkeypatch.delenv(name, raising=False)
+    original = VoiGpt.url
+    VoiGpt._access_token = None
+    VoiGpt._access_token_origin = None
+    yield VoiGpt
+    VoiGpt.close()
+    VoiGpt.url = original
+    VoiGpt._access_token = None
+    VoiGpt._access_token_origin = None
