@@ -1,5 +1,7 @@
-"""Fixtures shared by the integration and e2e tiers: real servers and real proxy processes,
-on 127.0.0.1 only, on ports the OS chooses."""
+"""Fixtures shared by every tier. From the shipped plugin: ``voigpt_fakes`` (the real wiring
+with fakes in it, no network) and ``voigpt_emulator`` (a local voigpt.com on a port the OS
+chooses). Here: real proxy processes, an emulator that sees who opened each connection, and
+``VoiGpt`` with a clean class state."""
 
 from __future__ import annotations
 
@@ -7,23 +9,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.proxies import RunningProxy, start_pproxy
-from tests.support.strict_server import StrictServer
+from tests.support.proxies import ConnectionOwners, RunningProxy, start_pproxy
 from voigpt import VoiGpt
+from voigpt.emulator import Emulator
 
+pytest_plugins = ["voigpt.testing.pytest_plugin"]
 
-@pytest.fixture
-def strict() -> Iterator[StrictServer]:
-    server = StrictServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def strict_with_pids() -> Iterator[StrictServer]:
-    server = StrictServer(record_pids=True).start()
-    yield server
-    server.stop()
+VOIGPT_VARIABLES = (
+    "VOIGPT_BASE_URL", "VOIGPT_ACCESS_TOKEN", "VOIGPT_PROXY", "VOIGPT_TIMEOUT",
+    "VOIGPT_BACKEND", "VOIGPT_MAX_REPLY_BYTES", "VOIGPT_RETRIES",
+)
 
 
 @pytest.fixture(scope="session")
@@ -34,13 +29,28 @@ def proxy() -> Iterator[RunningProxy]:
 
 
 @pytest.fixture
-def g4f_at(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[VoiGpt]]:
-    """VoiGpt with a clean class state, environment variables ignored."""
-    for name in ("VOIGPT_PROXY", "VOIGPT_TIMEOUT", "VOIGPT_ACCESS_TOKEN", "VOIGPT_BACKEND"):
+def connection_owners() -> ConnectionOwners:
+    return ConnectionOwners()
+
+
+@pytest.fixture
+def watched_emulator(connection_owners: ConnectionOwners) -> Iterator[Emulator]:
+    """``voigpt_emulator`` that also looks up, for each request, which process holds the
+    client end of its connection (into ``connection_owners``): a proxy, or this process."""
+    with Emulator(observer=connection_owners) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def g4f_provider(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[VoiGpt]]:
+    """``VoiGpt`` with no cached token, no pooled connection and no ``VOIGPT_*`` variables;
+    its class state (``url``, the token cache, the pools) is restored after the test."""
+    for name in VOIGPT_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-    original = VoiGpt.url
-    VoiGpt._access_token = None
+    url = VoiGpt.url
+    VoiGpt.close()
+    VoiGpt._access_token = VoiGpt._access_token_origin = None
     yield VoiGpt
     VoiGpt.close()
-    VoiGpt.url = original
-    VoiGpt._access_token = None
+    VoiGpt.url = url
+    VoiGpt._access_token = VoiGpt._access_token_origin = None

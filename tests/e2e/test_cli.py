@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 
+import pytest
 import requests
 
-from tests.e2e.conftest import run_cli
-from tests.support.proxies import RunningProxy
-from tests.support.strict_server import StrictServer
+from tests.support.cli import run_cli
+from tests.support.proxies import ConnectionOwners, RunningProxy
 from voigpt.emulator import Emulator, reply_for
+
+COMMANDS = ["ask", "chat", "emulator"]
 
 
 def sent_messages(emu: Emulator) -> list[list[dict[str, str]]]:
@@ -29,70 +32,73 @@ class TestAsk:
         assert result.stdout == "[voigpt emulator] You said: Hello there\n"
         assert result.stderr == ""
 
-    def test_system_message_goes_first(self, emulator: Emulator) -> None:
-        result = run_cli("ask", "--base-url", emulator.url, "--system", "Be brief", "Hi")
+    def test_system_message_goes_first(self, voigpt_emulator: Emulator) -> None:
+        result = run_cli("ask", "--base-url", voigpt_emulator.url, "--system", "Be brief", "Hi")
         assert result.returncode == 0, result.stderr
-        assert sent_messages(emulator) == [
+        assert sent_messages(voigpt_emulator) == [
             [{"role": "system", "content": "Be brief"}, {"role": "user", "content": "Hi"}]
         ]
 
-    def test_dash_reads_the_prompt_from_stdin(self, emulator: Emulator) -> None:
-        result = run_cli("ask", "--base-url", emulator.url, "-", input="from a pipe\n")
+    def test_dash_reads_the_prompt_from_stdin(self, voigpt_emulator: Emulator) -> None:
+        result = run_cli("ask", "--base-url", voigpt_emulator.url, "-", input="from a pipe\n")
         assert result.stdout == reply_for([{"role": "user", "content": "from a pipe"}]) + "\n"
 
-    def test_json_prints_reply_model_and_elapsed(self, emulator: Emulator) -> None:
-        result = run_cli("ask", "--base-url", emulator.url, "--json", "--model", "gpt-4", "Hi")
+    def test_json_prints_reply_model_and_elapsed(self, voigpt_emulator: Emulator) -> None:
+        url = voigpt_emulator.url
+        result = run_cli("ask", "--base-url", url, "--json", "--model", "gpt-4", "Hi")
         document = json.loads(result.stdout)
         assert document["reply"] == "[voigpt emulator] You said: Hi"
         assert document["model"] == "gpt-4"
         assert isinstance(document["elapsed_seconds"], float)
 
-    def test_environment_is_honoured(self, emulator: Emulator) -> None:
-        result = run_cli("ask", "Hi", env={"VOIGPT_BASE_URL": emulator.url})
+    def test_environment_is_honoured(self, voigpt_emulator: Emulator) -> None:
+        result = run_cli("ask", "Hi", env={"VOIGPT_BASE_URL": voigpt_emulator.url})
         assert result.returncode == 0, result.stderr
-        assert emulator.completions == 1
+        assert voigpt_emulator.completions == 1
 
-    def test_flags_win_over_the_environment(self, emulator: Emulator) -> None:
+    def test_flags_win_over_the_environment(self, voigpt_emulator: Emulator) -> None:
         env = {"VOIGPT_BASE_URL": "http://127.0.0.1:1", "VOIGPT_BACKEND": "fake"}
-        result = run_cli("ask", "--base-url", emulator.url, "--backend", "http", "Hi", env=env)
+        url = voigpt_emulator.url
+        result = run_cli("ask", "--base-url", url, "--backend", "http", "Hi", env=env)
         assert result.returncode == 0, result.stderr
-        assert emulator.completions == 1
+        assert voigpt_emulator.completions == 1
 
     def test_proxy_from_the_environment_carries_both_requests(
-        self, strict_with_pids: StrictServer, proxy: RunningProxy
+        self, watched_emulator: Emulator, connection_owners: ConnectionOwners, proxy: RunningProxy
     ) -> None:
-        env = {"VOIGPT_PROXY": proxy.url("socks5h"), "VOIGPT_BASE_URL": strict_with_pids.url}
+        env = {"VOIGPT_PROXY": proxy.url("socks5h"), "VOIGPT_BASE_URL": watched_emulator.url}
         result = run_cli("ask", "Hi", env=env)
         assert result.returncode == 0, result.stderr
-        assert [s.method for s in strict_with_pids.seen] == ["GET", "POST"]
-        assert {s.peer_pid for s in strict_with_pids.seen} == {proxy.pid}
+        assert [r.method for r in watched_emulator.requests] == ["GET", "POST"]
+        assert connection_owners.pids == [proxy.pid, proxy.pid]
 
 
 class TestChat:
     def test_keeps_history_so_the_second_turn_sends_user_assistant_user(
-        self, emulator: Emulator
+        self, voigpt_emulator: Emulator
     ) -> None:
-        result = run_cli("chat", "--base-url", emulator.url, input="first\nsecond\n")
+        result = run_cli("chat", "--base-url", voigpt_emulator.url, input="first\nsecond\n")
         assert result.returncode == 0, result.stderr
         assert result.stdout.splitlines() == [
             "[voigpt emulator] You said: first",
             "[voigpt emulator] You said: second",
         ]
-        assert [[m["role"] for m in turn] for turn in sent_messages(emulator)] == [
+        assert [[m["role"] for m in turn] for turn in sent_messages(voigpt_emulator)] == [
             ["user"],
             ["user", "assistant", "user"],
         ]
-        assert sent_messages(emulator)[1][1]["content"] == "[voigpt emulator] You said: first"
+        second_turn = sent_messages(voigpt_emulator)[1]
+        assert second_turn[1]["content"] == "[voigpt emulator] You said: first"
 
     def test_reset_forgets_history_but_keeps_the_system_message(
-        self, emulator: Emulator
+        self, voigpt_emulator: Emulator
     ) -> None:
         result = run_cli(
-            "chat", "--base-url", emulator.url, "--system", "S",
+            "chat", "--base-url", voigpt_emulator.url, "--system", "S",
             input="a\n/reset\nb\n/exit\nnever sent\n",
         )
         assert result.returncode == 0, result.stderr
-        assert [[m["role"] for m in turn] for turn in sent_messages(emulator)] == [
+        assert [[m["role"] for m in turn] for turn in sent_messages(voigpt_emulator)] == [
             ["system", "user"],
             ["system", "user"],
         ]
@@ -127,11 +133,11 @@ class TestErrors:
         assert "Traceback" not in result.stderr
         assert len(result.stderr.splitlines()) == 1
 
-    def test_secrets_stay_out_of_errors_even_with_verbose(self, emulator: Emulator) -> None:
+    def test_secrets_stay_out_of_errors_even_with_verbose(self, voigpt_emulator: Emulator) -> None:
         token = "CANARYtoken0123456789"
         proxy_pw = "CANARYproxypw"
         result = run_cli(
-            "ask", "-v", "--base-url", emulator.url, "--access-token", token, "Hi",
+            "ask", "-v", "--base-url", voigpt_emulator.url, "--access-token", token, "Hi",
         )
         assert result.returncode == 1
         assert "AccessRejected" in result.stderr
@@ -169,6 +175,14 @@ def test_emulator_command_serves_until_sigterm() -> None:
 
 def test_help_lists_the_commands() -> None:
     result = run_cli("--help")
-    assert result.returncode == 0
-    for command in ("ask", "chat", "emulator"):
-        assert command in result.stdout
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage: voigpt ")
+    listed = re.findall(r"^ {4}(\w+) ", result.stdout, re.M)  # argparse's list of subcommands
+    assert listed == COMMANDS
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_each_command_has_its_own_help(command: str) -> None:
+    result = run_cli(command, "--help")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"usage: voigpt {command} ")

@@ -4,7 +4,6 @@ command is the one CI runs."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,14 +16,10 @@ BLOCKS = re.findall(r"<!-- readme-test -->\n```python\n(.*?)```", README.read_te
 
 
 @pytest.fixture
-def emulator_at_8000_in_the_text(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    for name in ("VOIGPT_BASE_URL", "VOIGPT_BACKEND", "VOIGPT_PROXY", "VOIGPT_ACCESS_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    with Emulator() as emu:
-        yield emu.url
-    VoiGpt.close()
-    VoiGpt.url = "https://voigpt.com"
-    VoiGpt._access_token = None
+def emulator_at_8000_in_the_text(voigpt_emulator: Emulator, g4f_provider: type[VoiGpt]) -> str:
+    """The examples' ``http://127.0.0.1:8000`` is this emulator; what an example does to
+    ``VoiGpt``'s class state (``VoiGpt.url = ...``) is undone after it."""
+    return voigpt_emulator.url
 
 
 def test_there_are_examples_to_run() -> None:

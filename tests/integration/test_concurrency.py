@@ -8,8 +8,11 @@ from voigpt import Client
 from voigpt.emulator import Emulator, reply_for
 
 
-def test_sixteen_threads_on_a_cold_start_make_320_calls_and_fetch_the_token_once() -> None:
-    with Emulator() as emu, Client(base_url=emu.url, environ={}) as client:
+def test_sixteen_threads_on_a_cold_start_make_320_calls_and_fetch_the_token_once(
+    voigpt_emulator: Emulator,
+) -> None:
+    emu = voigpt_emulator
+    with Client(base_url=emu.url, environ={}) as client:
         barrier = threading.Barrier(16)
         replies: dict[int, list[str]] = {}
         failures: list[BaseException] = []

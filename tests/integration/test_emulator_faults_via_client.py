@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support.messages import EMULATOR_REPLY, HELLO
 from voigpt import Client
 from voigpt.domain.errors import (
     Blocked,
@@ -21,32 +22,23 @@ from voigpt.domain.errors import (
 )
 from voigpt.emulator import Emulator, Fault
 
-HELLO = [{"role": "user", "content": "Hello"}]
-OK = "[voigpt emulator] You said: Hello"
-
 
 @pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def client(emu: Emulator) -> Iterator[Client]:
+def client(voigpt_emulator: Emulator) -> Iterator[Client]:
     """No retries: each fault's own error is what surfaces."""
-    with Client(base_url=emu.url, timeout=2, retries=0, environ={}) as client:
+    with Client(base_url=voigpt_emulator.url, timeout=2, retries=0, environ={}) as client:
         yield client
 
 
 @pytest.fixture
-def retrying(emu: Emulator) -> Iterator[Client]:
+def retrying(voigpt_emulator: Emulator) -> Iterator[Client]:
     """The defaults: 2 retries with backoff, under a 5 s deadline."""
-    with Client(base_url=emu.url, timeout=5, environ={}) as client:
+    with Client(base_url=voigpt_emulator.url, timeout=5, environ={}) as client:
         yield client
 
 
-def posts(emu: Emulator) -> int:
-    return sum(1 for r in emu.requests if r.method == "POST")
+def posts(emulator: Emulator) -> int:
+    return sum(1 for r in emulator.requests if r.method == "POST")
 
 
 def timed(client: Client) -> tuple[str | VoiGptError, float]:
@@ -77,7 +69,7 @@ def timed(client: Client) -> tuple[str | VoiGptError, float]:
     ids=lambda v: getattr(v, "name", None) if isinstance(v, Fault) else None,
 )
 def test_fault_is_reported_as_a_specific_error(
-    emu: Emulator,
+    voigpt_emulator: Emulator,
     client: Client,
     fault: Fault,
     params: dict[str, object],
@@ -85,42 +77,48 @@ def test_fault_is_reported_as_a_specific_error(
     words: str,
 ) -> None:
     client.complete(HELLO)  # warm: token cached, connection open
-    emu.inject(fault, **params)
+    voigpt_emulator.inject(fault, **params)
     outcome, seconds = timed(client)
     assert isinstance(outcome, expected), outcome
     assert words in str(outcome)
     assert seconds < 4.5
-    assert client.complete(HELLO).text == OK  # the fault was one-shot; the client recovers
+    assert client.complete(HELLO).text == EMULATOR_REPLY  # the fault was one-shot: it recovers
 
 
-def test_rate_limit_carries_retry_after_as_an_http_date(emu: Emulator, client: Client) -> None:
-    emu.inject(Fault.RATE_LIMITED, retry_after="Wed, 21 Oct 2015 07:28:00 GMT")
+def test_rate_limit_carries_retry_after_as_an_http_date(
+    voigpt_emulator: Emulator, client: Client
+) -> None:
+    voigpt_emulator.inject(Fault.RATE_LIMITED, retry_after="Wed, 21 Oct 2015 07:28:00 GMT")
     outcome, _ = timed(client)
     assert isinstance(outcome, RateLimited)
     assert outcome.retry_after == 0.0  # a date in the past means "now"
 
 
 def test_a_stale_token_is_refreshed_once_and_the_call_succeeds(
-    emu: Emulator, client: Client
+    voigpt_emulator: Emulator, client: Client
 ) -> None:
     client.complete(HELLO)
-    emu.inject(Fault.STALE_TOKEN)
+    voigpt_emulator.inject(Fault.STALE_TOKEN)
     outcome, seconds = timed(client)
-    assert outcome == OK
-    assert len(emu.tokens_issued) == 2
+    assert outcome == EMULATOR_REPLY
+    assert len(voigpt_emulator.tokens_issued) == 2
     assert seconds < 2
 
 
-def test_revoked_tokens_are_replaced_transparently(emu: Emulator, client: Client) -> None:
+def test_revoked_tokens_are_replaced_transparently(
+    voigpt_emulator: Emulator, client: Client
+) -> None:
     client.complete(HELLO)
-    emu.revoke_tokens()
-    assert client.complete(HELLO).text == OK
-    assert len(emu.tokens_issued) == 2
-    assert len(emu.rejections) == 1
+    voigpt_emulator.revoke_tokens()
+    assert client.complete(HELLO).text == EMULATOR_REPLY
+    assert len(voigpt_emulator.tokens_issued) == 2
+    assert len(voigpt_emulator.rejections) == 1
 
 
-def test_a_fault_on_the_token_page_is_reported_too(emu: Emulator, client: Client) -> None:
-    emu.inject(Fault.ANTI_BOT, endpoint="token")
+def test_a_fault_on_the_token_page_is_reported_too(
+    voigpt_emulator: Emulator, client: Client
+) -> None:
+    voigpt_emulator.inject(Fault.ANTI_BOT, endpoint="token")
     outcome, _ = timed(client)
     assert isinstance(outcome, Blocked)
     assert "fetching a token" in str(outcome)
@@ -137,13 +135,13 @@ def test_a_fault_on_the_token_page_is_reported_too(emu: Emulator, client: Client
     ids=["429", "502", "503", "dropped"],
 )
 def test_a_transient_fault_is_retried_and_the_call_succeeds(
-    emu: Emulator, retrying: Client, fault: Fault, params: dict[str, object]
+    voigpt_emulator: Emulator, retrying: Client, fault: Fault, params: dict[str, object]
 ) -> None:
     retrying.complete(HELLO)
-    emu.inject(fault, **params)
+    voigpt_emulator.inject(fault, **params)
     outcome, seconds = timed(retrying)
-    assert outcome == OK
-    assert posts(emu) == 3  # warm-up, the faulted try, the retry
+    assert outcome == EMULATOR_REPLY
+    assert posts(voigpt_emulator) == 3  # warm-up, the faulted try, the retry
     assert seconds < 3
 
 
@@ -158,27 +156,29 @@ def test_a_transient_fault_is_retried_and_the_call_succeeds(
     ids=["500", "html-200", "no-response-200", "anti-bot"],
 )
 def test_a_permanent_fault_is_tried_once(
-    emu: Emulator, retrying: Client, fault: Fault, params: dict[str, object]
+    voigpt_emulator: Emulator, retrying: Client, fault: Fault, params: dict[str, object]
 ) -> None:
-    emu.inject(fault, **params)
+    voigpt_emulator.inject(fault, **params)
     outcome, _ = timed(retrying)
     assert isinstance(outcome, VoiGptError)
-    assert posts(emu) == 1
+    assert posts(voigpt_emulator) == 1
 
 
 def test_a_persistent_outage_gives_up_after_two_retries_within_the_deadline(
-    emu: Emulator, retrying: Client
+    voigpt_emulator: Emulator, retrying: Client
 ) -> None:
-    emu.inject(Fault.SERVER_ERROR, status=503, times=None)
+    voigpt_emulator.inject(Fault.SERVER_ERROR, status=503, times=None)
     outcome, seconds = timed(retrying)
     assert isinstance(outcome, ServiceUnavailable)
-    assert posts(emu) == 3
+    assert posts(voigpt_emulator) == 3
     assert seconds < 5  # backoff waits of at most 0.5 s + 1 s, inside the 5 s deadline
 
 
-def test_a_hung_server_is_reported_as_timed_out_within_the_deadline(emu: Emulator) -> None:
-    emu.inject(Fault.SLOW, delay=30, times=None)
-    with Client(base_url=emu.url, timeout=1.5, environ={}) as client:
+def test_a_hung_server_is_reported_as_timed_out_within_the_deadline(
+    voigpt_emulator: Emulator,
+) -> None:
+    voigpt_emulator.inject(Fault.SLOW, delay=30, times=None)
+    with Client(base_url=voigpt_emulator.url, timeout=1.5, environ={}) as client:
         outcome, seconds = timed(client)
     assert isinstance(outcome, TimedOut)
     assert seconds < 1.5 + 1

@@ -8,11 +8,11 @@ import traceback
 
 import pytest
 
+from tests.support.messages import HELLO
 from tests.support.proxies import PASSWORD, RunningProxy
-from tests.support.strict_server import StrictServer
 from voigpt import Client, VoiGptError
+from voigpt.emulator import Emulator
 
-HELLO = [{"role": "user", "content": "Hello"}]
 TOKEN_CANARY = "CANARYtok3n0123456789"
 PROXY_CANARY = "CANARYpr0xypw"
 
@@ -27,37 +27,38 @@ def shown(caplog: pytest.LogCaptureFixture, *objects: object) -> str:
 
 
 def test_a_working_proxied_call_logs_neither_token_nor_proxy_password(
-    strict: StrictServer, proxy: RunningProxy, caplog: pytest.LogCaptureFixture
+    voigpt_emulator: Emulator, proxy: RunningProxy, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    client = Client(base_url=strict.url, proxy=proxy.url("http"), environ={})
+    client = Client(base_url=voigpt_emulator.url, proxy=proxy.url("http"), environ={})
     with client:
         client.complete(HELLO)
         text = shown(caplog, client, client.container.config())
-    assert caplog.records, "DEBUG logging produced nothing to check"
-    assert strict.issued[0] not in text
+    ours = [r for r in caplog.records if not r.name.startswith("voigpt.emulator")]
+    assert ours, "DEBUG logging produced nothing to check"
+    assert voigpt_emulator.tokens_issued[0] not in text
     assert PASSWORD not in text
 
 
 @pytest.mark.parametrize("scheme", ["http", "socks5"])
 def test_a_refused_proxy_password_stays_hidden_in_the_whole_traceback(
-    scheme: str, strict: StrictServer, proxy: RunningProxy, caplog: pytest.LogCaptureFixture
+    scheme: str, voigpt_emulator: Emulator, proxy: RunningProxy, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     url = proxy.url(scheme, password=PROXY_CANARY)
-    client = Client(base_url=strict.url, proxy=url, retries=0, environ={})
+    client = Client(base_url=voigpt_emulator.url, proxy=url, retries=0, environ={})
     with client, pytest.raises(VoiGptError) as info:
         client.complete(HELLO)
     assert PROXY_CANARY not in shown(caplog, info.value, client)
 
 
 def test_a_rejected_explicit_token_stays_hidden(
-    strict: StrictServer, caplog: pytest.LogCaptureFixture
+    voigpt_emulator: Emulator, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    with Client(base_url=strict.url, access_token=TOKEN_CANARY, environ={}) as client:
+    with Client(base_url=voigpt_emulator.url, access_token=TOKEN_CANARY, environ={}) as client:
         with pytest.raises(VoiGptError, match="get a fresh csrftoken") as info:
             client.complete(HELLO)
         text = shown(caplog, info.value, client, client.container.config())
-    assert strict.seen[0].headers["X-CSRFToken"] == TOKEN_CANARY  # it was really sent
+    assert voigpt_emulator.requests[0].headers["x-csrftoken"] == TOKEN_CANARY  # really sent
     assert TOKEN_CANARY not in text

@@ -10,17 +10,14 @@ import ssl
 from collections.abc import Iterator
 from pathlib import Path
 
-import psutil
 import pytest
 import trustme
 
-from tests.support.proxies import PASSWORD, RunningProxy, start_pproxy
+from tests.support.messages import EMULATOR_REPLY, HELLO
+from tests.support.proxies import PASSWORD, ConnectionOwners, RunningProxy, start_pproxy
 from voigpt import Client, UntrustedCertificate, VoiGpt
-from voigpt.adapters.memory import FakeClock
 from voigpt.emulator import Emulator
-
-HELLO = [{"role": "user", "content": "Hello"}]
-OK = "[voigpt emulator] You said: Hello"
+from voigpt.testing import FakeClock
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +33,10 @@ def server_context(ca: trustme.CA) -> ssl.SSLContext:
 
 
 @pytest.fixture
-def tls_emu(ca: trustme.CA) -> Iterator[Emulator]:
-    with Emulator(tls=server_context(ca)) as emulator:
+def tls_emulator(ca: trustme.CA, connection_owners: ConnectionOwners) -> Iterator[Emulator]:
+    """``voigpt_emulator`` over HTTPS, with ``watched_emulator``'s record of who opened each
+    connection."""
+    with Emulator(tls=server_context(ca), observer=connection_owners) as emulator:
         yield emulator
 
 
@@ -49,49 +48,49 @@ def trusted(ca: trustme.CA, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     return bundle
 
 
-def test_emulator_url_says_https(tls_emu: Emulator) -> None:
-    assert tls_emu.url == f"https://127.0.0.1:{tls_emu.port}"
+def test_emulator_url_says_https(tls_emulator: Emulator) -> None:
+    assert tls_emulator.url == f"https://127.0.0.1:{tls_emulator.port}"
 
 
 def test_client_completes_over_tls_on_one_kept_alive_connection(
-    tls_emu: Emulator, trusted: Path
+    tls_emulator: Emulator, trusted: Path
 ) -> None:
-    with Client(base_url=tls_emu.url, environ={}) as client:
+    with Client(base_url=tls_emulator.url, environ={}) as client:
         replies = [client.complete(HELLO).text for _ in range(3)]
-    assert replies == [OK] * 3
-    assert [r.method for r in tls_emu.requests] == ["GET", "POST", "POST", "POST"]
-    assert len({r.client for r in tls_emu.requests}) == 1  # one TLS handshake, reused
-    origin = tls_emu.requests[1].headers["origin"]
-    assert origin == tls_emu.url
-    assert tls_emu.requests[1].headers["referer"] == tls_emu.url + "/"
+    assert replies == [EMULATOR_REPLY] * 3
+    assert [r.method for r in tls_emulator.requests] == ["GET", "POST", "POST", "POST"]
+    assert len({r.client for r in tls_emulator.requests}) == 1  # one TLS handshake, reused
+    origin = tls_emulator.requests[1].headers["origin"]
+    assert origin == tls_emulator.url
+    assert tls_emulator.requests[1].headers["referer"] == tls_emulator.url + "/"
 
 
 def test_facade_completes_over_tls(
-    tls_emu: Emulator, trusted: Path, g4f_at: type[VoiGpt]
+    tls_emulator: Emulator, trusted: Path, g4f_provider: type[VoiGpt]
 ) -> None:
-    g4f_at.url = tls_emu.url
-    first = "".join(g4f_at.create_completion("", HELLO, False))
-    second = "".join(g4f_at.create_completion("", HELLO, False))
-    assert (first, second) == (OK, OK)
-    assert len(tls_emu.tokens_issued) == 1
-    assert len({r.client for r in tls_emu.requests}) == 1
+    g4f_provider.url = tls_emulator.url
+    first = "".join(g4f_provider.create_completion("", HELLO, False))
+    second = "".join(g4f_provider.create_completion("", HELLO, False))
+    assert (first, second) == (EMULATOR_REPLY, EMULATOR_REPLY)
+    assert len(tls_emulator.tokens_issued) == 1
+    assert len({r.client for r in tls_emulator.requests}) == 1
 
 
 def test_untrusted_certificate_fails_at_once_without_retries(
-    tls_emu: Emulator, monkeypatch: pytest.MonkeyPatch
+    tls_emulator: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
     monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
     clock = FakeClock()
-    with Client(base_url=tls_emu.url, environ={}) as client:
+    with Client(base_url=tls_emulator.url, environ={}) as client:
         client.container.clock.override(clock)
         with pytest.raises(UntrustedCertificate) as caught:
             client.complete(HELLO)
     message = str(caught.value)
-    assert tls_emu.url in message
+    assert tls_emulator.url in message
     assert "REQUESTS_CA_BUNDLE" in message
     assert clock.sleeps == []  # no backoff: the same certificate would fail again
-    assert tls_emu.requests == []  # nothing got past the handshake
+    assert tls_emulator.requests == []  # nothing got past the handshake
 
 
 def _proxy_with_certificate_from(
@@ -115,22 +114,16 @@ def impostor_proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running
     yield from _proxy_with_certificate_from(trustme.CA(), tmp_path_factory)
 
 
-def owner_of(client_address: tuple[str, int]) -> int | None:
-    """The pid of the process holding the client end of a loopback connection."""
-    for connection in psutil.net_connections(kind="tcp"):
-        if connection.laddr and tuple(connection.laddr) == client_address:
-            return connection.pid
-    return None
-
-
 def test_https_proxy_carries_tls_traffic(
-    tls_emu: Emulator, tls_proxy: RunningProxy, trusted: Path
+    tls_emulator: Emulator,
+    connection_owners: ConnectionOwners,
+    tls_proxy: RunningProxy,
+    trusted: Path,
 ) -> None:
-    with Client(base_url=tls_emu.url, proxy=tls_proxy.url("https"), environ={}) as client:
-        assert client.complete(HELLO).text == OK
-        owners = {owner_of(r.client) for r in tls_emu.requests}
-    assert [r.method for r in tls_emu.requests] == ["GET", "POST"]
-    assert owners == {tls_proxy.pid}
+    with Client(base_url=tls_emulator.url, proxy=tls_proxy.url("https"), environ={}) as client:
+        assert client.complete(HELLO).text == EMULATOR_REPLY
+    assert [r.method for r in tls_emulator.requests] == ["GET", "POST"]
+    assert connection_owners.pids == [tls_proxy.pid, tls_proxy.pid]
 
 
 @pytest.mark.parametrize("target_tls", [True, False], ids=["https-target", "http-target"])

@@ -1,13 +1,17 @@
-"""Real proxy server processes (pproxy) on loopback, on ports the OS chooses."""
+"""Real proxy server processes (pproxy) on loopback, on ports the OS chooses, and the proof
+that a request came through one: which process holds the client end of its connection."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
 
 import attrs
 import psutil
+
+from voigpt.emulator import RecordedRequest
 
 USER = "alice"
 PASSWORD = "s3cret-pw"
@@ -58,3 +62,32 @@ def start_pproxy(protocols: str = "http+socks5", *, tls_pem: str | None = None) 
         time.sleep(0.05)
     process.kill()
     raise RuntimeError("pproxy did not start listening within 15 s")
+
+
+def owner_of(client: tuple[str, int]) -> int | None:
+    """The pid of the process holding the client end of an open loopback TCP connection
+    (``None`` once it is closed: look it up while the connection is open)."""
+    for connection in psutil.net_connections(kind="tcp"):
+        if connection.raddr and connection.laddr and tuple(connection.laddr)[:2] == client:
+            return connection.pid
+    return None
+
+
+class ConnectionOwners:
+    """An ``Emulator(observer=...)``: for each request, in order, the pid of the process that
+    holds the client end of its connection. The emulator calls it before it answers, while the
+    connection is open (once answered, a proxy may close its connection at any time)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pids: list[int | None] = []
+
+    def __call__(self, request: RecordedRequest) -> None:
+        pid = owner_of(request.client)
+        with self._lock:
+            self._pids.append(pid)
+
+    @property
+    def pids(self) -> list[int | None]:
+        with self._lock:
+            return list(self._pids)

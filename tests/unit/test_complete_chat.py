@@ -6,16 +6,10 @@ import threading
 
 import pytest
 
-from voigpt.adapters.memory import (
-    FakeChatTransport,
-    FakeClock,
-    FakeTokenSource,
-    InMemoryTokenCache,
-)
-from voigpt.domain import AccessToken, CompleteChat, Conversation, Role
+from tests.support.messages import FAKE_REPLY, HELLO
+from voigpt.domain import AccessToken, CompleteChat, Conversation
 from voigpt.domain.errors import AccessRejected, InvalidMessages, ServiceUnavailable
-
-HELLO = [{"role": "user", "content": "Hello"}]
+from voigpt.testing import FakeChatTransport, FakeClock, FakeTokenSource, InMemoryTokenCache
 
 
 def make(
@@ -79,7 +73,7 @@ class TestStaleToken:
             source=FakeTokenSource(["fresh"]),
             cache=InMemoryTokenCache(AccessToken("stale")),
         )
-        assert use_case(HELLO).text == "[voigpt fake] You said: Hello"
+        assert use_case(HELLO).text == FAKE_REPLY
         assert [s.token.value for s in transport.sent] == ["stale", "fresh"]
         assert source.token_fetches == 1
         assert cache.get() == AccessToken("fresh")

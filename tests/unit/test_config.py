@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from voigpt.domain.limits import Timeouts
 from voigpt.config import Settings
 from voigpt.domain import AccessToken
 from voigpt.domain.errors import InvalidConfig, InvalidProxy
+from voigpt.domain.limits import Timeouts
 
 ENV = {
     "VOIGPT_BASE_URL": "http://127.0.0.1:9/",
@@ -99,3 +99,8 @@ def test_retries_default_to_two_and_zero_disables_them() -> None:
 def test_the_timeout_is_also_the_deadline_of_a_whole_completion() -> None:
     assert Settings.load(environ={}, timeout=4).deadline == 4.0
     assert Settings.load(environ={}).deadline == 90.0
+
+
+def test_timeouts_from_one_number_bound_connect_and_read() -> None:
+    assert Timeouts.total(3) == Timeouts(connect=3, read=3)
+    assert Timeouts.total(120) == Timeouts(connect=10, read=120)

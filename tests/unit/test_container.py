@@ -6,13 +6,11 @@ from collections.abc import Iterator
 
 import pytest
 
-import voigpt
+from tests.support.messages import FAKE_REPLY, HELLO
 from voigpt import Client, build_container
-from voigpt.adapters.memory import FakeChatTransport, FakeTokenSource
 from voigpt.adapters.requests import RequestsChatTransport, RequestsTokenSource
 from voigpt.container import Container
-
-HELLO = [{"role": "user", "content": "Hello"}]
+from voigpt.testing import FakeChatTransport, Fakes, FakeTokenSource
 
 
 @pytest.fixture
@@ -39,6 +37,7 @@ def test_fake_backend_selects_the_in_memory_adapters() -> None:
 
 
 def test_overriding_the_transport_applies_to_the_next_call(container: Container) -> None:
+    assert isinstance(container.transport(), RequestsChatTransport)  # already built
     fake = FakeChatTransport(replies=["from the fake"])
     source = FakeTokenSource()
     with container.transport.override(fake), container.token_source.override(source):
@@ -48,17 +47,16 @@ def test_overriding_the_transport_applies_to_the_next_call(container: Container)
     assert source.token_fetches == 1
 
 
-def test_client_takes_a_prepared_container_and_asks(container: Container) -> None:
-    fake = FakeChatTransport()
-    with container.transport.override(fake), container.token_source.override(FakeTokenSource()):
-        client = Client(container=container)
-        assert client.ask("Hi", system="Be brief") == "[voigpt fake] You said: Hi"
-    assert [m.role.value for m in fake.sent[0].conversation.messages] == ["system", "user"]
+def test_client_takes_a_prepared_container_and_asks(voigpt_fakes: Fakes) -> None:
+    client = Client(container=voigpt_fakes.container)
+    assert client.ask("Hi", system="Be brief") == "[voigpt fake] You said: Hi"
+    sent = voigpt_fakes.transport.sent
+    assert [m.role.value for m in sent[0].conversation.messages] == ["system", "user"]
 
 
 def test_client_reads_the_environment_when_not_told_otherwise() -> None:
     with Client(environ={"VOIGPT_BACKEND": "fake"}) as client:
-        assert client.complete(HELLO).text == "[voigpt fake] You said: Hello"
+        assert client.complete(HELLO).text == FAKE_REPLY
         assert "fake" in repr(client)
 
 
@@ -66,9 +64,3 @@ def test_client_refuses_a_container_and_settings_together(container: Container) 
     with pytest.raises(TypeError, match="either container= or settings"):
         Client(container=container, timeout=3)
 
-
-def test_public_names_are_exactly_all() -> None:
-    for name in voigpt.__all__:
-        assert getattr(voigpt, name) is not None
-    with pytest.raises(AttributeError, match="no attribute 'nope'"):
-        voigpt.nope  # noqa: B018

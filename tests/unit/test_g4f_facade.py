@@ -4,25 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Iterator
 
 import pytest
 
+from tests.support.messages import FAKE_REPLY, HELLO
 from voigpt import VoiGpt
 from voigpt.domain.errors import InvalidMessages, InvalidProxy
 
-HELLO = [{"role": "user", "content": "Hello, VoiGpt!"}]
-
 
 @pytest.fixture(autouse=True)
-def fake_backend(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in ("VOIGPT_PROXY", "VOIGPT_TIMEOUT", "VOIGPT_ACCESS_TOKEN", "VOIGPT_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
+def fake_backend(g4f_provider: type[VoiGpt], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VOIGPT_BACKEND", "fake")
-    VoiGpt._access_token = None
-    yield
-    VoiGpt.close()
-    VoiGpt._access_token = None
 
 
 def test_has_the_seed_class_attributes() -> None:
@@ -45,9 +37,9 @@ def test_create_completion_has_the_seed_signature() -> None:
 def test_yields_the_reply_and_caches_the_token_on_the_class() -> None:
     result = VoiGpt.create_completion(model="gpt-3.5-turbo", messages=HELLO, stream=False)
     assert inspect.isgenerator(result)
-    assert next(result) == "[voigpt fake] You said: Hello, VoiGpt!"
+    assert next(result) == FAKE_REPLY
     assert VoiGpt._access_token == "fake-token-1"
-    assert "".join(VoiGpt.create_completion("", HELLO, False)).endswith("VoiGpt!")
+    assert "".join(VoiGpt.create_completion("", HELLO, False)) == FAKE_REPLY
     assert VoiGpt._access_token == "fake-token-1"
 
 
@@ -75,4 +67,4 @@ def test_bad_proxy_fails_at_the_call() -> None:
 
 def test_create_async_returns_the_text() -> None:
     text = asyncio.run(VoiGpt.create_async("gpt-3.5-turbo", HELLO))
-    assert text == "[voigpt fake] You said: Hello, VoiGpt!"
+    assert text == FAKE_REPLY

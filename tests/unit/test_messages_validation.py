@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from voigpt.domain import Conversation, Role
-from voigpt.domain.errors import InvalidInput, InvalidMessages, VoiGptError
+from voigpt.domain.errors import InvalidMessages
+from voigpt.testing import Fakes
 
 ROLES = [r.value for r in Role]
 
@@ -52,10 +53,21 @@ def test_says_which_item_is_wrong_and_why(messages: Any, expected: str) -> None:
         Conversation.from_dicts(messages)
 
 
-def test_invalid_messages_is_a_value_error_and_a_voigpt_error() -> None:
-    assert issubclass(InvalidMessages, ValueError)
-    assert issubclass(InvalidMessages, InvalidInput)
-    assert issubclass(VoiGptError, RuntimeError)
+@pytest.mark.parametrize("handler", [ValueError, RuntimeError], ids=["ValueError", "g4f-era"])
+def test_a_client_given_bad_messages_raises_what_callers_catch_and_sends_nothing(
+    voigpt_fakes: Fakes, handler: type[Exception]
+) -> None:
+    """``except ValueError`` (bad input) and ``except RuntimeError`` (code written for the old
+    provider) both catch it, and neither a token nor a request was asked for."""
+    client = voigpt_fakes.client()
+    try:
+        client.complete([{"role": "user", "content": "Hi"}, {"role": "robot", "content": "x"}])
+    except handler as caught:
+        assert "messages[1]: 'role' must be one of" in str(caught)
+    else:
+        pytest.fail("bad messages were accepted")
+    assert voigpt_fakes.transport.sent == []
+    assert voigpt_fakes.token_source.token_fetches == 0
 
 
 @given(st.lists(valid_message, min_size=1, max_size=8))

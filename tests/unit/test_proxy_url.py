@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from voigpt.domain.proxy import ProxyUrl
 from voigpt.domain.errors import InvalidProxy
+from voigpt.domain.proxy import ProxyUrl
 
 
 @pytest.mark.parametrize(

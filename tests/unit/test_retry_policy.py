@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from voigpt.adapters.memory import FakeChatTransport, FakeClock, FakeTokenSource, InMemoryTokenCache
+from tests.support.messages import HELLO
 from voigpt.domain import CompleteChat
 from voigpt.domain.errors import (
     Blocked,
@@ -18,8 +18,7 @@ from voigpt.domain.errors import (
     VoiGptError,
 )
 from voigpt.domain.retry import Deadline, RetryPolicy
-
-HELLO = [{"role": "user", "content": "Hello"}]
+from voigpt.testing import FakeChatTransport, FakeClock, FakeTokenSource, InMemoryTokenCache
 
 
 def run(

@@ -7,12 +7,11 @@ from typing import Any
 
 import pytest
 
+from tests.support.messages import HELLO
 from voigpt import AccessToken, Client, Conversation, InvalidInput, Message, Role, VoiGpt
-from voigpt.config import parse_base_url
 from voigpt.domain.errors import InvalidConfig, InvalidMessages, InvalidProxy
 from voigpt.domain.proxy import ProxyUrl
-
-HELLO = [{"role": "user", "content": "Hello"}]
+from voigpt.domain.site_url import parse_base_url
 
 
 @pytest.mark.parametrize(
@@ -98,11 +97,7 @@ def test_proxy_credentials_outside_latin_1_are_refused() -> None:
 
 
 @pytest.mark.parametrize("value", ["abc;def=1", "abc\r\nX: y", "abc\x00", "ąbc"])
-def test_the_g4f_class_token_is_checked_on_use(value: str) -> None:
-    VoiGpt._access_token = value
-    try:
-        with pytest.raises(InvalidInput, match=r"VoiGpt\._access_token is not a usable"):
-            next(VoiGpt.create_completion("", HELLO, False))
-    finally:
-        VoiGpt._access_token = None
-        VoiGpt.close()
+def test_the_g4f_class_token_is_checked_on_use(value: str, g4f_provider: type[VoiGpt]) -> None:
+    g4f_provider._access_token = value
+    with pytest.raises(InvalidInput, match=r"VoiGpt\._access_token is not a usable"):
+        next(g4f_provider.create_completion("", HELLO, False))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from voigpt.adapters.site import decode_reply, encode_request
 from voigpt.domain import AccessToken, Completion
 from voigpt.domain.errors import InvalidInput, MalformedReply
-from voigpt.adapters.site import decode_reply, encode_request
 from voigpt.domain.values import Conversation
 
 CANARY = "CANARYtoken0123456789abcdef"

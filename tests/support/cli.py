@@ -1,15 +1,12 @@
-"""End-to-end tier: the ``voigpt`` command as a subprocess against real loopback servers."""
+"""The ``voigpt`` command run as a person runs it: a subprocess, no ``VOIGPT_*`` variables but
+those given."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
-
-import pytest
-
-from voigpt.emulator import Emulator
+from collections.abc import Mapping
 
 
 def run_cli(
@@ -25,9 +22,3 @@ def run_cli(
         timeout=timeout,
         check=False,
     )
-
-
-@pytest.fixture
-def emulator() -> Iterator[Emulator]:
-    with Emulator() as emu:
-        yield emu
