@@ -21,7 +21,6 @@ import pytest
 
 import voigpt
 from tests.hostile.servers import Handler, HostileServer, TrickleSocks5
-from voigpt import VoiGpt
 
 
 class ClientLike(Protocol):
@@ -152,19 +151,3 @@ def socks() -> Iterator[Callable[..., TrickleSocks5]]:
     yield start
     for server in started:
         server.stop()
-
-
-@pytest.fixture
-def g4f(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[VoiGpt]]:
-    """``VoiGpt`` with a clean class state and no ``VOIGPT_*`` variables; restored after."""
-    for name in ("VOIGPT_BASE_URL", "VOIGPT_PROXY", "VOIGPT_TIMEOUT", "VOIGPT_ACCESS_TOKEN",
-                 "VOIGPT_BACKEND", "VOIGPT_RETRIES", "VOIGPT_MAX_REPLY_BYTES"):
-        monkeypatch.delenv(name, raising=False)
-    original = VoiGpt.url
-    VoiGpt._access_token = None
-    VoiGpt._access_token_origin = None
-    yield VoiGpt
-    VoiGpt.close()
-    VoiGpt.url = original
-    VoiGpt._access_token = None
-    VoiGpt._access_token_origin = None

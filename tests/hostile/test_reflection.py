@@ -357,8 +357,9 @@ CACHED = {
 
 @pytest.mark.parametrize("case", list(CACHED))
 def test_g4f_class_cache_is_checked_before_anything_is_sent(
-    g4f: type[voigpt.VoiGpt], serve: Serve, case: str
+    g4f_provider: type[voigpt.VoiGpt], serve: Serve, case: str
 ) -> None:
+    g4f = g4f_provider
     server = serve()
     g4f.url = server.url
     g4f._access_token = CACHED[case]  # type: ignore[assignment]

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.messages import HELLO
 from voigpt import Client, InvalidConfig, ServiceUnavailable
 from voigpt.adapters.requests import RequestsChatTransport
 from voigpt.testing import FakeChatTransport, FakeClock, wired_with_fakes
-
-HELLO = [{"role": "user", "content": "Hello"}]
 
 
 def test_the_real_use_case_runs_on_the_fakes() -> None:
