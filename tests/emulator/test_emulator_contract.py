@@ -255,12 +255,12 @@ def test_over_https_the_sites_own_origin_or_referer_is_accepted(
 
 
 BAD_BODIES = {
-    "not json": (b'{"messages": [', "not valid JSON"),
-    "not utf-8": (b'{"messages": "\xff"}', "not valid UTF-8"),
+    "not json": (b'{"messages": [', "not valid UTF-8 JSON"),
+    "not utf-8": (b'{"messages": "\xff"}', "not valid UTF-8 JSON"),
     "not an object": (b"[]", "must be a JSON object"),
-    "no messages": (b'{"prompt": "hi"}', 'no "messages" field'),
-    "messages not a list": (b'{"messages": "hi"}', '"messages" must be a list'),
-    "empty messages": (b'{"messages": []}', "must not be empty"),
+    "no messages": (b'{"prompt": "hi"}', 'needs "messages", a non-empty list'),
+    "messages not a list": (b'{"messages": "hi"}', 'needs "messages", a non-empty list'),
+    "empty messages": (b'{"messages": []}', 'needs "messages", a non-empty list'),
     "message not an object": (b'{"messages": ["hi"]}', "messages[0] must be an object"),
     "bad role": (b'{"messages": [{"role": "bot", "content": "x"}]}', "messages[0].role"),
     "missing role": (b'{"messages": [{"content": "x"}]}', "messages[0].role"),

@@ -42,7 +42,7 @@ def test_accepted_sockets_have_tcp_nodelay(voigpt_emulator: Emulator) -> None:
     connection.request("GET", "/")
     connection.getresponse().read()  # the connection stays open: keep-alive
     try:
-        server_side = voigpt_emulator._server.sockets()  # type: ignore[union-attr]
+        server_side = list(voigpt_emulator._server._connections)  # type: ignore[union-attr]
         flags = [s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) for s in server_side]
     finally:
         connection.close()

@@ -1,10 +1,7 @@
 """Django's CSRF protection as voigpt.com applies it: the ``csrftoken`` cookie, masked tokens,
-the registry of issued tokens, and ``CsrfViewMiddleware``'s Origin, Referer and token checks.
-
-A *secret* is 32 ASCII letters/digits; Django also accepts its 64-character *masked* form
-(mask + cipher) wherever a token is read. Django accepts any well-formed matching pair; the
-emulator also requires the secret to be one it issued and has not revoked.
-"""
+and ``CsrfViewMiddleware``'s Origin, Referer and token checks. A *secret* is 32 letters/digits;
+its 64-character *masked* form (mask + cipher) is accepted wherever a token is read. Unlike
+Django, the emulator also requires the secret to be one it issued and has not revoked."""
 
 from __future__ import annotations
 
@@ -12,36 +9,32 @@ import email.utils
 import secrets
 import string
 import threading
+import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from http.cookies import _unquote
 from urllib.parse import urlsplit
 
 CHARS = string.ascii_letters + string.digits
 SECRET_LENGTH = 32
-COOKIE_NAME = "csrftoken"
 COOKIE_AGE = 31449600  # Django's CSRF_COOKIE_AGE: one year (52 weeks)
-REASON_TOKEN_INCORRECT = "CSRF token incorrect."
-REASON_MALFORMED_REFERER = "Referer checking failed - Referer is malformed."
+TOKEN_INCORRECT = "CSRF token incorrect."
 
 
-def parse_cookie(header: str) -> dict[str, str]:
-    """A ``Cookie`` header parsed as ``django.http.cookie.parse_cookie`` does (leniently)."""
-    cookies: dict[str, str] = {}
+def cookie_token(header: str) -> str | None:
+    """The ``csrftoken`` in a ``Cookie`` header, read leniently as Django's ``parse_cookie``
+    does (the last one wins)."""
+    token = None
     for chunk in header.split(";"):
-        key, sep, value = chunk.partition("=")
-        if not sep:
-            key, value = "", chunk
-        key, value = key.strip(), value.strip()
-        if key or value:
-            cookies[key] = str(_unquote(value))
-    return cookies
+        name, sep, value = chunk.partition("=")
+        if sep and name.strip() == "csrftoken":
+            token = str(_unquote(value.strip()))
+    return token or None
 
 
-def set_cookie(token: str, now: float) -> str:
+def set_cookie(token: str) -> str:
     """The ``Set-Cookie`` value Django sends with a fresh CSRF cookie."""
-    expires = email.utils.formatdate(now + COOKIE_AGE, usegmt=True)
-    return f"{COOKIE_NAME}={token}; expires={expires}; Max-Age={COOKIE_AGE}; Path=/; SameSite=Lax"
+    expires = email.utils.formatdate(time.time() + COOKIE_AGE, usegmt=True)
+    return f"csrftoken={token}; expires={expires}; Max-Age={COOKIE_AGE}; Path=/; SameSite=Lax"
 
 
 def new_secret() -> str:
@@ -68,15 +61,6 @@ def to_secret(token: str) -> str:
     return "".join(CHARS[CHARS.index(c) - CHARS.index(m)] for c, m in pairs)
 
 
-@dataclass(frozen=True)
-class Verdict:
-    """A CSRF check's outcome: ``reason`` is None when it passed; ``token`` is the secret of
-    the cookie presented (as sent when malformed), if any."""
-
-    reason: str | None
-    token: str | None
-
-
 class CsrfGuard:
     """Django's CSRF protection for one site: the issued secrets still valid (the newest
     ``limit``; an older one is forgotten, so counts as revoked), and the checks of a POST.
@@ -89,6 +73,7 @@ class CsrfGuard:
         for origin in self.trusted:
             if not urlsplit(origin).scheme or not urlsplit(origin).netloc:
                 raise ValueError(f"a trusted origin is scheme://host[:port], not {origin!r}")
+        self._trusted_hosts = {urlsplit(origin).netloc.lower() for origin in self.trusted}
         self._lock = threading.Lock()
         self._active: dict[str, None] = {}  # insertion-ordered: oldest first
 
@@ -109,38 +94,33 @@ class CsrfGuard:
             else:
                 self._active.pop(token, None)
 
-    def check(self, headers: Mapping[str, str], host: str) -> Verdict:
-        """``CsrfViewMiddleware``'s order: Origin/Referer, then cookie, header, comparison.
-        ``host`` is the request's Host."""
-        cookie = parse_cookie(headers.get("cookie", "")).get(COOKIE_NAME) or None
-        secret, bad_cookie = cookie, None
+    def check(self, headers: Mapping[str, str]) -> tuple[str | None, str | None]:
+        """``CsrfViewMiddleware``'s checks in its order (Origin or Referer, cookie, header, match):
+        why the request fails (None if it passes), and the cookie's secret (as sent if bad)."""
+        reason = self._origin_failure(headers)
+        cookie = cookie_token(headers.get("cookie", ""))
         try:
             secret = to_secret(cookie) if cookie else None
         except ValueError as exc:
-            bad_cookie = f"CSRF cookie {exc}."
-        reason = self._origin_failure(headers, host)
-        if reason is not None:
-            return Verdict(reason, secret)
-        if secret is None:
-            return Verdict("CSRF cookie not set.", None)
-        if bad_cookie is not None:
-            return Verdict(bad_cookie, secret)
+            return reason or f"CSRF cookie {exc}.", cookie
+        if reason is not None or secret is None:
+            return reason or "CSRF cookie not set.", secret
         header = headers.get("x-csrftoken")
         if not header:
-            return Verdict("CSRF token missing.", secret)
+            return "CSRF token missing.", secret
         try:
             presented = to_secret(header)
         except ValueError as exc:
-            return Verdict(f"CSRF token {exc}.", secret)
+            return f"CSRF token {exc}.", secret
         with self._lock:
             active = secret in self._active
-        if not secrets.compare_digest(presented, secret) or not active:
-            return Verdict(REASON_TOKEN_INCORRECT, secret)
-        return Verdict(None, secret)
+        if not active or not secrets.compare_digest(presented, secret):
+            return TOKEN_INCORRECT, secret
+        return None, secret
 
-    def _origin_failure(self, headers: Mapping[str, str], host: str) -> str | None:
+    def _origin_failure(self, headers: Mapping[str, str]) -> str | None:
         """Why the Origin check (or over HTTPS without an Origin, the Referer check) fails."""
-        origin = headers.get("origin")
+        host, origin = headers.get("host", ""), headers.get("origin")
         if origin is not None:
             if origin == f"{'https' if self.secure else 'http'}://{host}" or origin in self.trusted:
                 return None
@@ -152,13 +132,12 @@ class CsrfGuard:
             return "Referer checking failed - no Referer."
         try:
             parts = urlsplit(referer)
-        except ValueError:
-            return REASON_MALFORMED_REFERER
+        except ValueError:  # such as a bad IPv6 literal
+            parts = urlsplit("")
         if not parts.scheme or not parts.netloc:
-            return REASON_MALFORMED_REFERER
+            return "Referer checking failed - Referer is malformed."
         if parts.scheme != "https":
             return "Referer checking failed - Referer is insecure while host is secure."
-        good = {host, *(urlsplit(origin).netloc for origin in self.trusted)}
-        if parts.netloc.lower() in {netloc.lower() for netloc in good}:
+        if parts.netloc.lower() in {host.lower(), *self._trusted_hosts}:
             return None
         return f"Referer checking failed - {parts.geturl()!r} does not match any trusted origins."

@@ -1,7 +1,5 @@
-"""pytest plugin: the ``voigpt_emulator`` fixture.
-
-Enable it with ``pytest_plugins = ["voigpt.emulator.pytest_plugin"]`` in a root conftest.py,
-or ``-p voigpt.emulator.pytest_plugin``.
+"""pytest plugin with the ``voigpt_emulator`` fixture: ``pytest_plugins =
+["voigpt.emulator.pytest_plugin"]`` in a root conftest.py, or ``-p voigpt.emulator.pytest_plugin``.
 """
 
 from __future__ import annotations

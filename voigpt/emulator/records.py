@@ -8,10 +8,10 @@ import json
 import threading
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
-MAX_REQUESTS = 1000
+MAX_REQUESTS = MAX_TOKENS = MAX_REJECTIONS = 1000
 MAX_BODY_BYTES = 8 * 1024 * 1024  # of the bodies of the requests kept
-MAX_TOKENS = MAX_REJECTIONS = 1000
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,9 @@ class Totals:
 
 
 class Records:
-    """The emulator's records, thread-safe; the ``_add_*`` methods are for the site."""
+    """The emulator's records, thread-safe: ``requests`` holds the latest 1,000 requests and at
+    most 8 MiB of their bodies, ``tokens_issued`` and ``rejections`` the latest 1,000 each;
+    ``totals`` and ``completions`` count everything. ``_add`` is for the site."""
 
     def __init__(self) -> None:
         self._records_lock = threading.Lock()
@@ -61,27 +63,29 @@ class Records:
     def reset_records(self) -> None:
         """Forget the records and zero the totals. Tokens stay valid, faults stay queued."""
         with self._records_lock:
-            self._requests: deque[RecordedRequest] = deque()
-            self._body_bytes = 0
-            self._tokens: deque[str] = deque(maxlen=MAX_TOKENS)
-            self._rejections: deque[Rejection] = deque(maxlen=MAX_REJECTIONS)
             self._counts = dataclasses.asdict(Totals())
+            self._body_bytes = 0  # of the requests kept
+            self._rings: dict[str, deque[Any]] = {  # "requests" is bounded by _add
+                "requests": deque(), "tokens_issued": deque(maxlen=MAX_TOKENS),
+                "rejections": deque(maxlen=MAX_REJECTIONS),
+            }
 
     @property
     def requests(self) -> list[RecordedRequest]:
         """The latest requests received, oldest first (control traffic excluded); a copy."""
         with self._records_lock:
-            return [dataclasses.replace(r, headers=dict(r.headers)) for r in self._requests]
+            kept = list(self._rings["requests"])
+        return [dataclasses.replace(r, headers=dict(r.headers)) for r in kept]
 
     @property
     def tokens_issued(self) -> list[str]:
         with self._records_lock:
-            return list(self._tokens)
+            return list(self._rings["tokens_issued"])
 
     @property
     def rejections(self) -> list[Rejection]:
         with self._records_lock:
-            return list(self._rejections)
+            return list(self._rings["rejections"])
 
     @property
     def completions(self) -> int:
@@ -93,24 +97,15 @@ class Records:
         with self._records_lock:
             return Totals(**self._counts)
 
-    def _add_request(self, request: RecordedRequest) -> None:
+    def _add(self, kind: str, item: Any = None) -> None:
+        """Count one ``kind`` (a field of ``Totals``) and keep ``item`` in its ring, if any."""
         with self._records_lock:
-            self._counts["requests"] += 1
-            self._requests.append(request)
-            self._body_bytes += len(request.body)
-            while len(self._requests) > MAX_REQUESTS or self._body_bytes > MAX_BODY_BYTES:
-                self._body_bytes -= len(self._requests.popleft().body)
-
-    def _add_token(self, token: str) -> None:
-        with self._records_lock:
-            self._counts["tokens_issued"] += 1
-            self._tokens.append(token)
-
-    def _add_rejection(self, rejection: Rejection) -> None:
-        with self._records_lock:
-            self._counts["rejections"] += 1
-            self._rejections.append(rejection)
-
-    def _add_completion(self) -> None:
-        with self._records_lock:
-            self._counts["completions"] += 1
+            self._counts[kind] += 1
+            if kind == "requests":
+                self._body_bytes += len(item.body)
+                ring = self._rings[kind]
+                ring.append(item)
+                while len(ring) > MAX_REQUESTS or self._body_bytes > MAX_BODY_BYTES:
+                    self._body_bytes -= len(ring.popleft().body)
+            elif kind in self._rings:
+                self._rings[kind].append(item)

@@ -1,52 +1,71 @@
-"""voigpt.com as a function from a request to an outcome, independent of sockets: routing,
-faults, the two views, the records, and the opt-in control endpoint."""
+"""voigpt.com as a function from a request to a response, independent of sockets: routing,
+faults, the two views and the chat protocol, the records, and the opt-in control endpoint."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import threading
-import time
-from collections.abc import Callable, Iterable
-from html import escape
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
-from voigpt.emulator import csrf
+from voigpt.emulator import csrf, responses
 from voigpt.emulator.faults import Fault, FaultQueue
-from voigpt.emulator.protocol import BadRequestBody, parse_request_body, reply_for
 from voigpt.emulator.records import RecordedRequest, Records, Rejection
-from voigpt.emulator.responses import (
-    DJANGO_HEADERS,
-    HTML,
-    Drop,
-    Outcome,
-    Response,
-    csrf_failure_page,
-    fault_response,
-    html,
-    index_page,
-    json_response,
-    page,
-)
+from voigpt.emulator.responses import Response, error, html, json_response
 
-ROUTES = {"/": ("token", "GET"), "/generate_response/": ("generate", "POST")}
-CONTROL_PREFIX = "/__emulator__/"
-CONTROL_METHODS = {"faults": ("POST", "DELETE"), "state": ("GET",)}
+LOGGER = logging.getLogger("voigpt.emulator")
+ROUTES = {"/": ("GET",), "/generate_response/": ("POST",)}  # path: the methods allowed
+CONTROL = {"/__emulator__/faults": ("POST", "DELETE"), "/__emulator__/state": ("GET",)}
+ROLES = ("system", "user", "assistant")
+
+
+def parse_request_body(body: bytes) -> list[dict[str, Any]]:
+    """The messages of ``{"messages": [{"role": ..., "content": str}, ...]}`` (extra keys are
+    ignored, as by a Django view), or a ``ValueError`` saying why the body is not that."""
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except ValueError as exc:
+        raise ValueError(f"Request body is not valid UTF-8 JSON: {exc}.") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"Request body must be a JSON object, got {type(data).__name__}.")
+    messages = data.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise ValueError('Request body needs "messages", a non-empty list.')
+    for index, message in enumerate(messages):
+        where = f"messages[{index}]"
+        if not isinstance(message, dict):
+            raise ValueError(f"{where} must be an object, got {type(message).__name__}.")
+        if message.get("role") not in ROLES:
+            raise ValueError(f"{where}.role must be one of {', '.join(ROLES)}.")
+        if not isinstance(message.get("content"), str):
+            raise ValueError(f"{where}.content must be a string.")
+    return messages
+
+
+def reply_for(messages: Sequence[Mapping[str, object]]) -> str:
+    """The emulator's answer to ``messages``: ``"[voigpt emulator] You said: {content}"`` for
+    the last one whose role is "user", else ``"[voigpt emulator] No user message."``."""
+    for message in reversed(messages):
+        if message.get("role") == "user":
+            return f"[voigpt emulator] You said: {message.get('content')}"
+    return "[voigpt emulator] No user message."
 
 
 class Site(Records):
     """The site, its state and its records; ``Emulator`` serves it over sockets."""
 
     def __init__(
-        self, *, control: bool, logger: logging.Logger, secure: bool,
-        trusted_origins: Iterable[str], observer: Callable[[RecordedRequest], object] | None,
+        self, *, control: bool, secure: bool, trusted_origins: Iterable[str],
+        observer: Callable[[RecordedRequest], object] | None,
     ) -> None:
         super().__init__()
-        self._control, self._logger, self._observer = control, logger, observer
+        self._control, self._observer = control, observer
         self._csrf = csrf.CsrfGuard(secure=secure, trusted=trusted_origins)
         self._faults = FaultQueue()
         self._stopping = threading.Event()  # also cuts SLOW faults short
-        self._netloc = ""  # the Host assumed for a request without one
 
     def inject(
         self, fault: Fault | str, *, times: int | None = 1, endpoint: str = "generate",
@@ -64,85 +83,74 @@ class Site(Records):
         """Revoke every token issued so far: POSTs with them get 403 until a new ``GET /``."""
         self._csrf.revoke()
 
-    def _is_control(self, target: str) -> bool:
-        return self._control and urlsplit(target).path.startswith(CONTROL_PREFIX)
-
     def _record(self, request: RecordedRequest) -> None:
         """Record a request and show it to the observer (control traffic is neither). An
         observer that raises is logged, and the request served all the same."""
-        if self._is_control(request.path):
+        if self._control and urlsplit(request.path).path in CONTROL:
             return
-        self._add_request(request)
+        self._add("requests", request)
         if self._observer is not None:
             try:
                 self._observer(request)
             except Exception:
-                self._logger.exception("voigpt emulator: the observer raised")
+                LOGGER.exception("voigpt emulator: the observer raised")
 
-    def _handle(self, request: RecordedRequest) -> Outcome:
-        """Record ``request`` and answer it."""
+    def _handle(self, request: RecordedRequest) -> Response | None:
+        """Record ``request`` and answer it; None: drop the connection unanswered."""
         path = urlsplit(request.path).path
-        if self._is_control(request.path):
-            return self._serve_control(request, path[len(CONTROL_PREFIX) :])
         self._record(request)
-        outcome = self._route(request, path)
-        status = outcome.status if isinstance(outcome, Response) else "dropped"
-        self._logger.debug("%s %s -> %s", request.method, path, status)
-        return outcome
+        control = self._control and path in CONTROL
+        allowed = CONTROL[path] if control else ROUTES.get(path)
+        if allowed is None:
+            response: Response | None = error(404, f"The requested resource {path} was not found.")
+        elif request.method not in allowed:
+            response = html(405, "", ("Allow", ", ".join(allowed)))
+        elif control:
+            response = self._serve_control(request)
+        else:
+            response = self._view(request, path)
+        status = "dropped" if response is None else response.status
+        LOGGER.debug("%s %s -> %s", request.method, path, status)
+        return response
 
-    def _route(self, request: RecordedRequest, path: str) -> Outcome:
-        route = ROUTES.get(path)
-        if route is None:
-            text = f"<h1>Not Found</h1><p>The requested resource {escape(path)} was not found.</p>"
-            return html(404, page("Not Found", text), DJANGO_HEADERS)
-        endpoint, method = route
-        if request.method != method:
-            return Response(405, (("Allow", method), ("Content-Type", HTML), *DJANGO_HEADERS))
-        active = self._faults.take(endpoint)
-        if active is not None and active[0] is Fault.SLOW:
-            if self._stopping.wait(active[1].delay):
-                return Drop()  # stopping: don't answer
-            active = None
-        stale = active is not None and active[0] is Fault.STALE_TOKEN
-        if active is not None and not stale:
-            return fault_response(*active)
-        if endpoint == "token":
-            return self._index(stale=stale)
-        return self._generate(request, path, stale=stale)
+    def _view(self, request: RecordedRequest, path: str) -> Response | None:
+        """The view of ``path``, under the fault queued for it, if any."""
+        endpoint = "token" if path == "/" else "generate"
+        fault, value = self._faults.take(endpoint) or (None, None)
+        if fault is Fault.SLOW and self._stopping.wait(value):
+            return None  # stopping: don't answer
+        if fault is not None and fault not in (Fault.SLOW, Fault.STALE_TOKEN):
+            return responses.fault_response(fault, value)
+        stale = fault is Fault.STALE_TOKEN
+        return self._index(stale) if endpoint == "token" else self._generate(request, path, stale)
 
-    def _index(self, *, stale: bool) -> Response:
+    def _index(self, stale: bool) -> Response:
         """The chat page with a fresh ``csrftoken`` cookie (already revoked when ``stale``)."""
         token = self._csrf.issue(revoked=stale)
-        self._add_token(token)
-        headers = (("Set-Cookie", csrf.set_cookie(token, time.time())), ("Vary", "Cookie"))
-        return html(200, index_page(csrf.mask(token)), (*headers, *DJANGO_HEADERS))
+        self._add("tokens_issued", token)
+        cookie = ("Set-Cookie", csrf.set_cookie(token))
+        return html(200, responses.index_page(csrf.mask(token)), cookie, ("Vary", "Cookie"))
 
-    def _generate(self, request: RecordedRequest, path: str, *, stale: bool) -> Response:
+    def _generate(self, request: RecordedRequest, path: str, stale: bool) -> Response:
         """The CSRF checks, then the body, then the reply. ``stale`` (the STALE_TOKEN fault)
         revokes a token that would have passed, and rejects it."""
-        verdict = self._csrf.check(request.headers, request.headers.get("host") or self._netloc)
-        reason = verdict.reason
-        if reason is None and stale and verdict.token is not None:
-            self._csrf.revoke(verdict.token)
-            reason = csrf.REASON_TOKEN_INCORRECT
+        reason, token = self._csrf.check(request.headers)
+        if reason is None and stale and token is not None:
+            self._csrf.revoke(token)
+            reason = csrf.TOKEN_INCORRECT
         if reason is not None:
-            self._add_rejection(Rejection(path, reason, 403, verdict.token))
-            self._logger.debug("CSRF verification failed: %s", reason)
-            return html(403, csrf_failure_page(reason), DJANGO_HEADERS)
+            self._add("rejections", Rejection(path, reason, 403, token))
+            LOGGER.debug("CSRF verification failed: %s", reason)
+            return html(403, responses.csrf_failure_page(reason))
         try:
             messages = parse_request_body(request.body)
-        except BadRequestBody as exc:
-            return json_response(400, {"error": str(exc)}, DJANGO_HEADERS)
-        self._add_completion()
-        return json_response(200, {"response": reply_for(messages)}, DJANGO_HEADERS)
+        except ValueError as exc:
+            return json_response(400, {"error": str(exc)})
+        self._add("completions")
+        return json_response(200, {"response": reply_for(messages)})
 
-    def _serve_control(self, request: RecordedRequest, name: str) -> Response:
+    def _serve_control(self, request: RecordedRequest) -> Response:
         """``/__emulator__/faults`` (POST injects, DELETE clears) and ``.../state`` (GET)."""
-        allowed = CONTROL_METHODS.get(name)
-        if allowed is None:
-            return json_response(404, {"error": f"no control endpoint {CONTROL_PREFIX}{name}"})
-        if request.method not in allowed:
-            return Response(405, (("Allow", ", ".join(allowed)), ("Content-Type", HTML)))
         if request.method == "GET":
             state = dataclasses.asdict(self.totals)
             return json_response(200, {**state, "faults_pending": self._faults.pending()})

@@ -1,9 +1,6 @@
-"""HTTP/1.1 on the wire, strictly: read a request head, write a response.
-
-A head is returned only when it arrived whole: a client that closes part-way raises
-``ClientGone`` (it is then dropped, never served), and a malformed head raises ``BadRequest``
-with the status to answer (400, 411, 413, 414, 431 or 505) before closing.
-"""
+"""HTTP/1.1 on the wire, strictly: a request head is read only when it arrived whole (else
+``ConnectionAbortedError``: dropped, never served); a malformed one raises ``BadRequest`` with
+the status to answer (400, 411, 413, 414, 431 or 505) before closing."""
 
 from __future__ import annotations
 
@@ -11,7 +8,8 @@ import email.utils
 import re
 import socket
 from http import HTTPStatus
-from typing import BinaryIO, NamedTuple
+from io import BufferedReader
+from typing import NamedTuple
 
 from voigpt.emulator.records import RecordedRequest
 from voigpt.emulator.responses import Response
@@ -19,13 +17,8 @@ from voigpt.emulator.responses import Response
 MAX_HEAD = 64 * 1024  # request line and headers together
 MAX_HEADERS = 100
 MAX_BODY = 1024 * 1024
-SERVER = "voigpt-emulator/1.0"
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _VERSION = re.compile(r"HTTP/([0-9])\.([0-9])")
-
-
-class ClientGone(Exception):
-    """The connection ended in the middle of a request."""
 
 
 class BadRequest(Exception):
@@ -33,7 +26,7 @@ class BadRequest(Exception):
 
     def __init__(self, status: int, message: str, request: RecordedRequest | None = None):
         super().__init__(message)
-        self.status, self.message, self.request = status, message, request
+        self.status, self.request = status, request
 
 
 class Head(NamedTuple):
@@ -43,23 +36,23 @@ class Head(NamedTuple):
     http10: bool
 
 
-def _readline(rfile: BinaryIO, budget: int, status: int) -> bytes:
-    """One line of at most ``budget`` bytes (else ``BadRequest(status)``); b"" at EOF."""
+def _readline(rfile: BufferedReader, budget: int, status: int) -> bytes:
+    """One whole line of at most ``budget`` bytes (else ``BadRequest(status)``)."""
     line = rfile.readline(max(budget, 0) + 1)
     if len(line) > budget:
         raise BadRequest(status, f"{HTTPStatus(status).phrase}.")
-    if line and not line.endswith(b"\n"):
-        raise ClientGone
+    if not line.endswith(b"\n"):
+        raise ConnectionAbortedError("the client closed mid-request")
     return line
 
 
-def read_head(rfile: BinaryIO, client: tuple[str, int]) -> Head | None:
+def read_head(rfile: BufferedReader, client: tuple[str, int]) -> Head | None:
     """The next request head, or None when the client closed between requests."""
+    if not rfile.peek(1):
+        return None
     line = _readline(rfile, MAX_HEAD, 414)
     while line in (b"\r\n", b"\n"):  # RFC 9112 2.2: ignore empty lines before a request
         line = _readline(rfile, MAX_HEAD, 414)
-    if not line:
-        return None
     words = line.decode("latin-1").split()
     version = _VERSION.fullmatch(words[2]) if len(words) == 3 else None
     if version is None or not _TOKEN.fullmatch(words[0]):
@@ -70,8 +63,6 @@ def read_head(rfile: BinaryIO, client: tuple[str, int]) -> Head | None:
     for _ in range(MAX_HEADERS + 1):
         raw = _readline(rfile, budget, 431)
         budget -= len(raw)
-        if not raw:
-            raise ClientGone
         if raw in (b"\r\n", b"\n"):
             break
         name, colon, value = raw.decode("latin-1").partition(":")
@@ -98,25 +89,16 @@ def read_head(rfile: BinaryIO, client: tuple[str, int]) -> Head | None:
     return Head(request, int(length), keep_alive, version[2] == "0")
 
 
-def send(sock: socket.socket, response: Response, *, keep_alive: bool, http10: bool = False,
-         bare: bool = False) -> None:
-    """Write ``response`` (only its head when ``bare``): head and body in one send, so no
-    Nagle/delayed-ACK stall; a streamed body in its chunks, the first with the head."""
+def send(sock: socket.socket, response: Response, head: Head | None = None) -> None:
+    """Write ``response`` to the request ``head`` (None: a refused one, then the connection
+    closes) in one send, so no Nagle/delayed-ACK stall."""
+    keep_alive = head is not None and head.keep_alive
     lines = [f"HTTP/1.1 {response.status} {HTTPStatus(response.status).phrase}",
              f"Date: {email.utils.formatdate(usegmt=True)}"]
-    if not any(name.lower() == "server" for name, _ in response.headers):
-        lines.append(f"Server: {SERVER}")
     lines.extend(f"{name}: {value}" for name, value in response.headers)
-    if not keep_alive or http10:
+    if not keep_alive or head is None or head.http10:  # HTTP/1.1 keeps alive unless told
         lines.append(f"Connection: {'keep-alive' if keep_alive else 'close'}")
-    if response.status not in (204, 304):
-        lines.append(f"Content-Length: {response.content_length}")
-    head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-    if bare or response.status in (204, 304):
-        sock.sendall(head)
-    elif response.chunks is None:
-        sock.sendall(head + response.body)
-    else:
-        for chunk in response.chunks:
-            sock.sendall(head + chunk)
-            head = b""
+    if response.status != 204:
+        lines.append(f"Content-Length: {len(response.body)}")
+    body = b"" if head is not None and head.request.method == "HEAD" else response.body
+    sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
