@@ -68,6 +68,8 @@ def owner_of(client: tuple[str, int]) -> int | None:
     """The pid of the process holding the client end of an open loopback TCP connection
     (``None`` once it is closed: look it up while the connection is open)."""
     for connection in psutil.net_connections(kind="tcp"):
+        if connection.status != psutil.CONN_ESTABLISHED:
+            continue  # an old TIME_WAIT entry may hold the same client port
         if connection.raddr and connection.laddr and tuple(connection.laddr)[:2] == client:
             return connection.pid
     return None
