@@ -258,7 +258,7 @@ BAD_MESSAGES: dict[str, Any] = {
     "unknown-role": [{"role": "robot", "content": "hi"}],
     "bytes-content": [{"role": "user", "content": b"hi"}],
     "lone-surrogate": [{"role": "user", "content": "a\ud800b"}],
-    "extra-key": [{"role": "user", "content": "hi", "name": "x"}],
+    "extra-key": [{"role": "user", "content": "hi", "nick": "x"}],
     "item-not-a-dict": [["user", "hi"]],
 }
 

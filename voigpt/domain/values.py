@@ -15,10 +15,11 @@ from typing import Any
 import attrs
 
 from voigpt.domain.errors import InvalidInput, InvalidMessages
+from voigpt.domain.openai_messages import role_and_content
 
 DEFAULT_MODEL = "gpt-3.5-turbo"
 
-_ROLE_NAMES = ", ".join(repr(r) for r in ("system", "user", "assistant"))
+_ROLE_NAMES = ", ".join(repr(r) for r in ("system", "user", "assistant", "developer"))
 _TOKEN_SHAPE = re.compile(r"[!#$%&'*+\-.0-9A-Z^_`a-z|~]{1,4096}")
 
 
@@ -34,6 +35,8 @@ class Role(str, enum.Enum):
 
 
 def _role(value: object) -> Role:
+    if isinstance(value, str) and value == "developer":  # OpenAI's newer name for system
+        return Role.SYSTEM
     try:
         return Role(value)
     except ValueError:
@@ -61,21 +64,16 @@ class Message:
 
     @classmethod
     def from_dict(cls, item: object, *, where: str = "message") -> Message:
-        """Validate one ``{"role": ..., "content": ...}`` mapping."""
+        """Validate one ``{"role": ..., "content": ...}`` mapping, also in the OpenAI shapes
+        (``developer``, ``name``, text parts) that ``voigpt.domain.openai_messages``
+        describes; only the role and the text are kept, because they are all that is sent."""
         if not isinstance(item, Mapping):
             raise InvalidMessages(
                 f"{where} must be a dict with 'role' and 'content', got {type(item).__name__}"
             )
-        missing = [key for key in ("role", "content") if key not in item]
-        if missing:
-            raise InvalidMessages(f"{where} is missing {' and '.join(repr(k) for k in missing)}")
-        extra = sorted(str(key) for key in item if key not in ("role", "content"))
-        if extra:
-            raise InvalidMessages(
-                f"{where} has unknown keys {extra}; only 'role' and 'content' are allowed"
-            )
+        role, content = role_and_content(item, where)
         try:
-            return cls(role=item["role"], content=item["content"])
+            return cls(role=role, content=content)  # type: ignore[arg-type]
         except InvalidMessages as exc:
             raise InvalidMessages(f"{where}: {exc}") from None
 
