@@ -20,6 +20,7 @@ _ERRORS = (
 )
 _EXPORTS: dict[str, str] = {
     "Client": "voigpt.client",
+    "AsyncClient": "voigpt.async_client",
     "VoiGpt": "voigpt.entrypoints.g4f",
     "Settings": "voigpt.config",
     "Container": "voigpt.container",
@@ -47,6 +48,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from voigpt.async_client import AsyncClient as AsyncClient
     from voigpt.client import Client as Client
     from voigpt.config import Settings as Settings
     from voigpt.container import Container as Container

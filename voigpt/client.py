@@ -23,6 +23,20 @@ from voigpt.domain.complete_chat import Messages
 from voigpt.domain.values import AccessToken, Completion, Conversation
 
 
+def container_from(
+    config: Mapping[str, Any] | None,
+    environ: Mapping[str, str] | None,
+    container: Container | None,
+    settings: Mapping[str, Any],
+) -> Container:
+    """The given container, or one built from the settings (checked now, before any I/O)."""
+    if container is not None and (config or settings or environ is not None):
+        raise TypeError("pass either container= or settings, not both")
+    if container is not None:
+        return container
+    return build_container(config, environ=environ, **settings)
+
+
 class Client:
     """Settings as keyword arguments (``base_url``, ``access_token``, ``proxy``, ``timeout``,
     ``backend``, ``max_reply_bytes``), else from ``config``, else ``VOIGPT_*`` variables.
@@ -36,12 +50,7 @@ class Client:
         container: Container | None = None,
         **settings: Any,
     ) -> None:
-        if container is not None and (config or settings or environ is not None):
-            raise TypeError("pass either container= or settings, not both")
-        self.container = (
-            container if container is not None
-            else build_container(config, environ=environ, **settings)
-        )
+        self.container = container_from(config, environ, container, settings)
 
     def complete(
         self,

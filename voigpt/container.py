@@ -15,29 +15,45 @@ transport, or be followed by ``container.reset_singletons()``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from dependency_injector import containers, providers
 
+from voigpt.adapters.environment import Environment
 from voigpt.adapters.memory import (
+    AsyncAttributeTokenCache,
+    AsyncFakeChatTransport,
+    AsyncFakeTokenSource,
+    AsyncInMemoryTokenCache,
     AttributeTokenCache,
     FakeChatTransport,
     FakeTokenSource,
     InMemoryTokenCache,
 )
-from voigpt.adapters.monotonic import SystemClock
+from voigpt.adapters.monotonic import AsyncSystemClock, SystemClock
 from voigpt.adapters.requests import (
     HttpEndpoint,
     RequestsChatTransport,
-    RequestsEnvironment,
     RequestsTokenSource,
     build_session,
 )
 from voigpt.config import LOCAL, Settings
-from voigpt.domain.complete_chat import CompleteChat
+from voigpt.domain.complete_chat import AsyncCompleteChat, CompleteChat
 from voigpt.domain.errors import InvalidConfig
 from voigpt.domain.retry import RetryPolicy
+
+
+def _from_aiohttp(name: str) -> Callable[..., Any]:
+    """A builder for an aiohttp adapter, imported when first built: aiohttp is the optional
+    ``async`` extra, which sync users never load."""
+
+    def build(*args: Any, **kwargs: Any) -> Any:
+        from voigpt.adapters import aiohttp
+
+        return getattr(aiohttp, name)(*args, **kwargs)
+
+    return build
 
 
 class Container(containers.DeclarativeContainer):
@@ -45,7 +61,7 @@ class Container(containers.DeclarativeContainer):
 
     # requests' own variables (HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE...), read once:
     # container_for() reads them when the container is built.
-    environment = providers.ThreadSafeSingleton(RequestsEnvironment.read, config.base_url)
+    environment = providers.ThreadSafeSingleton(Environment.read, config.base_url)
 
     session = providers.ThreadSafeSingleton(
         build_session, ca_bundle=environment.provided.ca_bundle
@@ -93,6 +109,49 @@ class Container(containers.DeclarativeContainer):
         deadline=config.deadline,
     )
 
+    # The asyncio twins: one aiohttp session per container, opened in the running loop.
+    async_endpoint = providers.ThreadSafeSingleton(
+        _from_aiohttp("AiohttpEndpoint"),
+        base_url=config.base_url,
+        timeouts=config.timeouts,
+        proxy=config.proxy,
+        max_reply_bytes=config.max_reply_bytes,
+        environment=environment,
+    )
+
+    async_transport = providers.Selector(
+        config.backend,
+        http=providers.ThreadSafeSingleton(
+            _from_aiohttp("AiohttpChatTransport"), endpoint=async_endpoint
+        ),
+        fake=providers.ThreadSafeSingleton(AsyncFakeChatTransport),
+    )
+
+    async_token_source = providers.Selector(
+        config.backend,
+        http=providers.ThreadSafeSingleton(
+            _from_aiohttp("AiohttpTokenSource"), endpoint=async_endpoint
+        ),
+        fake=providers.ThreadSafeSingleton(AsyncFakeTokenSource),
+    )
+
+    async_token_cache = providers.ThreadSafeSingleton(AsyncInMemoryTokenCache)
+
+    async_attribute_token_cache = providers.Factory(AsyncAttributeTokenCache)
+
+    async_clock = providers.ThreadSafeSingleton(AsyncSystemClock)
+
+    async_complete_chat = providers.Factory(
+        AsyncCompleteChat,
+        transport=async_transport,
+        token_source=async_token_source,
+        token_cache=async_token_cache,
+        clock=async_clock,
+        access_token=config.access_token,
+        retry=retry,
+        deadline=config.deadline,
+    )
+
 
 def build_container(
     mapping: Mapping[str, Any] | None = None,
@@ -123,5 +182,13 @@ def close_container(container: Container) -> None:
     (a new session is built on the next call). Building a session does no I/O; requests'
     environment variables are read again now."""
     container.session().close()
+    container.reset_singletons()
+    container.environment()
+
+
+async def aclose_container(container: Container) -> None:
+    """``close_container`` for the asyncio side: close the aiohttp session, if one was made."""
+    if container.config.backend() == "http":
+        await container.async_endpoint().aclose()
     container.reset_singletons()
     container.environment()

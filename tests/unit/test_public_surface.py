@@ -14,14 +14,15 @@ import voigpt
 import voigpt.testing
 
 PUBLIC = [
-    "AccessRejected", "AccessToken", "Blocked", "Client", "CompleteChat", "Completion",
-    "ConnectionFailed", "Container", "Conversation", "InvalidConfig", "InvalidInput",
+    "AccessRejected", "AccessToken", "AsyncClient", "Blocked", "Client", "CompleteChat",
+    "Completion", "ConnectionFailed", "Container", "Conversation", "InvalidConfig", "InvalidInput",
     "InvalidMessages", "InvalidProxy", "MalformedReply", "Message", "RateLimited",
     "ReplyTooLarge", "Role", "ServiceUnavailable", "Settings", "TimedOut", "TokenUnavailable",
     "UnexpectedStatus", "UntrustedCertificate", "VoiGpt", "VoiGptError", "__version__",
     "build_container",
 ]
 TEST_KIT = [
+    "AsyncFakeChatTransport", "AsyncFakeClock", "AsyncFakeTokenSource", "AsyncInMemoryTokenCache",
     "FakeChatTransport", "FakeClock", "FakeTokenSource", "Fakes", "Handler",
     "InMemoryTokenCache", "SentRequest", "echo_reply", "wired_with_fakes",
 ]

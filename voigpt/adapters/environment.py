@@ -1,6 +1,7 @@
-"""requests' own environment variables (proxies, ``NO_PROXY``, the CA bundle), read once
-when an endpoint is built, like the ``VOIGPT_*`` settings, instead of on every request.
-``~/.netrc`` is not read: voigpt sends no credentials to the site."""
+"""The proxy and CA bundle variables every HTTP adapter honours (``HTTP_PROXY``,
+``HTTPS_PROXY``, ``ALL_PROXY``, ``NO_PROXY``, ``REQUESTS_CA_BUNDLE``), read as requests
+reads them, once when an endpoint is built, like the ``VOIGPT_*`` settings, instead of on
+every request. ``~/.netrc`` is not read: voigpt sends no credentials to the site."""
 
 from __future__ import annotations
 
@@ -17,12 +18,12 @@ from voigpt.domain.errors import InvalidConfig
 
 
 @attrs.frozen
-class RequestsEnvironment:
+class Environment:
     proxies: dict[str, str]  # for requests' ``proxies=``: empty when none apply
     ca_bundle: str | None  # for ``verify=``: None leaves the session's own setting
 
     @classmethod
-    def read(cls, url: str) -> RequestsEnvironment:
+    def read(cls, url: str) -> Environment:
         """``HTTP_PROXY`` / ``HTTPS_PROXY`` / ``ALL_PROXY`` unless ``NO_PROXY`` matches
         ``url``, and ``REQUESTS_CA_BUNDLE`` (or ``CURL_CA_BUNDLE``), as requests reads them.
         A CA bundle that cannot be loaded is ``InvalidConfig`` now, not at the first call."""

@@ -1,7 +1,8 @@
-"""The real clock: ``time.monotonic`` and ``time.sleep``."""
+"""The real clocks: ``time.monotonic``, with ``time.sleep`` or ``asyncio.sleep``."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 
@@ -12,3 +13,12 @@ class SystemClock:
     def sleep(self, seconds: float) -> None:
         if seconds > 0:
             time.sleep(seconds)
+
+
+class AsyncSystemClock:
+    def now(self) -> float:
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            await asyncio.sleep(seconds)

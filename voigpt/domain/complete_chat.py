@@ -1,13 +1,7 @@
-"""The completion use case.
+"""The completion use case: ``CompleteChat`` for threads, ``AsyncCompleteChat`` for asyncio.
 
-1. The model defaults to ``gpt-3.5-turbo`` when empty or None.
-2. The token is the explicit one, otherwise the cached one, otherwise a freshly acquired one.
-3. Send; the transport returns the reply text, and ``Completion`` carries it with the model.
-
-A cached or acquired token that the service rejects (403 CSRF) is forgotten, a fresh one
-is fetched once and the request sent once more; an explicit token is never replaced (its
-rejection is reported). Transient failures are retried under ``RetryPolicy``, and the
-whole completion, waits included, keeps one deadline.
+Both are drivers of the same rules (``steps.completion_steps``): they check the input
+before any I/O, then do what the rules ask with their ports.
 """
 
 from __future__ import annotations
@@ -17,26 +11,63 @@ from collections.abc import Callable, Mapping, Sequence
 
 import attrs
 
-from voigpt.domain.errors import AccessRejected, VoiGptError
 from voigpt.domain.limits import DEFAULT_DEADLINE
 from voigpt.domain.retry import Deadline, RetryPolicy
+from voigpt.domain.steps import (
+    Effect,
+    Forget,
+    GetToken,
+    Send,
+    Steps,
+    adrive,
+    completion_steps,
+    drive,
+)
 from voigpt.domain.values import AccessToken, Completion, Conversation, resolve_model
-from voigpt.ports.clock import Clock
-from voigpt.ports.token_cache import TokenCache
-from voigpt.ports.token_source import TokenSource
-from voigpt.ports.transport import ChatTransport
+from voigpt.ports.clock import AsyncClock, Clock
+from voigpt.ports.token_cache import AsyncTokenCache, TokenCache
+from voigpt.ports.token_source import AsyncTokenSource, TokenSource
+from voigpt.ports.transport import AsyncChatTransport, ChatTransport
 
 Messages = Conversation | Sequence[Mapping[str, object]]
 
 
 @attrs.frozen
-class CompleteChat:
-    """Turn a conversation into a ``Completion``.
+class _Rules:
+    """What both drivers share. ``access_token`` is a configured token (e.g.
+    ``VOIGPT_ACCESS_TOKEN``); like a per-call ``access_token=``, it is used as given and never
+    replaced. ``deadline`` is the most seconds one call may take, retries and waits included."""
 
-    ``access_token`` is a configured token (e.g. ``VOIGPT_ACCESS_TOKEN``); like a per-call
-    ``access_token=``, it is used as given and never replaced. ``deadline`` is the most
-    seconds one call may take, retries and waits included.
-    """
+    access_token: AccessToken | None
+    retry: RetryPolicy
+    deadline: float
+    jitter: Callable[[], float]
+
+    def steps(
+        self,
+        messages: Messages,
+        model: str | None,
+        access_token: str | AccessToken | None,
+        clock: Clock | AsyncClock,
+    ) -> tuple[Steps, str, Deadline]:
+        """The rules for one call, once its input is checked (before any I/O)."""
+        conversation = (
+            messages if isinstance(messages, Conversation) else Conversation.from_dicts(messages)
+        )
+        resolved = resolve_model(model)
+        explicit = self.access_token
+        if isinstance(access_token, AccessToken):
+            explicit = access_token
+        elif access_token is not None and access_token != "":
+            explicit = AccessToken.parse(access_token)
+        deadline = Deadline.after(clock, self.deadline)
+        steps = completion_steps(conversation, explicit, self.retry, deadline, self.jitter)
+        return steps, resolved, deadline
+
+
+@attrs.frozen
+class CompleteChat:
+    """Turn a conversation into a ``Completion``, with sync ports (safe across threads)."""
 
     transport: ChatTransport
     token_source: TokenSource
@@ -54,65 +85,59 @@ class CompleteChat:
         model: str | None = None,
         access_token: str | AccessToken | None = None,
     ) -> Completion:
-        conversation = (
-            messages if isinstance(messages, Conversation) else Conversation.from_dicts(messages)
-        )
-        resolved_model = resolve_model(model)
-        explicit = self._explicit_token(access_token)
-        deadline = Deadline.after(self.clock, self.deadline)
-        attempt = 0
-        while True:
-            try:
-                if explicit is not None:
-                    text = self._send_with_explicit(conversation, explicit, deadline)
-                else:
-                    text = self._send_with_managed(conversation, deadline)
-                return Completion(text=text, model=resolved_model)
-            except VoiGptError as error:
-                if not self.retry.should_retry(error, attempt):
-                    raise
-                pause = self.retry.pause(error, attempt, self.jitter())
-                if pause >= deadline.remaining():
-                    raise
-                self.clock.sleep(pause)
-                attempt += 1
+        rules = _Rules(self.access_token, self.retry, self.deadline, self.jitter)
+        steps, resolved, deadline = rules.steps(messages, model, access_token, self.clock)
 
-    def _explicit_token(self, access_token: str | AccessToken | None) -> AccessToken | None:
-        if isinstance(access_token, AccessToken):
-            return access_token
-        if access_token is not None and access_token != "":
-            return AccessToken.parse(access_token)
-        return self.access_token
+        def do(effect: Effect) -> object:
+            if isinstance(effect, Send):
+                return self.transport.send(effect.conversation, effect.token, deadline=deadline)
+            if isinstance(effect, GetToken):
+                return self.token_cache.acquire(lambda: self.token_source.fetch(deadline=deadline))
+            if isinstance(effect, Forget):
+                self.token_cache.invalidate(effect.token)
+            else:
+                self.clock.sleep(effect.seconds)
+            return None
 
-    def _send_with_explicit(
-        self, conversation: Conversation, token: AccessToken, deadline: Deadline
-    ) -> str:
-        try:
-            return self.transport.send(conversation, token, deadline=deadline)
-        except AccessRejected as exc:
-            raise AccessRejected(
-                "the service rejected the access token you supplied; get a fresh csrftoken "
-                "from the site, or pass no access_token and let voigpt fetch one",
-                status=exc.status,
-                explicit=True,
-            ) from exc
+        return Completion(text=drive(steps, do), model=resolved)
 
-    def _send_with_managed(self, conversation: Conversation, deadline: Deadline) -> str:
-        def fetch() -> AccessToken:
-            return self.token_source.fetch(deadline=deadline)
 
-        token = self.token_cache.acquire(fetch)
-        try:
-            return self.transport.send(conversation, token, deadline=deadline)
-        except AccessRejected:
-            self.token_cache.invalidate(token)
-        fresh = self.token_cache.acquire(fetch)
-        try:
-            return self.transport.send(conversation, fresh, deadline=deadline)
-        except AccessRejected as exc:
-            self.token_cache.invalidate(fresh)
-            raise AccessRejected(
-                "the service rejected a freshly fetched token too; the site may have changed "
-                "its protocol or be refusing this client",
-                status=exc.status,
-            ) from exc
+@attrs.frozen
+class AsyncCompleteChat:
+    """``CompleteChat`` for asyncio: the same rules, with awaited ports."""
+
+    transport: AsyncChatTransport
+    token_source: AsyncTokenSource
+    token_cache: AsyncTokenCache
+    clock: AsyncClock
+    access_token: AccessToken | None = None
+    retry: RetryPolicy = attrs.Factory(RetryPolicy)
+    deadline: float = DEFAULT_DEADLINE
+    jitter: Callable[[], float] = random.random
+
+    async def __call__(
+        self,
+        messages: Messages,
+        *,
+        model: str | None = None,
+        access_token: str | AccessToken | None = None,
+    ) -> Completion:
+        rules = _Rules(self.access_token, self.retry, self.deadline, self.jitter)
+        steps, resolved, deadline = rules.steps(messages, model, access_token, self.clock)
+
+        async def do(effect: Effect) -> object:
+            if isinstance(effect, Send):
+                return await self.transport.send(
+                    effect.conversation, effect.token, deadline=deadline
+                )
+            if isinstance(effect, GetToken):
+                return await self.token_cache.acquire(
+                    lambda: self.token_source.fetch(deadline=deadline)
+                )
+            if isinstance(effect, Forget):
+                self.token_cache.invalidate(effect.token)
+            else:
+                await self.clock.sleep(effect.seconds)
+            return None
+
+        return Completion(text=await adrive(steps, do), model=resolved)

@@ -25,7 +25,7 @@ from voigpt.domain.errors import (
 )
 
 if TYPE_CHECKING:
-    from voigpt.ports.clock import Clock
+    from voigpt.ports.clock import AsyncClock, Clock
 
 RETRYABLE_5XX = frozenset({502, 503, 504})
 RETRY_AFTER_CAP = 60.0
@@ -62,12 +62,12 @@ class RetryPolicy:
 class Deadline:
     """The latest moment (on ``clock``) a completion may still be working."""
 
-    clock: Clock
+    clock: Clock | AsyncClock
     expires_at: float
     seconds: float
 
     @classmethod
-    def after(cls, clock: Clock, seconds: float) -> Deadline:
+    def after(cls, clock: Clock | AsyncClock, seconds: float) -> Deadline:
         return cls(clock, clock.now() + seconds, seconds)
 
     def remaining(self) -> float:

@@ -1,8 +1,17 @@
-"""The interfaces the use case needs; adapters implement them."""
+"""The interfaces the use case needs, each with its asyncio twin; adapters implement them."""
 
-from voigpt.ports.clock import Clock
-from voigpt.ports.token_cache import TokenCache
-from voigpt.ports.token_source import TokenSource
-from voigpt.ports.transport import ChatTransport
+from voigpt.ports.clock import AsyncClock, Clock
+from voigpt.ports.token_cache import AsyncTokenCache, TokenCache
+from voigpt.ports.token_source import AsyncTokenSource, TokenSource
+from voigpt.ports.transport import AsyncChatTransport, ChatTransport
 
-__all__ = ["ChatTransport", "Clock", "TokenCache", "TokenSource"]
+__all__ = [
+    "AsyncChatTransport",
+    "AsyncClock",
+    "AsyncTokenCache",
+    "AsyncTokenSource",
+    "ChatTransport",
+    "Clock",
+    "TokenCache",
+    "TokenSource",
+]

@@ -13,3 +13,12 @@ class Clock(Protocol):
 
     def sleep(self, seconds: float) -> None:
         ...
+
+
+class AsyncClock(Protocol):
+    def now(self) -> float:
+        """Monotonic seconds."""
+        ...
+
+    async def sleep(self, seconds: float) -> None:
+        ...

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from voigpt.domain.values import AccessToken
@@ -32,4 +32,15 @@ class TokenCache(Protocol):
 
         Concurrent misses share one ``fetch`` (single flight).
         """
+        ...
+
+
+class AsyncTokenCache(Protocol):
+    """``TokenCache`` for asyncio: concurrent misses of the tasks of one event loop share one
+    awaited ``fetch``."""
+
+    def invalidate(self, stale: AccessToken) -> None:
+        ...
+
+    async def acquire(self, fetch: Callable[[], Awaitable[AccessToken]]) -> AccessToken:
         ...

@@ -16,3 +16,10 @@ class TokenSource(Protocol):
     def fetch(self, *, deadline: Deadline | None = None) -> AccessToken:
         """Return a new token, or raise ``TokenUnavailable`` / a transport error."""
         ...
+
+
+class AsyncTokenSource(Protocol):
+    """``TokenSource`` for asyncio: the same contract, awaited."""
+
+    async def fetch(self, *, deadline: Deadline | None = None) -> AccessToken:
+        ...

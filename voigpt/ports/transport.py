@@ -21,3 +21,12 @@ class ChatTransport(Protocol):
         self, conversation: Conversation, token: AccessToken, *, deadline: Deadline | None = None
     ) -> str:
         ...
+
+
+class AsyncChatTransport(Protocol):
+    """``ChatTransport`` for asyncio: the same contract, awaited."""
+
+    async def send(
+        self, conversation: Conversation, token: AccessToken, *, deadline: Deadline | None = None
+    ) -> str:
+        ...

@@ -1,5 +1,6 @@
-"""``wired_with_fakes``: the production container and use case, with the fakes overriding the
-transport, the token source and the clock for the duration of a ``with`` block."""
+"""``wired_with_fakes``: the production container and use cases, with fakes overriding the
+transport, the token source and the clock (and their asyncio twins) for the duration of a
+``with`` block."""
 
 from __future__ import annotations
 
@@ -9,7 +10,15 @@ from typing import Any
 
 import attrs
 
-from voigpt.adapters.memory import FakeChatTransport, FakeClock, FakeTokenSource
+from voigpt.adapters.memory import (
+    AsyncFakeChatTransport,
+    AsyncFakeClock,
+    AsyncFakeTokenSource,
+    FakeChatTransport,
+    FakeClock,
+    FakeTokenSource,
+)
+from voigpt.async_client import AsyncClient
 from voigpt.client import Client
 from voigpt.container import Container, build_container
 
@@ -22,10 +31,17 @@ class Fakes:
     transport: FakeChatTransport
     token_source: FakeTokenSource
     clock: FakeClock
+    async_transport: AsyncFakeChatTransport
+    async_token_source: AsyncFakeTokenSource
+    async_clock: AsyncFakeClock
 
     def client(self) -> Client:
         """A ``Client`` on this container (closing it keeps the overrides)."""
         return Client(container=self.container)
+
+    def async_client(self) -> AsyncClient:
+        """An ``AsyncClient`` on this container: it uses the ``async_*`` fakes."""
+        return AsyncClient(container=self.container)
 
 
 @contextmanager
@@ -40,21 +56,26 @@ def wired_with_fakes(
     **settings: Any,
 ) -> Iterator[Fakes]:
     """Settings as for ``Client`` (validated the same way), the ``VOIGPT_*`` environment
-    ignored unless ``environ`` is given. ``replies`` scripts a new ``FakeChatTransport``;
-    pass ``transport=`` for one of your own. The ``FakeClock`` makes retry waits instant
-    (its ``sleeps`` records them)."""
+    ignored unless ``environ`` is given. ``replies`` scripts a new ``FakeChatTransport`` (and
+    the same replies an ``AsyncFakeChatTransport``); pass ``transport=`` for one of your
+    own. The fake clocks make retry waits instant (their ``sleeps`` record them)."""
     if transport is not None and replies:
         raise TypeError("pass either replies= or transport=, not both")
     container = build_container(mapping, environ=environ or {}, **settings)
+    replies = list(replies)
     fakes = Fakes(
         container=container,
         transport=transport or FakeChatTransport(replies),
         token_source=token_source or FakeTokenSource(),
         clock=clock or FakeClock(),
+        async_transport=AsyncFakeChatTransport(replies),
+        async_token_source=AsyncFakeTokenSource(),
+        async_clock=AsyncFakeClock(),
     )
     with ExitStack() as overrides:
-        overrides.enter_context(container.transport.override(fakes.transport))
-        overrides.enter_context(container.token_source.override(fakes.token_source))
-        overrides.enter_context(container.clock.override(fakes.clock))
+        for name in ("transport", "token_source", "clock"):
+            for provider in (name, f"async_{name}"):
+                override = getattr(container, provider).override(getattr(fakes, provider))
+                overrides.enter_context(override)
         overrides.callback(container.reset_singletons)
         yield fakes

@@ -1,7 +1,16 @@
-"""In-memory adapters: the token caches the product uses, and fakes for offline tests."""
+"""In-memory adapters: the token caches the product uses, and fakes for offline tests,
+each with its asyncio twin."""
 
-from voigpt.adapters.memory.caches import AttributeTokenCache, InMemoryTokenCache
+from voigpt.adapters.memory.caches import (
+    AsyncAttributeTokenCache,
+    AsyncInMemoryTokenCache,
+    AttributeTokenCache,
+    InMemoryTokenCache,
+)
 from voigpt.adapters.memory.fakes import (
+    AsyncFakeChatTransport,
+    AsyncFakeClock,
+    AsyncFakeTokenSource,
     FakeChatTransport,
     FakeClock,
     FakeTokenSource,
@@ -11,6 +20,11 @@ from voigpt.adapters.memory.fakes import (
 )
 
 __all__ = [
+    "AsyncAttributeTokenCache",
+    "AsyncFakeChatTransport",
+    "AsyncFakeClock",
+    "AsyncFakeTokenSource",
+    "AsyncInMemoryTokenCache",
     "AttributeTokenCache",
     "FakeChatTransport",
     "FakeClock",

@@ -3,9 +3,11 @@ miss at once)."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from collections.abc import Callable
-from typing import Any
+import weakref
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar
 
 from voigpt.domain.values import AccessToken
 
@@ -60,6 +62,34 @@ class InMemoryTokenCache(_SingleFlight):
         return f"InMemoryTokenCache(holding={self.get() is not None})"
 
 
+class AsyncInMemoryTokenCache:
+    """Holds one token for the tasks of an event loop: concurrent misses await one fetch."""
+
+    def __init__(self, token: AccessToken | None = None) -> None:
+        self._token = token
+        self._fetching: asyncio.Lock | None = None
+
+    def get(self) -> AccessToken | None:
+        return self._token
+
+    def invalidate(self, stale: AccessToken) -> None:
+        if self._token == stale:
+            self._token = None
+
+    async def acquire(self, fetch: Callable[[], Awaitable[AccessToken]]) -> AccessToken:
+        if self._token is not None:
+            return self._token
+        if self._fetching is None:
+            self._fetching = asyncio.Lock()
+        async with self._fetching:
+            if self._token is None:
+                self._token = await fetch()
+            return self._token
+
+    def __repr__(self) -> str:
+        return f"AsyncInMemoryTokenCache(holding={self._token is not None})"
+
+
 class AttributeTokenCache(_SingleFlight):
     """The token kept in ``holder._access_token`` (the g4f provider's class attribute, which
     users may set by hand), remembering which site (``origin``) a fetched token came from,
@@ -100,3 +130,30 @@ class AttributeTokenCache(_SingleFlight):
 
 def _name(holder: Any) -> str:
     return str(getattr(holder, "__name__", type(holder).__name__))
+
+
+class AsyncAttributeTokenCache:
+    """``AttributeTokenCache`` for asyncio: the same class-level token, and one fetch per
+    event loop however many tasks miss at once."""
+
+    _fetching: ClassVar[weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]] = (
+        weakref.WeakKeyDictionary()
+    )
+
+    def __init__(self, holder: Any, origin: str) -> None:
+        self._sync = AttributeTokenCache(holder, origin)
+
+    def invalidate(self, stale: AccessToken) -> None:
+        self._sync.invalidate(stale)
+
+    async def acquire(self, fetch: Callable[[], Awaitable[AccessToken]]) -> AccessToken:
+        token = self._sync.get()
+        if token is not None:
+            return token
+        lock = self._fetching.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+        async with lock:
+            token = self._sync.get()
+            if token is None:
+                token = await fetch()
+                self._sync.put(token)
+            return token

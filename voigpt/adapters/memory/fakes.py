@@ -11,6 +11,7 @@ they stand in for::
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -24,15 +25,13 @@ from voigpt.domain.values import AccessToken, Conversation, Role
 Handler = Callable[[Conversation, AccessToken], str]
 
 
-class FakeTokenSource:
-    """Hands out ``fake-token-1``, ``fake-token-2``... (or the tokens given) and counts."""
-
+class _FakeTokens:
     def __init__(self, tokens: Iterable[str] = ()) -> None:
         self._scripted = deque(tokens)
         self._lock = threading.Lock()
         self.token_fetches = 0
 
-    def fetch(self, *, deadline: Deadline | None = None) -> AccessToken:
+    def _next(self) -> AccessToken:
         with self._lock:
             self.token_fetches += 1
             value = (
@@ -41,12 +40,27 @@ class FakeTokenSource:
         return AccessToken(value)
 
     def __repr__(self) -> str:
-        return f"FakeTokenSource(token_fetches={self.token_fetches})"
+        return f"{type(self).__name__}(token_fetches={self.token_fetches})"
+
+
+class FakeTokenSource(_FakeTokens):
+    """Hands out ``fake-token-1``, ``fake-token-2``... (or the tokens given) and counts."""
+
+    def fetch(self, *, deadline: Deadline | None = None) -> AccessToken:
+        return self._next()
+
+
+class AsyncFakeTokenSource(_FakeTokens):
+    """``FakeTokenSource`` for asyncio."""
+
+    async def fetch(self, *, deadline: Deadline | None = None) -> AccessToken:
+        await asyncio.sleep(0)  # a real fetch lets other tasks run meanwhile
+        return self._next()
 
 
 @attrs.frozen
 class SentRequest:
-    """What a ``FakeChatTransport`` was asked to send."""
+    """What a fake chat transport was asked to send."""
 
     conversation: Conversation
     token: AccessToken
@@ -58,17 +72,7 @@ def echo_reply(conversation: Conversation, token: AccessToken) -> str:
     return f"[voigpt fake] You said: {users[-1]}" if users else "[voigpt fake] No user message."
 
 
-class FakeChatTransport:
-    """A chat transport that never touches the network.
-
-    - ``replies``: scripted answers used in order; an ``Exception`` instance is raised
-      instead of answered (e.g. ``AccessRejected("stale")``).
-    - ``handler``: a plain function ``(conversation, token) -> text`` used once the script
-      runs out (default: ``echo_reply``).
-    - ``accepted_tokens``: if given, any other token is answered with ``AccessRejected``,
-      as the real service does with a stale csrftoken.
-    """
-
+class _FakeReplies:
     def __init__(
         self,
         replies: Iterable[str | BaseException] = (),
@@ -82,9 +86,7 @@ class FakeChatTransport:
         self._lock = threading.Lock()
         self.sent: list[SentRequest] = []
 
-    def send(
-        self, conversation: Conversation, token: AccessToken, *, deadline: Deadline | None = None
-    ) -> str:
+    def _reply(self, conversation: Conversation, token: AccessToken) -> str:
         with self._lock:
             self.sent.append(SentRequest(conversation, token))
             if self._accepted is not None and token.value not in self._accepted:
@@ -97,12 +99,37 @@ class FakeChatTransport:
         return self._handler(conversation, token)
 
     def __repr__(self) -> str:
-        return f"FakeChatTransport(sent={len(self.sent)})"
+        return f"{type(self).__name__}(sent={len(self.sent)})"
 
 
-class FakeClock:
-    """A clock that only moves when slept on. ``sleeps`` records every wait asked for."""
+class FakeChatTransport(_FakeReplies):
+    """A chat transport that never touches the network.
 
+    - ``replies``: scripted answers used in order; an ``Exception`` instance is raised
+      instead of answered (e.g. ``AccessRejected("stale")``).
+    - ``handler``: a plain function ``(conversation, token) -> text`` used once the script
+      runs out (default: ``echo_reply``).
+    - ``accepted_tokens``: if given, any other token is answered with ``AccessRejected``,
+      as the real service does with a stale csrftoken.
+    """
+
+    def send(
+        self, conversation: Conversation, token: AccessToken, *, deadline: Deadline | None = None
+    ) -> str:
+        return self._reply(conversation, token)
+
+
+class AsyncFakeChatTransport(_FakeReplies):
+    """``FakeChatTransport`` for asyncio (the same arguments and ``sent``)."""
+
+    async def send(
+        self, conversation: Conversation, token: AccessToken, *, deadline: Deadline | None = None
+    ) -> str:
+        await asyncio.sleep(0)  # a real transport lets other tasks run
+        return self._reply(conversation, token)
+
+
+class _FakeTime:
     def __init__(self, start: float = 1000.0) -> None:
         self._now = start
         self._lock = threading.Lock()
@@ -112,11 +139,25 @@ class FakeClock:
         with self._lock:
             return self._now
 
-    def sleep(self, seconds: float) -> None:
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self._now += seconds
+
+    def _slept(self, seconds: float) -> None:
         with self._lock:
             self.sleeps.append(seconds)
             self._now += seconds
 
-    def advance(self, seconds: float) -> None:
-        with self._lock:
-            self._now += seconds
+
+class FakeClock(_FakeTime):
+    """A clock that only moves when slept on. ``sleeps`` records every wait asked for."""
+
+    def sleep(self, seconds: float) -> None:
+        self._slept(seconds)
+
+
+class AsyncFakeClock(_FakeTime):
+    """``FakeClock`` for asyncio."""
+
+    async def sleep(self, seconds: float) -> None:
+        self._slept(seconds)

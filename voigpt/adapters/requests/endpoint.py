@@ -10,7 +10,7 @@ from collections.abc import Mapping
 import attrs
 import requests
 
-from voigpt.adapters.requests.environment import RequestsEnvironment
+from voigpt.adapters.environment import Environment
 from voigpt.adapters.requests.exchange import exchange
 from voigpt.adapters.requests.mapping import mapped_exceptions
 from voigpt.adapters.site import (
@@ -57,8 +57,8 @@ class HttpEndpoint:
     timeouts: Timeouts = attrs.Factory(Timeouts)
     proxy: ProxyUrl | None = None
     max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES
-    environment: RequestsEnvironment = attrs.field(
-        default=attrs.Factory(lambda self: RequestsEnvironment.read(self.base_url),
+    environment: Environment = attrs.field(
+        default=attrs.Factory(lambda self: Environment.read(self.base_url),
                               takes_self=True),
         repr=False,
     )

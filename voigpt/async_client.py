@@ -1,0 +1,85 @@
+"""``AsyncClient``: the asyncio twin of ``Client``, for services on an event loop.
+
+::
+
+    from voigpt import AsyncClient
+
+    async with AsyncClient(timeout=30) as client:
+        completion = await client.complete([{"role": "user", "content": "Hello"}])
+
+The same settings, validation, errors, deadline, retries and proxies as ``Client``; one
+aiohttp session and one token cache per client, shared by all the tasks of its event loop
+(concurrent tasks that find no token share one fetch).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
+
+from voigpt.client import container_from
+from voigpt.container import Container, aclose_container
+from voigpt.domain.complete_chat import Messages
+from voigpt.domain.errors import InvalidConfig
+from voigpt.domain.values import AccessToken, Completion, Conversation
+
+
+class AsyncClient:
+    """Settings as keyword arguments (``base_url``, ``access_token``, ``proxy``, ``timeout``,
+    ``backend``, ``max_reply_bytes``, ``retries``), else from ``config``, else ``VOIGPT_*``
+    variables. All are checked here, before any I/O."""
+
+    def __init__(
+        self,
+        config: Mapping[str, Any] | None = None,
+        *,
+        environ: Mapping[str, str] | None = None,
+        container: Container | None = None,
+        **settings: Any,
+    ) -> None:
+        self.container = container_from(config, environ, container, settings)
+        if self.container.config.backend() == "http" and not _has_aiohttp():
+            raise InvalidConfig(
+                "AsyncClient talks to the site through aiohttp, which is not installed: "
+                "pip install 'voigpt[async]' (or use backend='fake' offline)"
+            )
+
+    async def complete(
+        self,
+        messages: Messages,
+        *,
+        model: str | None = None,
+        access_token: str | AccessToken | None = None,
+    ) -> Completion:
+        """Send ``messages`` (a list of message dicts or a ``Conversation``)."""
+        use_case = self.container.async_complete_chat()
+        return await use_case(messages, model=model, access_token=access_token)
+
+    async def ask(self, prompt: str, *, system: str | None = None, model: str | None = None) -> str:
+        """One question, one answer: the reply text."""
+        conversation = Conversation.question(prompt, system=system)
+        return (await self.complete(conversation, model=model)).text
+
+    async def aclose(self) -> None:
+        await aclose_container(self.container)
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        config = self.container.config
+        return f"AsyncClient(base_url={config.base_url()!r}, backend={config.backend()!r})"
+
+
+def _has_aiohttp() -> bool:
+    return importlib.util.find_spec("aiohttp") is not None
