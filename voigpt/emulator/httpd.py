@@ -34,7 +34,7 @@ class HttpServer:
         record: Callable[[RecordedRequest], None],
     ) -> None:
         family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
-        self.socket = socket.create_server(address, family=family, backlog=128)
+        self.socket = socket.create_server(address, family=family, backlog=1024)
         self.socket.setblocking(False)
         self.port = int(self.socket.getsockname()[1])
         self.tls, self.handle, self.record = tls, handle, record

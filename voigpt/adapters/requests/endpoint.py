@@ -127,6 +127,8 @@ class HttpEndpoint:
         return {secret.strip() for secret in secrets if len(secret.strip()) >= 3}
 
     def _checked(self, answer: Answer, what: str, url: str, headers: Mapping[str, str]) -> Answer:
+        if 200 <= answer.status < 300:
+            return answer
         raise_for_status(
             answer.status, answer.headers, answer.text, what=what, url=url, via=self._via,
             secrets=self._secrets(headers, answer.cookies),

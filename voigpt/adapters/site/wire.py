@@ -67,25 +67,24 @@ def decode_reply(
     """The reply text, or ``MalformedReply`` with an excerpt of the body. The body is read
     as JSON is, as UTF-8 (a BOM tolerated), whatever the Content-Type said."""
     raw = body if isinstance(body, bytes) else body.encode("utf-8", errors="surrogatepass")
-    shown = excerpt(raw.decode("utf-8-sig", errors="replace"), secrets)
+
+    def malformed(problem: str) -> MalformedReply:
+        shown = excerpt(raw.decode("utf-8-sig", errors="replace"), secrets)
+        return MalformedReply(f"{where} {problem}", status=status, excerpt=shown or "<empty body>")
+
     try:
         data = json.loads(raw.decode("utf-8-sig"))
-    except (ValueError, RecursionError) as exc:
-        problem = "is not UTF-8" if isinstance(exc, UnicodeDecodeError) else "is not JSON"
-        if isinstance(exc, RecursionError):
-            problem = "is JSON nested too deeply"
-        raise MalformedReply(
-            f"{where} {problem}", status=status, excerpt=shown or "<empty body>"
-        ) from None
+    except UnicodeDecodeError:
+        raise malformed("is not UTF-8") from None
+    except RecursionError:
+        raise malformed("is JSON nested too deeply") from None
+    except ValueError:
+        raise malformed("is not JSON") from None
     if not isinstance(data, dict) or "response" not in data:
-        raise MalformedReply(f'{where} has no "response" field', status=status, excerpt=shown)
+        raise malformed('has no "response" field')
     text = data["response"]
     if not isinstance(text, str):
-        raise MalformedReply(
-            f'{where} has a "response" of type {type(text).__name__}, not a string',
-            status=status,
-            excerpt=shown,
-        )
+        raise malformed(f'has a "response" of type {type(text).__name__}, not a string')
     return text
 
 
