@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
@@ -38,29 +39,35 @@ MakeClient = Callable[..., ClientLike]
 
 class SyncOverAsync:
     """Drives an async client (``await complete/ask``, ``await aclose()`` or ``close()``) on
-    one private event loop, so one client object (and its session) lives across calls, as
-    a shared sync client does."""
+    one private event loop, running in a thread of its own, so one client object (and its
+    session) lives across calls, as a shared sync client does; calls from several threads
+    at once run as concurrent tasks of that one loop."""
 
     def __init__(self, client: Any) -> None:
         self._client = client
         self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread.start()
+
+    def _run(self, coroutine: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
 
     def complete(self, messages: Any, **kwargs: Any) -> voigpt.Completion:
-        result: voigpt.Completion = self._loop.run_until_complete(
-            self._client.complete(messages, **kwargs)
-        )
+        result: voigpt.Completion = self._run(self._client.complete(messages, **kwargs))
         return result
 
     def ask(self, prompt: str, **kwargs: Any) -> str:
-        return str(self._loop.run_until_complete(self._client.ask(prompt, **kwargs)))
+        return str(self._run(self._client.ask(prompt, **kwargs)))
 
     def close(self) -> None:
         try:
             closing = getattr(self._client, "aclose", None) or self._client.close
             outcome = closing()
             if asyncio.iscoroutine(outcome):
-                self._loop.run_until_complete(outcome)
+                self._run(outcome)
         finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(5)
             self._loop.close()
 
 
@@ -68,9 +75,14 @@ def _requests(**settings: Any) -> ClientLike:
     return voigpt.Client(environ={}, **{"retries": 0, **settings})
 
 
+def _aiohttp(**settings: Any) -> ClientLike:
+    return SyncOverAsync(voigpt.AsyncClient(environ={}, **{"retries": 0, **settings}))
+
+
 # One entry per transport; ids are the keys.
 TRANSPORTS: dict[str, MakeClient] = {
     "requests": _requests,
+    "aiohttp": _aiohttp,
 }
 
 _REQUESTS_VARIABLES = (

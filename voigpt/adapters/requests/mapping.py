@@ -7,12 +7,11 @@ from __future__ import annotations
 import contextlib
 import ssl
 from collections.abc import Iterable, Iterator
-from urllib.parse import quote
 
 import requests
 
 from voigpt.adapters.requests.sockets import DeadlinePassed
-from voigpt.adapters.site import scrub
+from voigpt.adapters.site import caused_by, safe_cause
 from voigpt.domain.errors import (
     ConnectionFailed,
     MalformedReply,
@@ -46,9 +45,9 @@ def mapped_exceptions(
         raise
     except Exception as exc:
         error = _translate(exc, what, url, connect_timeout, read_timeout, via)
-        if isinstance(error, TimedOut) and deadline is not None and _caused_by(exc, DeadlinePassed):
+        if isinstance(error, TimedOut) and deadline is not None and caused_by(exc, DeadlinePassed):
             error = TimedOut(f"{what}: the {deadline.seconds:g}s deadline passed (timeout)")
-        raise error from _safe_cause(exc, secrets)
+        raise error from safe_cause(exc, secrets)
 
 
 def _translate(
@@ -60,16 +59,16 @@ def _translate(
         return TimedOut(
             f"{what}: connecting to {url}{route} timed out after {round(connect_timeout, 1):g}s"
         )
-    if isinstance(exc, requests.exceptions.ReadTimeout) or _caused_by(exc, TimeoutError):
+    if isinstance(exc, requests.exceptions.ReadTimeout) or caused_by(exc, TimeoutError):
         return TimedOut(f"{what}: {url} did not answer within {round(read_timeout, 1):g}s")
     if isinstance(exc, requests.exceptions.ProxyError):
-        if _caused_by(exc, ssl.SSLCertVerificationError):
+        if caused_by(exc, ssl.SSLCertVerificationError):
             return _untrusted(what, f"the proxy {via}")
         return ConnectionFailed(
             f"{what}: the proxy {via} refused or failed the connection to {url}"
         )
     if isinstance(exc, requests.exceptions.SSLError):
-        if _caused_by(exc, ssl.SSLCertVerificationError):
+        if caused_by(exc, ssl.SSLCertVerificationError):
             return _untrusted(what, f"{url}{route}")
         return ConnectionFailed(f"{what}: the TLS handshake with {url}{route} failed")
     if isinstance(exc, requests.exceptions.ConnectionError):
@@ -84,41 +83,8 @@ def _translate(
     )
 
 
-class RedactedCause(Exception):
-    """Stands in for an exception whose text held a secret: its type and scrubbed text."""
-
-
-def _safe_cause(exc: BaseException, secrets: Iterable[str]) -> BaseException:
-    secrets = [secret for secret in secrets if secret]
-    chain = _chain(exc)
-    text = " ".join(f"{item!r} {item}" for item in chain)
-    if not any(secret in text or quote(secret, safe="") in text for secret in secrets):
-        return exc
-    shown = " <- ".join(f"{type(item).__name__}: {scrub(str(item), secrets)}" for item in chain)
-    return RedactedCause(shown)
-
-
-def _chain(exc: BaseException) -> list[BaseException]:
-    """``exc``, its causes and contexts, and the exceptions urllib3 keeps in ``args``."""
-    seen: list[BaseException] = []
-    pending: list[object] = [exc]
-    while pending:
-        item = pending.pop()
-        if not isinstance(item, BaseException) or any(item is s for s in seen):
-            continue
-        seen.append(item)
-        pending.extend((item.__cause__, item.__context__, *item.args))
-        pending.append(getattr(item, "reason", None))
-    return seen
-
-
 def _untrusted(what: str, whose: str) -> UntrustedCertificate:
     return UntrustedCertificate(
         f"{what}: the TLS certificate of {whose} is not trusted; if it is signed by a "
         "private CA, point REQUESTS_CA_BUNDLE at that CA's PEM file"
     )
-
-
-def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
-    """Whether ``kind`` is anywhere in ``exc``'s chain (urllib3 puts reasons in ``args``)."""
-    return any(isinstance(item, kind) for item in _chain(exc))

@@ -12,6 +12,12 @@ from voigpt.adapters.site.answers import (
     redirect_target,
     scrub,
 )
+from voigpt.adapters.site.causes import (
+    RedactedCause,
+    caused_by,
+    exception_chain,
+    safe_cause,
+)
 from voigpt.adapters.site.wire import (
     BROWSER_HEADERS,
     COMPLETION_PATH,
@@ -35,16 +41,20 @@ __all__ = [
     "TOKEN_COOKIE",
     "TOKEN_HEADER",
     "TOKEN_PATH",
+    "RedactedCause",
+    "caused_by",
     "completion_headers",
     "credential_forms",
     "decode_reply",
     "encode_request",
+    "exception_chain",
     "excerpt",
     "looks_like_challenge",
     "origin_of",
     "parse_retry_after",
     "raise_for_status",
     "redirect_target",
+    "safe_cause",
     "scrub",
     "token_from",
 ]

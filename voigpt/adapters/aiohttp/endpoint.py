@@ -1,0 +1,177 @@
+"""One voigpt.com site reached through aiohttp: one deadline over each whole exchange, the
+timeouts, proxy and size cap applied to every request, and every failure mapped to a
+voigpt error. The asyncio twin of ``adapters.requests.endpoint``."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Mapping
+
+import aiohttp
+import attrs
+from yarl import URL
+
+from voigpt.adapters.aiohttp.mapping import translate
+from voigpt.adapters.aiohttp.reading import Answer, read_answer
+from voigpt.adapters.aiohttp.routes import Route, chosen_proxy
+from voigpt.adapters.aiohttp.sessions import Sessions
+from voigpt.adapters.environment import Environment
+from voigpt.adapters.site import (
+    MAX_REDIRECTS,
+    TOKEN_HEADER,
+    credential_forms,
+    raise_for_status,
+    redirect_target,
+    safe_cause,
+)
+from voigpt.domain.errors import UnexpectedStatus, VoiGptError
+from voigpt.domain.limits import DEFAULT_MAX_REPLY_BYTES, Timeouts
+from voigpt.domain.proxy import ProxyUrl
+from voigpt.domain.retry import Deadline
+
+logger = logging.getLogger("voigpt.http")
+
+# The exchange's bound is the deadline plus this: a server silent for the whole read
+# timeout (clamped to the deadline) is reported as such ("did not answer within"), not as
+# the deadline passing.
+_SLACK = 0.05
+
+
+@attrs.frozen
+class AiohttpEndpoint:
+    """``base_url`` is like ``https://voigpt.com`` (no trailing slash).
+
+    Without ``proxy``, the proxy and CA bundle variables apply as requests reads them, read
+    once here (``Environment``); ``environment`` may be given instead (the container does).
+    Sessions are opened lazily, one per event loop that uses the endpoint (``sessions.py``);
+    ``aclose()`` closes them.
+    """
+
+    base_url: str
+    timeouts: Timeouts = attrs.Factory(Timeouts)
+    proxy: ProxyUrl | None = None
+    max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES
+    environment: Environment = attrs.field(
+        default=attrs.Factory(lambda self: Environment.read(self.base_url), takes_self=True),
+        repr=False,
+    )
+    _route: Route = attrs.field(init=False, repr=False)
+    _sessions: Sessions = attrs.field(init=False, repr=False)
+    _urls: dict[str, URL] = attrs.field(init=False, repr=False)
+    _static_secrets: frozenset[str] = attrs.field(init=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        route = Route.to(self.base_url, chosen_proxy(self.base_url, self.proxy, self.environment))
+        secrets = set(self.environment.credentials)
+        if route.proxy is not None:
+            secrets |= credential_forms(route.proxy.username, route.proxy.password)
+        object.__setattr__(self, "_route", route)
+        object.__setattr__(self, "_sessions", Sessions(route, self.environment.ca_bundle))
+        object.__setattr__(self, "_urls", {})
+        object.__setattr__(self, "_static_secrets", frozenset(secrets))
+
+    async def get(
+        self, path: str, *, what: str, headers: Mapping[str, str], deadline: Deadline | None
+    ) -> Answer:
+        """GET, following redirects that stay on the site, within the one deadline."""
+        url = self.base_url + path
+        cookies: dict[str, str] = {}
+        for _ in range(MAX_REDIRECTS + 1):
+            answer = await self._request("GET", url, what, headers, None, deadline)
+            cookies.update(answer.cookies)  # every hop is on the site itself
+            location = answer.headers.get("Location")
+            if not (300 <= answer.status < 400 and location is not None):
+                return self._checked(attrs.evolve(answer, cookies=cookies), what, url, headers)
+            url = redirect_target(
+                url, location, status=answer.status, what=what,
+                secrets=self._secrets(headers, cookies),
+            )
+        raise UnexpectedStatus(
+            f"{what}: {self.base_url + path} redirected more than {MAX_REDIRECTS} times",
+            status=answer.status,
+        )
+
+    async def post(
+        self, path: str, *, what: str, headers: Mapping[str, str], body: bytes,
+        deadline: Deadline | None,
+    ) -> Answer:
+        """POST; a redirect is reported, never followed."""
+        url = self.base_url + path
+        answer = await self._request("POST", url, what, headers, body, deadline)
+        return self._checked(answer, what, url, headers)
+
+    async def aclose(self) -> None:
+        """Close the sessions (and their pooled connections). The endpoint stays usable: a
+        later call opens a new session."""
+        await self._sessions.aclose()
+
+    def _secrets(
+        self, headers: Mapping[str, str], cookies: Mapping[str, str] | None = None
+    ) -> set[str]:
+        """What must never show in an error about this exchange: the token and cookies sent
+        and received, and the proxy passwords."""
+        cookie = headers.get("Cookie", "")
+        secrets = {headers.get(TOKEN_HEADER, ""), cookie, *(cookies or {}).values()}
+        secrets |= {part.partition("=")[2] for part in cookie.split(";")}
+        secrets |= self._static_secrets
+        return {secret.strip() for secret in secrets if len(secret.strip()) >= 3}
+
+    def _checked(self, answer: Answer, what: str, url: str, headers: Mapping[str, str]) -> Answer:
+        if not 200 <= answer.status < 300:
+            raise_for_status(
+                answer.status, answer.headers, answer.text, what=what, url=url,
+                via=self._route.proxy.redacted() if self._route.proxy is not None else None,
+                secrets=self._secrets(headers, answer.cookies),
+            )
+        return answer
+
+    def _url(self, url: str) -> URL:
+        parsed = self._urls.get(url)
+        if parsed is None:
+            parsed = URL(url)
+            if len(self._urls) < 16:  # the site's own paths; redirect targets vary
+                self._urls[url] = parsed
+        return parsed
+
+    async def _request(
+        self, method: str, url: str, what: str, headers: Mapping[str, str],
+        body: bytes | None, deadline: Deadline | None,
+    ) -> Answer:
+        connect, read = self.timeouts.connect, self.timeouts.read
+        left = connect + read
+        if deadline is not None:
+            left = deadline.check(what)
+            connect, read = min(connect, left), min(read, left)
+        started = time.perf_counter()
+        # ``total`` bounds the whole exchange: connecting (proxy handshakes included),
+        # sending, and every byte of the answer, read here until the connection is released.
+        timeout = aiohttp.ClientTimeout(
+            total=left + _SLACK, sock_connect=connect, sock_read=read, ceil_threshold=math.inf
+        )
+        try:
+            response = await self._sessions.current().request(
+                method, self._url(url), headers=headers, data=body, allow_redirects=False,
+                timeout=timeout, **self._route.options,
+            )
+            try:
+                answer = await read_answer(response, self.max_reply_bytes, what=what, url=url)
+            except BaseException:
+                response.close()  # never back to the pool: its exchange did not end
+                raise
+            response.release()
+        except VoiGptError:
+            raise
+        except Exception as exc:
+            error = translate(
+                exc, what=what, url=url, connect_timeout=connect, read_timeout=read,
+                proxy=self._route.proxy, deadline=deadline,
+            )
+            raise error from safe_cause(exc, self._secrets(headers))
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s %s -> %d (%d bytes) in %.1f ms", method, url, answer.status,
+                len(answer.body), (time.perf_counter() - started) * 1e3,
+            )
+        return answer

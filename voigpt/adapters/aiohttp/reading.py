@@ -1,0 +1,56 @@
+"""Reading an answer whole, within the size cap: the declared length first, then every
+byte as it streams in (decompressed, so a compression bomb stops at the cap too)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import aiohttp
+import attrs
+from aiohttp import hdrs
+
+from voigpt.domain.errors import ReplyTooLarge
+
+
+@attrs.frozen
+class Answer:
+    """A whole answer: ``body`` as sent, ``text`` its UTF-8 reading for messages."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    cookies: Mapping[str, str]
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8-sig", errors="replace")
+
+
+async def read_answer(
+    response: aiohttp.ClientResponse, cap: int, *, what: str, url: str
+) -> Answer:
+    """The whole answer of ``response``, or ``ReplyTooLarge`` once it passes ``cap`` bytes
+    (the caller then closes the connection rather than reading the rest)."""
+    declared = response.headers.get(hdrs.CONTENT_LENGTH, "").strip()
+    if declared.isascii() and declared.isdigit() and int(declared) > cap:
+        raise _too_large(what, url, cap, response.status)
+    content = response.content
+    chunks: list[bytes] = []
+    size = 0
+    while not content.at_eof():
+        chunk = await content.readany()
+        size += len(chunk)
+        if size > cap:
+            raise _too_large(what, url, cap, response.status)
+        chunks.append(chunk)
+    cookies: dict[str, str] = {}
+    if hdrs.SET_COOKIE in response.headers:
+        cookies = {name: morsel.value for name, morsel in response.cookies.items()}
+    return Answer(
+        status=response.status, headers=response.headers, body=b"".join(chunks), cookies=cookies
+    )
+
+
+def _too_large(what: str, url: str, cap: int, status: int) -> ReplyTooLarge:
+    message = f"{what}: the reply from {url} is larger than the {cap} byte cap"
+    return ReplyTooLarge(message + " (max_reply_bytes)", status=status)
