@@ -1,6 +1,6 @@
 """voigpt's benchmark harness: one command, one table.
 
-    .venv/bin/python -m benchmarks            # the full run (about two minutes)
+    .venv/bin/python -m benchmarks            # the full run (about three minutes)
     .venv/bin/python -m benchmarks --quick    # a smoke run with tiny N (CI runs this)
 
 Everything runs against the bundled emulator in a separate process on 127.0.0.1, over
@@ -8,14 +8,19 @@ plain HTTP and over TLS with a certificate made at run time. Comparisons are mad
 side in one run, the clients taking turns, and reported as medians and ratios: absolute
 times on a shared machine are noise, ratios from one run are not.
 
+asyncio (``benchmarks/asyncio_runs.py``): 100 and 1,000 concurrent ``AsyncClient``
+completions and 60 concurrent ``VoiGpt.create_async`` at a 1 s service time, and the CPU per
+completion of ``AsyncClient`` against a bare aiohttp session (and httpx), taking turns.
+
 Exit status: 0 when every completion was right (whatever the timings), 1 when a reply was
-wrong, a thread saw an error or a container fetched more than one token; with ``--strict``,
-2 when a speed target was missed.
+wrong, a thread or task saw an error or a client fetched more than one token where one is
+promised; with ``--strict``, 2 when a speed target was missed.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import os
 import platform
 import sys
@@ -23,9 +28,11 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+import aiohttp
 import attrs
 import requests
 
+from benchmarks.asyncio_runs import BURSTS, async_take_turns, measure_bursts
 from benchmarks.certs import make_certificates
 from benchmarks.clients import BenchClient, Facade, Floor, SeedStyle, VoigptUseCase
 from benchmarks.emulator_process import EmulatorProcess
@@ -45,12 +52,14 @@ class Sizes:
     thread_rounds: int
     rss_completions: int
     startup_rounds: int
+    burst_rounds: int  # turns of each asyncio burst
+    burst_service: float  # the emulator's service time during the bursts, seconds
 
 
 FULL = Sizes(rounds=40, batch=25, warmup=50, thread_total=800, thread_rounds=5,
-             rss_completions=10_000, startup_rounds=15)
+             rss_completions=10_000, startup_rounds=15, burst_rounds=3, burst_service=1.0)
 QUICK = Sizes(rounds=2, batch=3, warmup=2, thread_total=32, thread_rounds=1,
-              rss_completions=50, startup_rounds=1)
+              rss_completions=50, startup_rounds=1, burst_rounds=1, burst_service=0.05)
 THREAD_COUNTS = (1, 4, 16)
 # Seconds the emulator "thinks" per completion in the run the thread target is held to.
 # The real service takes seconds; 5 ms is still small enough that client CPU shows.
@@ -67,13 +76,15 @@ def main(argv: list[str] | None = None) -> int:
     sizes = QUICK if args.quick else FULL
     report = Report(
         machine=f"{os.cpu_count()} cores, {platform.python_implementation()} "
-        f"{platform.python_version()}, requests {requests.__version__}, {platform.system()}",
+        f"{platform.python_version()}, requests {requests.__version__}, "
+        f"aiohttp {aiohttp.__version__}, httpx {_version('httpx')}, {platform.system()}",
         sizes=attrs.asdict(sizes),
     )
     clients: tuple[Callable[[str], BenchClient], ...] = (VoigptUseCase, Facade, Floor, SeedStyle)
 
     print(f"voigpt benchmarks ({'quick' if args.quick else 'full'} run) on {report.machine}",
           file=sys.stderr)
+    ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE")
     with tempfile.TemporaryDirectory() as scratch:
         server_pem = make_certificates(Path(scratch))
         for transport, cert in (("HTTP", None), ("TLS", server_pem)):
@@ -101,6 +112,21 @@ def main(argv: list[str] | None = None) -> int:
                 for key in ("a", "b")
             ]
 
+        with EmulatorProcess() as emulator:
+            print(f"- asyncio: concurrent bursts, service {sizes.burst_service:g} s ...",
+                  file=sys.stderr)
+            set_latency(emulator.url, sizes.burst_service)
+            report.bursts = measure_bursts(BURSTS, emulator.url, latency=sizes.burst_service,
+                                           rounds=sizes.burst_rounds)
+            set_latency(emulator.url, 0.0)
+            print("- asyncio: per completion, sequential ...", file=sys.stderr)
+            report.async_per_completion, report.async_not_installed = async_take_turns(
+                emulator.url, rounds=sizes.rounds, batch=sizes.batch, warmup=sizes.warmup,
+            )
+
+    # make_certificates pointed REQUESTS_CA_BUNDLE at the scratch directory, now deleted:
+    # voigpt refuses a bundle it cannot load, so the start-up commands must not inherit it.
+    _restore("REQUESTS_CA_BUNDLE", ca_bundle)
     print("- import and start-up times ...", file=sys.stderr)
     report.imports = import_times(sizes.startup_rounds)
     report.startup = startup_times(sizes.startup_rounds)
@@ -113,6 +139,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.strict and report.missed_targets():
         return 2
     return 0
+
+
+def _restore(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
+
+
+def _version(distribution: str) -> str:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
 
 
 if __name__ == "__main__":

@@ -6,11 +6,14 @@ from typing import Any
 
 import attrs
 
+from benchmarks.asyncio_runs import Burst
 from benchmarks.memory import Growth
 from benchmarks.threads import Throughput
 from benchmarks.turns import PerCompletion
 
 MB = 1024 * 1024
+BURST_WALL = 1.3  # a timed burst must finish within this many service times
+ASYNC_CPU = 1.3  # (e)/(g) CPU per completion, sequential
 
 
 @attrs.frozen
@@ -40,11 +43,19 @@ class Report:
     memory: list[Growth] = attrs.Factory(list)
     imports: dict[str, float] = attrs.Factory(dict)
     startup: dict[str, float] = attrs.Factory(dict)
+    # asyncio: concurrent bursts, and per completion (sequential, over HTTP) by client key
+    bursts: list[Burst] = attrs.Factory(list)
+    async_per_completion: dict[str, PerCompletion] = attrs.Factory(dict)
+    async_not_installed: dict[str, str] = attrs.Factory(dict)  # key -> label
 
     # -- figures -----------------------------------------------------------------------------
 
     def ratio(self, transport: str, top: str, bottom: str, what: str) -> float:
         row = self.per_completion[transport]
+        return float(getattr(row[top], what) / getattr(row[bottom], what))
+
+    def async_ratio(self, top: str, bottom: str, what: str) -> float:
+        row = self.async_per_completion
         return float(getattr(row[top], what) / getattr(row[bottom], what))
 
     def targets(self) -> list[Target]:
@@ -72,6 +83,15 @@ class Report:
             found.append(Target("import voigpt / import requests",
                                 self.imports["import voigpt"] / self.imports["import requests"],
                                 1.5, at_most=True))
+        for burst in self.bursts:
+            if burst.timed:
+                found.append(Target(f"{burst.label}, {burst.tasks} at once, "
+                                    f"{burst.latency:g} s service: wall",
+                                    burst.wall, BURST_WALL * burst.latency, at_most=True,
+                                    unit=" s"))
+        if {"e", "g"} <= set(self.async_per_completion):
+            found.append(Target("(e)/(g) CPU, asyncio, sequential",
+                                self.async_ratio("e", "g", "cpu"), ASYNC_CPU, at_most=True))
         return found
 
     def missed_targets(self) -> list[Target]:
@@ -86,6 +106,13 @@ class Report:
                     failures.append(f"{where}: {row.errors} errors")
                 if any(fetches != 1 for fetches in row.token_fetches):
                     failures.append(f"{where}: token fetches per container {row.token_fetches}")
+        for burst in self.bursts:
+            where = f"{burst.label}, {burst.tasks} at once, {burst.latency:g} s service"
+            if burst.errors:
+                failures.append(f"{where}: {burst.errors} errors, the first {burst.first_error}"
+                                if burst.first_error else f"{where}: {burst.errors} errors")
+            if burst.one_fetch and any(fetches != 1 for fetches in burst.token_fetches):
+                failures.append(f"{where}: token fetches per client {burst.token_fetches}")
         return failures
 
     # -- rendering ---------------------------------------------------------------------------
@@ -97,6 +124,8 @@ class Report:
         lines += self._targets_table()
         lines += self._threads_table()
         lines += self._memory_table()
+        lines += self._bursts_table()
+        lines += self._async_per_completion_table()
         lines += self._startup_table()
         return "\n".join(lines)
 
@@ -126,6 +155,43 @@ class Report:
         if "HTTP" in self.per_completion:  # shown for comparison, held to no target
             lines.append(f"| (d)/(b) wall, HTTP | {self.ratio('HTTP', 'd', 'b', 'wall'):.2f}x "
                          "| (no target) | |")
+        if {"e", "g"} <= set(self.async_per_completion):
+            lines.append(f"| (e)/(g) wall, asyncio, sequential | "
+                         f"{self.async_ratio('e', 'g', 'wall'):.2f}x | (no target) | |")
+        if {"h", "g"} <= set(self.async_per_completion):
+            lines.append(f"| (h)/(g) CPU, asyncio, sequential | "
+                         f"{self.async_ratio('h', 'g', 'cpu'):.2f}x | (no target) | |")
+        return [*lines, ""]
+
+    def _bursts_table(self) -> list[str]:
+        if not self.bursts:
+            return []
+        lines = ["asyncio, tasks started at once on one client (wall time for the whole burst, "
+                 "median of turns):", "",
+                 "| client | emulator service time | tasks | wall | errors "
+                 "| tokens fetched per turn |",
+                 "|---|---:|---:|---:|---:|---|"]
+        for b in self.bursts:
+            lines.append(f"| {b.label} | {b.latency:g} s | {b.tasks:,} | {b.wall:.2f} s | "
+                         f"{b.errors} | {', '.join(map(str, b.token_fetches))} |")
+        return [*lines, ""]
+
+    def _async_per_completion_table(self) -> list[str]:
+        rows = self.async_per_completion
+        if not rows and not self.async_not_installed:
+            return []
+        floor = rows.get("g")
+        lines = ["asyncio per completion, sequential, HTTP, instant emulator (median of turns; "
+                 "clients take turns e g h):", "",
+                 "| client | wall | CPU | CPU vs (g) |", "|---|---:|---:|---:|"]
+        for key in sorted({*rows, *self.async_not_installed}):
+            if key in rows:
+                row = rows[key]
+                ratio = f"{row.cpu / floor.cpu:.2f}x" if floor else ""
+                lines.append(f"| {row.label} | {_us(row.wall)} | {_us(row.cpu)} | {ratio} |")
+            else:
+                lines.append(f"| {self.async_not_installed[key]} | not installed "
+                             "| not installed | |")
         return [*lines, ""]
 
     def _threads_table(self) -> list[str]:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import mmap
 
+import attrs
+
+from benchmarks.asyncio_runs import Burst
 from benchmarks.clients import EXPECTED
 from benchmarks.memory import Growth, rss_growth
 from benchmarks.report import MB, Report
@@ -72,6 +75,81 @@ def test_the_table_shows_every_figure_and_flags_a_miss() -> None:
     assert "| (a) | 5 ms | 100 | 250 | 400 | 4.00x | 0 | 1 |" in text
     assert "| (a) | 10,000 | 50.0 MB | 51.0 MB | +1,024 KiB |" in text
     assert "`import voigpt` (import only) | 10.0 ms | 0.10x import requests" in text
+
+
+def burst(key: str, tasks: int, wall: float, *, timed: bool = True, one_fetch: bool = True,
+          fetches: tuple[int, ...] = (1, 1, 1), errors: int = 0) -> Burst:
+    return Burst(key=key, label=f"({key})", tasks=tasks, latency=1.0, wall=wall, errors=errors,
+                 token_fetches=fetches, timed=timed, one_fetch=one_fetch,
+                 first_error="RuntimeError('boom')" if errors else "")
+
+
+def async_report(*, asyncio_cpu: float = 1.2, client_wall: float = 1.1,
+                 facade_wall: float = 1.2) -> Report:
+    """The clean report with the asyncio rows: (e) AsyncClient, (f) create_async, (g) the
+    aiohttp floor; httpx not installed."""
+    full = report()
+    full.bursts = [burst("e", 100, client_wall), burst("f", 60, facade_wall, one_fetch=False),
+                   burst("e", 1000, 9.8, timed=False)]
+    full.async_per_completion = {
+        "e": PerCompletion("(e)", wall=500e-6, cpu=asyncio_cpu * 200e-6, completions=10),
+        "g": PerCompletion("(g)", wall=400e-6, cpu=200e-6, completions=10),
+    }
+    full.async_not_installed = {"h": "(h) httpx"}
+    return full
+
+
+def test_the_asyncio_targets_are_judged_against_their_limits() -> None:
+    verdicts = {t.figure: t.met for t in async_report().targets()}
+    assert verdicts["(e), 100 at once, 1 s service: wall"] is True  # 1.1 s <= 1.3 s
+    assert verdicts["(f), 60 at once, 1 s service: wall"] is True  # 1.2 s <= 1.3 s
+    assert verdicts["(e)/(g) CPU, asyncio, sequential"] is True  # 1.2x <= 1.3x
+    assert not any("1000 at once" in figure for figure in verdicts)  # errors only, no time
+
+
+def test_a_missed_asyncio_target_is_reported_as_missed() -> None:
+    slow = async_report(asyncio_cpu=1.4, facade_wall=10.05)
+    assert [t.figure for t in slow.missed_targets()] == [
+        "(b)/(c) wall, TLS",
+        "(f), 60 at once, 1 s service: wall",
+        "(e)/(g) CPU, asyncio, sequential",
+    ]
+    text = slow.render()
+    assert "| (f), 60 at once, 1 s service: wall | 10.05 s | <= 1.3 s | MISSED |" in text
+    assert "| (e)/(g) CPU, asyncio, sequential | 1.40x | <= 1.3x | MISSED |" in text
+    assert slow.correctness_failures() == []  # slow is not wrong: exit 2 under --strict only
+
+
+def test_the_burst_target_scales_with_the_service_time() -> None:
+    quick = async_report()
+    quick.bursts = [attrs.evolve(b, latency=0.05, wall=0.06) for b in quick.bursts]
+    target = next(t for t in quick.targets() if t.figure.startswith("(e), 100 at once"))
+    assert (target.limit, target.met) == (0.065, True)
+
+
+def test_an_extra_token_fetch_in_a_burst_is_a_correctness_failure() -> None:
+    broken = async_report()
+    broken.bursts[0] = burst("e", 100, 1.1, fetches=(1, 2, 1))
+    broken.bursts[2] = burst("e", 1000, 9.8, timed=False, errors=3)
+    assert broken.correctness_failures() == [
+        "(e), 100 at once, 1 s service: token fetches per client (1, 2, 1)",
+        "(e), 1000 at once, 1 s service: 3 errors, the first RuntimeError('boom')",
+    ]
+
+
+def test_extra_token_fetches_fail_only_where_one_fetch_is_promised() -> None:
+    relaxed = async_report()
+    relaxed.bursts[1] = burst("f", 60, 1.2, one_fetch=False, fetches=(2, 1, 3))
+    assert relaxed.correctness_failures() == []
+
+
+def test_the_asyncio_tables_show_every_row() -> None:
+    text = async_report().render()
+    assert "| (e) | 1 s | 1,000 | 9.80 s | 0 | 1, 1, 1 |" in text
+    assert "| (e) | 500 µs | 240 µs | 1.20x |" in text
+    assert "| (g) | 400 µs | 200 µs | 1.00x |" in text
+    assert "| (h) httpx | not installed | not installed | |" in text
+    assert "| (e)/(g) wall, asyncio, sequential | 1.25x | (no target) | |" in text
 
 
 class LeakyClient:
