@@ -27,6 +27,7 @@ BROWSER_HEADERS = {
     ),
     "Accept-Language": "en-US,en;q=0.9",
 }
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 PAGE_HEADERS = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 
 def origin_of(url: str) -> str:
@@ -53,8 +54,7 @@ def completion_headers(base_url: str, token: AccessToken) -> dict[str, str]:
 
 def encode_request(conversation: Conversation) -> bytes:
     """The JSON body of ``POST /generate_response/``, UTF-8 encoded."""
-    payload = {"messages": conversation.to_dicts()}
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return _ENCODER.encode({"messages": conversation.to_dicts()}).encode("utf-8")
 
 
 def decode_reply(
