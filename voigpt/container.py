@@ -96,7 +96,7 @@ class Container(containers.DeclarativeContainer):
 
     clock = providers.ThreadSafeSingleton(SystemClock)
 
-    retry = providers.Factory(RetryPolicy, retries=config.retries)
+    retry = providers.ThreadSafeSingleton(RetryPolicy, retries=config.retries)
 
     complete_chat = providers.Factory(
         CompleteChat,

@@ -32,37 +32,28 @@ from voigpt.ports.transport import AsyncChatTransport, ChatTransport
 Messages = Conversation | Sequence[Mapping[str, object]]
 
 
-@attrs.frozen
-class _Rules:
-    """What both drivers share. ``access_token`` is a configured token (e.g.
-    ``VOIGPT_ACCESS_TOKEN``); like a per-call ``access_token=``, it is used as given and never
-    replaced. ``deadline`` is the most seconds one call may take, retries and waits included."""
-
-    access_token: AccessToken | None
-    retry: RetryPolicy
-    deadline: float
-    jitter: Callable[[], float]
-
-    def steps(
-        self,
-        messages: Messages,
-        model: str | None,
-        access_token: str | AccessToken | None,
-        clock: Clock | AsyncClock,
-    ) -> tuple[Steps, str, Deadline]:
-        """The rules for one call, once its input is checked (before any I/O)."""
-        conversation = (
-            messages if isinstance(messages, Conversation) else Conversation.from_dicts(messages)
-        )
-        resolved = resolve_model(model)
-        explicit = self.access_token
-        if isinstance(access_token, AccessToken):
-            explicit = access_token
-        elif access_token is not None and access_token != "":
-            explicit = AccessToken.parse(access_token)
-        deadline = Deadline.after(clock, self.deadline)
-        steps = completion_steps(conversation, explicit, self.retry, deadline, self.jitter)
-        return steps, resolved, deadline
+def _prepare(
+    use_case: CompleteChat | AsyncCompleteChat,
+    messages: Messages,
+    model: str | None,
+    access_token: str | AccessToken | None,
+) -> tuple[Steps, str, Deadline]:
+    """The rules for one call, once its input is checked (before any I/O). A configured
+    token (``use_case.access_token``, e.g. ``VOIGPT_ACCESS_TOKEN``) is used as given and
+    never replaced, like a per-call ``access_token=``; ``use_case.deadline`` is the most
+    seconds one call may take, retries and waits included."""
+    conversation = (
+        messages if isinstance(messages, Conversation) else Conversation.from_dicts(messages)
+    )
+    resolved = resolve_model(model)
+    explicit = use_case.access_token
+    if isinstance(access_token, AccessToken):
+        explicit = access_token
+    elif access_token is not None and access_token != "":
+        explicit = AccessToken.parse(access_token)
+    deadline = Deadline.after(use_case.clock, use_case.deadline)
+    steps = completion_steps(conversation, explicit, use_case.retry, deadline, use_case.jitter)
+    return steps, resolved, deadline
 
 
 @attrs.frozen
@@ -85,8 +76,7 @@ class CompleteChat:
         model: str | None = None,
         access_token: str | AccessToken | None = None,
     ) -> Completion:
-        rules = _Rules(self.access_token, self.retry, self.deadline, self.jitter)
-        steps, resolved, deadline = rules.steps(messages, model, access_token, self.clock)
+        steps, resolved, deadline = _prepare(self, messages, model, access_token)
 
         def do(effect: Effect) -> object:
             if isinstance(effect, Send):
@@ -122,8 +112,7 @@ class AsyncCompleteChat:
         model: str | None = None,
         access_token: str | AccessToken | None = None,
     ) -> Completion:
-        rules = _Rules(self.access_token, self.retry, self.deadline, self.jitter)
-        steps, resolved, deadline = rules.steps(messages, model, access_token, self.clock)
+        steps, resolved, deadline = _prepare(self, messages, model, access_token)
 
         async def do(effect: Effect) -> object:
             if isinstance(effect, Send):
