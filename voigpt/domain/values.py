@@ -20,6 +20,7 @@ from voigpt.domain.openai_messages import role_and_content
 DEFAULT_MODEL = "gpt-3.5-turbo"
 
 _ROLE_NAMES = ", ".join(repr(r) for r in ("system", "user", "assistant", "developer"))
+_PLAIN_ROLES = frozenset(("system", "user", "assistant", "developer"))
 _TOKEN_SHAPE = re.compile(r"[!#$%&'*+\-.0-9A-Z^_`a-z|~]{1,4096}")
 
 
@@ -67,13 +68,18 @@ class Message:
         """Validate one ``{"role": ..., "content": ...}`` mapping, also in the OpenAI shapes
         (``developer``, ``name``, text parts) that ``voigpt.domain.openai_messages``
         describes; only the role and the text are kept, because they are all that is sent."""
-        if not isinstance(item, Mapping):
+        if type(item) is dict and len(item) == 2 and type(item.get("content")) is str:
+            role, content = item.get("role"), item["content"]  # the common shape, checked fast
+            if type(role) is not str or role not in _PLAIN_ROLES:
+                role, content = role_and_content(item, where)
+        elif isinstance(item, Mapping):
+            role, content = role_and_content(item, where)
+        else:
             raise InvalidMessages(
                 f"{where} must be a dict with 'role' and 'content', got {type(item).__name__}"
             )
-        role, content = role_and_content(item, where)
         try:
-            return cls(role=role, content=content)  # type: ignore[arg-type]
+            return cls(role=role, content=content)
         except InvalidMessages as exc:
             raise InvalidMessages(f"{where}: {exc}") from None
 
