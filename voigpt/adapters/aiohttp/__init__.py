@@ -2,8 +2,8 @@
 keep-alive session per endpoint and event loop, opened in the loop on first use."""
 
 from voigpt.adapters.aiohttp.endpoint import AiohttpEndpoint
-from voigpt.adapters.aiohttp.reading import Answer
 from voigpt.adapters.aiohttp.token_source import AiohttpTokenSource
 from voigpt.adapters.aiohttp.transport import AiohttpChatTransport
+from voigpt.adapters.site import Answer
 
 __all__ = ["AiohttpChatTransport", "AiohttpEndpoint", "AiohttpTokenSource", "Answer"]

@@ -14,13 +14,14 @@ import attrs
 from yarl import URL
 
 from voigpt.adapters.aiohttp.mapping import translate
-from voigpt.adapters.aiohttp.reading import Answer, read_answer
+from voigpt.adapters.aiohttp.reading import read_answer
 from voigpt.adapters.aiohttp.routes import Route, chosen_proxy
 from voigpt.adapters.aiohttp.sessions import Sessions
 from voigpt.adapters.environment import Environment
 from voigpt.adapters.site import (
     MAX_REDIRECTS,
     TOKEN_HEADER,
+    Answer,
     credential_forms,
     raise_for_status,
     redirect_target,

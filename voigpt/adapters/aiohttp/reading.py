@@ -3,27 +3,11 @@ byte as it streams in (decompressed, so a compression bomb stops at the cap too)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import aiohttp
-import attrs
 from aiohttp import hdrs
 
+from voigpt.adapters.site import Answer
 from voigpt.domain.errors import ReplyTooLarge
-
-
-@attrs.frozen
-class Answer:
-    """A whole answer: ``body`` as sent, ``text`` its UTF-8 reading for messages."""
-
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
-    cookies: Mapping[str, str]
-
-    @property
-    def text(self) -> str:
-        return self.body.decode("utf-8-sig", errors="replace")
 
 
 async def read_answer(

@@ -16,6 +16,7 @@ from voigpt.adapters.requests.mapping import mapped_exceptions
 from voigpt.adapters.site import (
     MAX_REDIRECTS,
     TOKEN_HEADER,
+    Answer,
     credential_forms,
     raise_for_status,
     redirect_target,
@@ -28,20 +29,6 @@ from voigpt.domain.retry import Deadline
 logger = logging.getLogger("voigpt.http")
 
 _CHUNK = 64 * 1024
-
-
-@attrs.frozen
-class Answer:
-    """A whole answer: ``body`` as sent, ``text`` its UTF-8 reading for messages."""
-
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
-    cookies: Mapping[str, str]
-
-    @property
-    def text(self) -> str:
-        return self.body.decode("utf-8-sig", errors="replace")
 
 
 @attrs.frozen

@@ -11,6 +11,8 @@ import json
 from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
 
+import attrs
+
 from voigpt.adapters.site.answers import excerpt
 from voigpt.domain.errors import InvalidInput, MalformedReply, TokenUnavailable
 from voigpt.domain.values import AccessToken, Conversation
@@ -29,6 +31,20 @@ BROWSER_HEADERS = {
 }
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 PAGE_HEADERS = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+@attrs.frozen
+class Answer:
+    """A whole answer: ``body`` as sent, ``text`` its UTF-8 reading for messages."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    cookies: Mapping[str, str]
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8-sig", errors="replace")
+
 
 def origin_of(url: str) -> str:
     """``scheme://host[:port]``: what a browser sends as Origin for pages under ``url``; a
