@@ -20,9 +20,9 @@ from voigpt.adapters.aiohttp.sessions import Sessions
 from voigpt.adapters.environment import Environment
 from voigpt.adapters.site import (
     MAX_REDIRECTS,
-    TOKEN_HEADER,
     Answer,
     credential_forms,
+    exchange_secrets,
     raise_for_status,
     redirect_target,
     safe_cause,
@@ -113,11 +113,7 @@ class AiohttpEndpoint:
     ) -> set[str]:
         """What must never show in an error about this exchange: the token and cookies sent
         and received, and the proxy passwords."""
-        cookie = headers.get("Cookie", "")
-        secrets = {headers.get(TOKEN_HEADER, ""), cookie, *(cookies or {}).values()}
-        secrets |= {part.partition("=")[2] for part in cookie.split(";")}
-        secrets |= self._static_secrets
-        return {secret.strip() for secret in secrets if len(secret.strip()) >= 3}
+        return exchange_secrets(headers, cookies, self._static_secrets)
 
     def _checked(self, answer: Answer, what: str, url: str, headers: Mapping[str, str]) -> Answer:
         if not 200 <= answer.status < 300:

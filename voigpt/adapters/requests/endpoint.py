@@ -15,9 +15,9 @@ from voigpt.adapters.requests.exchange import exchange
 from voigpt.adapters.requests.mapping import mapped_exceptions
 from voigpt.adapters.site import (
     MAX_REDIRECTS,
-    TOKEN_HEADER,
     Answer,
     credential_forms,
+    exchange_secrets,
     raise_for_status,
     redirect_target,
 )
@@ -105,13 +105,10 @@ class HttpEndpoint:
     ) -> set[str]:
         """What must never show in an error about this exchange: the token and cookies sent
         and received, and the proxy passwords."""
-        cookie = headers.get("Cookie", "")
-        secrets = {headers.get(TOKEN_HEADER, ""), cookie, *(cookies or {}).values()}
-        secrets |= {part.partition("=")[2] for part in cookie.split(";")}
-        secrets |= self.environment.credentials
+        known = set(self.environment.credentials)
         if self.proxy is not None:
-            secrets |= credential_forms(self.proxy.username, self.proxy.password)
-        return {secret.strip() for secret in secrets if len(secret.strip()) >= 3}
+            known |= credential_forms(self.proxy.username, self.proxy.password)
+        return exchange_secrets(headers, cookies, known)
 
     def _checked(self, answer: Answer, what: str, url: str, headers: Mapping[str, str]) -> Answer:
         if 200 <= answer.status < 300:

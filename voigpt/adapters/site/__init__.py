@@ -29,6 +29,7 @@ from voigpt.adapters.site.wire import (
     completion_headers,
     decode_reply,
     encode_request,
+    exchange_secrets,
     origin_of,
     token_from,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "encode_request",
     "exception_chain",
     "excerpt",
+    "exchange_secrets",
     "looks_like_challenge",
     "origin_of",
     "parse_retry_after",

@@ -104,6 +104,17 @@ def decode_reply(
     return text
 
 
+def exchange_secrets(
+    headers: Mapping[str, str], cookies: Mapping[str, str] | None, known: Iterable[str]
+) -> set[str]:
+    """What must never show in an error about an exchange: the token and cookies sent
+    (``headers``) and received (``cookies``), and the ``known`` ones (proxy credentials)."""
+    cookie = headers.get("Cookie", "")
+    secrets = {headers.get(TOKEN_HEADER, ""), cookie, *(cookies or {}).values(), *known}
+    secrets |= {part.partition("=")[2] for part in cookie.split(";")}
+    return {secret.strip() for secret in secrets if len(secret.strip()) >= 3}
+
+
 def token_from(cookies: Mapping[str, str], *, status: int, url: str) -> AccessToken:
     """The csrftoken that ``GET /`` set, or ``TokenUnavailable``."""
     value = cookies.get(TOKEN_COOKIE)
