@@ -27,6 +27,7 @@ from tests.hostile.servers import (
     reply_for,
     serving,
 )
+from tests.support.faults import FAULTS
 from tests.support.messages import EMULATOR_REPLY, HELLO
 from tests.support.site import token_issued_by
 from voigpt.adapters.aiohttp import AiohttpChatTransport, AiohttpEndpoint, AiohttpTokenSource
@@ -38,10 +39,8 @@ from voigpt.domain.errors import (
     AccessRejected,
     Blocked,
     ConnectionFailed,
-    MalformedReply,
     RateLimited,
     ReplyTooLarge,
-    ServiceUnavailable,
     TimedOut,
     TokenUnavailable,
     UntrustedCertificate,
@@ -159,20 +158,6 @@ class TestProtocol:
 
 # -- every emulator fault: the same error as the requests adapter ---------------------------
 
-FAULTS = [
-    (Fault.RATE_LIMITED, {"retry_after": "4"}, RateLimited, "HTTP 429"),
-    (Fault.SERVER_ERROR, {"status": 500}, ServiceUnavailable, "HTTP 500"),
-    (Fault.SERVER_ERROR, {"status": 502}, ServiceUnavailable, "HTTP 502"),
-    (Fault.SERVER_ERROR, {"status": 503}, ServiceUnavailable, "HTTP 503"),
-    (Fault.HTML_INSTEAD_OF_JSON, {}, MalformedReply, "is not JSON"),
-    (Fault.MISSING_RESPONSE, {}, MalformedReply, 'no "response"'),
-    (Fault.MISSING_RESPONSE, {"body": {"response": 42}}, MalformedReply, "type int"),
-    (Fault.OVERSIZED, {}, ReplyTooLarge, "byte cap"),
-    (Fault.DROP_CONNECTION, {}, ConnectionFailed, "could not connect"),
-    (Fault.ANTI_BOT, {}, Blocked, "anti-bot"),
-    (Fault.ANTI_BOT, {"status": 503}, Blocked, "anti-bot"),
-    (Fault.SLOW, {"delay": 5}, TimedOut, "did not answer within 2s"),
-]
 
 
 def sync_outcome(emulator: Emulator, token: AccessToken) -> VoiGptError:

@@ -8,14 +8,12 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support.faults import FAULTS, fault_id
 from tests.support.messages import EMULATOR_REPLY, HELLO
 from voigpt import Client
 from voigpt.domain.errors import (
     Blocked,
-    ConnectionFailed,
-    MalformedReply,
     RateLimited,
-    ReplyTooLarge,
     ServiceUnavailable,
     TimedOut,
     VoiGptError,
@@ -50,24 +48,7 @@ def timed(client: Client) -> tuple[str | VoiGptError, float]:
     return outcome, time.monotonic() - started
 
 
-@pytest.mark.parametrize(
-    ("fault", "params", "expected", "words"),
-    [
-        (Fault.RATE_LIMITED, {"retry_after": "4"}, RateLimited, "HTTP 429"),
-        (Fault.SERVER_ERROR, {"status": 500}, ServiceUnavailable, "HTTP 500"),
-        (Fault.SERVER_ERROR, {"status": 502}, ServiceUnavailable, "HTTP 502"),
-        (Fault.SERVER_ERROR, {"status": 503}, ServiceUnavailable, "HTTP 503"),
-        (Fault.HTML_INSTEAD_OF_JSON, {}, MalformedReply, "is not JSON"),
-        (Fault.MISSING_RESPONSE, {}, MalformedReply, 'no "response"'),
-        (Fault.MISSING_RESPONSE, {"body": {"response": 42}}, MalformedReply, "type int"),
-        (Fault.OVERSIZED, {}, ReplyTooLarge, "byte cap"),
-        (Fault.DROP_CONNECTION, {}, ConnectionFailed, "could not connect"),
-        (Fault.ANTI_BOT, {}, Blocked, "anti-bot"),
-        (Fault.ANTI_BOT, {"status": 503}, Blocked, "anti-bot"),
-        (Fault.SLOW, {"delay": 5}, TimedOut, "did not answer within 2s"),
-    ],
-    ids=lambda v: getattr(v, "name", None) if isinstance(v, Fault) else None,
-)
+@pytest.mark.parametrize(("fault", "params", "expected", "words"), FAULTS, ids=fault_id)
 def test_fault_is_reported_as_a_specific_error(
     voigpt_emulator: Emulator,
     client: Client,
