@@ -35,11 +35,19 @@ class RunningProxy:
             self.process.wait(5)
 
 
+_PPROXY_WITHOUT_UVLOOP = (
+    "import sys; sys.modules['uvloop'] = None; sys.argv[0] = 'pproxy'; "
+    "from pproxy.server import main; main()"
+)
+
+
 def start_pproxy(protocols: str = "http+socks5", *, tls_pem: str | None = None) -> RunningProxy:
     """Start pproxy on 127.0.0.1 port 0, requiring USER:PASSWORD on every request
     (``--auth 0``: pproxy otherwise remembers an authenticated client IP). With ``tls_pem``
     (key and certificate chain in one PEM) clients must speak TLS to it: an https proxy."""
-    command = [sys.executable, "-m", "pproxy", "-l",
+    # pproxy switches to uvloop whenever it is installed (voigpt[server] brings it) and then
+    # fails at start ("no current event loop"); it runs on plain asyncio here.
+    command = [sys.executable, "-c", _PPROXY_WITHOUT_UVLOOP, "-l",
                f"{protocols}://127.0.0.1:0#{USER}:{PASSWORD}", "--auth", "0"]
     if tls_pem is not None:
         command += ["--ssl", tls_pem]

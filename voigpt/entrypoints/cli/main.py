@@ -23,11 +23,6 @@ if TYPE_CHECKING:
     from voigpt.client import Client
     from voigpt.logs import SecretsFilter
 
-# Flags name themselves in errors: "--timeout must be a number of seconds".
-_FLAGS = ("base_url", "proxy", "access_token", "timeout", "retries", "backend")
-_LABELS = {name: "--" + name.replace("_", "-") for name in _FLAGS}
-
-
 def main(
     argv: Sequence[str] | None = None,
     *,
@@ -48,6 +43,14 @@ def main(
             from voigpt.entrypoints.cli.emulator import run_emulator
 
             return run_emulator(args.host, args.port, stdout=stdout)
+        if args.command == "serve":
+            from voigpt.entrypoints.cli.serve import run_serve
+
+            return run_serve(args, stdout=stdout, stderr=stderr, secrets=secrets)
+        if args.command == "batch":
+            from voigpt.entrypoints.cli.batch import run_batch
+
+            return run_batch(args, stdout=stdout, stderr=stderr, secrets=secrets)
         with _client(args, secrets) as client:
             if args.command == "ask":
                 from voigpt.entrypoints.cli.ask import run_ask
@@ -81,29 +84,16 @@ def _discard_output(stdout: TextIO) -> None:
 
 @contextlib.contextmanager
 def _client(args: argparse.Namespace, secrets: SecretsFilter) -> Iterator[Client]:
-    """A client from the flags, then ``VOIGPT_*``, through ``Settings``; with the ``local``
-    backend, against an emulator started for the command's lifetime."""
-    import attrs
-
+    """A client from the flags, then ``VOIGPT_*``; with the ``local`` backend, against an
+    emulator started for the command's lifetime."""
     from voigpt.client import Client
-    from voigpt.config import LOCAL, Settings
     from voigpt.container import container_for
-    from voigpt.domain.errors import InvalidConfig
+    from voigpt.entrypoints.cli.settings import reachable_site, settings_from
 
-    settings = Settings.load(labels=_LABELS, **{name: getattr(args, name) for name in _FLAGS})
-    secrets.remember(
-        settings.access_token.value if settings.access_token else None,
-        settings.proxy.password if settings.proxy else None,
-    )
-    with contextlib.ExitStack() as stack:
-        if settings.backend == LOCAL:
-            if args.base_url:
-                raise InvalidConfig("--backend local runs its own emulator; drop --base-url")
-            from voigpt.emulator import Emulator
-
-            emulator = stack.enter_context(Emulator())
-            settings = attrs.evolve(settings, base_url=emulator.url, backend="http")
-        yield stack.enter_context(Client(container=container_for(settings)))
+    with reachable_site(settings_from(args, secrets)) as settings, Client(
+        container=container_for(settings)
+    ) as client:
+        yield client
 
 
 def _report(exc: BaseException, verbose: bool, stderr: TextIO, secrets: SecretsFilter) -> int:

@@ -1,0 +1,55 @@
+"""``voigpt serve``'s flags. Each also comes from a ``VOIGPT_*`` variable (flags win);
+the server's own settings are checked in ``voigpt.entrypoints.server.settings``."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def add_serve_parser(commands: Any, connection: argparse.ArgumentParser) -> None:
+    serve = commands.add_parser(
+        "serve", parents=[connection],
+        help="run an OpenAI-compatible server (needs voigpt[server])",
+        description="Serve POST /v1/chat/completions, /v1/models, /health, /metrics and a "
+        "chat page at /. Every flag also comes from its VOIGPT_* variable "
+        "(VOIGPT_HOST, VOIGPT_PORT, VOIGPT_API_KEYS comma-separated, ...).",
+    )
+    serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", help="port to bind (default 8080; 0 picks a free one)")
+    serve.add_argument(
+        "--api-key", dest="api_keys", action="append", metavar="KEY",
+        help="require 'Authorization: Bearer KEY' on /v1/* (repeat for several keys)",
+    )
+    serve.add_argument(
+        "--allow-unauthenticated", action="store_true", default=None,
+        help="allow binding a non-loopback address without any --api-key",
+    )
+    serve.add_argument(
+        "--max-concurrency", metavar="N",
+        help="completions in flight upstream (default 64); beyond it requests wait "
+        "--queue-timeout seconds, then get 429",
+    )
+    serve.add_argument(
+        "--queue-timeout", metavar="SECONDS",
+        help="how long a request waits for a free slot before a 429 (default 1)",
+    )
+    serve.add_argument(
+        "--max-body-bytes", metavar="N", help="largest request body (default 1048576)"
+    )
+    serve.add_argument(
+        "--workers", metavar="N",
+        help="server processes (default 1); each has its own token cache, limits and metrics",
+    )
+    serve.add_argument(
+        "--drain-timeout", metavar="SECONDS",
+        help="on SIGTERM, how long in-flight requests may finish (default 30)",
+    )
+    serve.add_argument(
+        "--cors-origin", dest="cors_origins", action="append", metavar="ORIGIN",
+        help="allow browser requests from this origin (repeat; default: no CORS)",
+    )
+    serve.add_argument(
+        "--log-prompts", action="store_true", default=None,
+        help="log prompts and replies at debug level (off by default)",
+    )

@@ -1,0 +1,107 @@
+"""OpenAI's ``chat.completion`` shapes, as plain dicts: what ``voigpt serve`` answers and what
+``voigpt batch`` writes, built in one place so the two agree to the byte.
+
+Stdlib only (no pydantic): the server's pydantic models in ``entrypoints.server.protocol``
+*describe* these shapes for the OpenAPI document; they are built here, cheaply.
+
+Usage is an estimate: voigpt.com reports no token counts, so a text counts one token per
+four characters (rounded up), and each message three more for its framing, as OpenAI's
+own rule of thumb for English has it. Good enough for budgets; not a bill.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from voigpt.domain.values import Completion, Conversation
+
+CHARS_PER_TOKEN = 4
+TOKENS_PER_MESSAGE = 3
+REPLY_PRIMING_TOKENS = 3
+
+
+def completion_id() -> str:
+    return f"chatcmpl-{uuid.uuid4().hex}"
+
+
+def estimate_tokens(text: str) -> int:
+    """About one token per four characters, rounded up."""
+    return -(-len(text) // CHARS_PER_TOKEN)
+
+
+def usage(conversation: Conversation, reply: str) -> dict[str, int]:
+    prompt = REPLY_PRIMING_TOKENS + sum(
+        TOKENS_PER_MESSAGE + estimate_tokens(message.content)
+        for message in conversation.messages
+    )
+    answer = estimate_tokens(reply)
+    return {"prompt_tokens": prompt, "completion_tokens": answer, "total_tokens": prompt + answer}
+
+
+def chat_completion(
+    conversation: Conversation,
+    completion: Completion,
+    *,
+    id: str | None = None,
+    created: int | None = None,
+) -> dict[str, Any]:
+    """The ``chat.completion`` object for one reply."""
+    return {
+        "id": id or completion_id(),
+        "object": "chat.completion",
+        "created": int(time.time()) if created is None else created,
+        "model": completion.model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": completion.text, "refusal": None},
+                "finish_reason": "stop",
+                "logprobs": None,
+            }
+        ],
+        "usage": usage(conversation, completion.text),
+        "system_fingerprint": None,
+    }
+
+
+def chat_completion_chunks(
+    conversation: Conversation,
+    completion: Completion,
+    *,
+    id: str | None = None,
+    created: int | None = None,
+    include_usage: bool = False,
+) -> Sequence[dict[str, Any]]:
+    """The ``chat.completion.chunk`` objects of a streamed reply: the role, the content (in
+    one piece, since the site does not stream), the ``finish_reason``, and, when asked for
+    with ``stream_options.include_usage``, the usage chunk with empty ``choices``. With
+    ``include_usage`` every other chunk carries ``"usage": null``, as OpenAI sends them."""
+    base = {
+        "id": id or completion_id(),
+        "object": "chat.completion.chunk",
+        "created": int(time.time()) if created is None else created,
+        "model": completion.model,
+        "system_fingerprint": None,
+    }
+    deltas: list[tuple[dict[str, Any], str | None]] = [
+        ({"role": "assistant", "content": "", "refusal": None}, None),
+        ({"content": completion.text}, None),
+        ({}, "stop"),
+    ]
+    chunks: list[dict[str, Any]] = []
+    for delta, finish_reason in deltas:
+        chunk = {
+            **base,
+            "choices": [
+                {"index": 0, "delta": delta, "finish_reason": finish_reason, "logprobs": None}
+            ],
+        }
+        if include_usage:
+            chunk["usage"] = None
+        chunks.append(chunk)
+    if include_usage:
+        chunks.append({**base, "choices": [], "usage": usage(conversation, completion.text)})
+    return chunks
