@@ -22,6 +22,8 @@ from voigpt.domain.values import AccessToken
 
 DEFAULT_BASE_URL = "https://voigpt.com"
 MAX_TIMEOUT = 86400.0
+DEFAULT_MAX_CONNECTIONS = 100
+MAX_CONNECTIONS = 10_000
 # http: the site; fake: in-memory, no network; local: the http backend against the bundled
 # emulator, which only the command line starts (in Python, start an Emulator yourself).
 BACKENDS = ("http", "local", "fake")
@@ -35,6 +37,7 @@ ENVIRONMENT = {
     "backend": "VOIGPT_BACKEND",
     "max_reply_bytes": "VOIGPT_MAX_REPLY_BYTES",
     "retries": "VOIGPT_RETRIES",
+    "max_connections": "VOIGPT_MAX_CONNECTIONS",
 }
 
 
@@ -49,6 +52,8 @@ class Settings:
     backend: str = "http"
     max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES
     retries: int = 2
+    # Connections an AsyncClient keeps to the site at most (its aiohttp pool).
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
 
     @classmethod
     def load(
@@ -135,6 +140,17 @@ def parse_retries(value: object, where: str = "retries") -> int:
     return number
 
 
+def parse_max_connections(value: object, where: str = "max_connections") -> int:
+    try:
+        number: int = int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError, OverflowError):
+        raise InvalidConfig(f"{where} must be a whole number, got {value!r}") from None
+    if isinstance(value, bool) or not 1 <= number <= MAX_CONNECTIONS:
+        raise InvalidConfig(f"{where} must be a whole number from 1 to {MAX_CONNECTIONS}, "
+                            f"got {value!r}")
+    return number
+
+
 def parse_access_token(value: object, where: str = "access_token") -> AccessToken:
     if isinstance(value, AccessToken):
         return value
@@ -156,4 +172,5 @@ _PARSERS: dict[str, Any] = {
     "backend": parse_backend,
     "max_reply_bytes": parse_max_reply_bytes,
     "retries": parse_retries,
+    "max_connections": parse_max_connections,
 }

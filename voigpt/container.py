@@ -42,6 +42,7 @@ from voigpt.config import LOCAL, Settings
 from voigpt.domain.complete_chat import AsyncCompleteChat, CompleteChat
 from voigpt.domain.errors import InvalidConfig
 from voigpt.domain.retry import RetryPolicy
+from voigpt.ports.observer import NO_OBSERVER
 
 
 def _from_aiohttp(name: str) -> Callable[..., Any]:
@@ -98,6 +99,9 @@ class Container(containers.DeclarativeContainer):
 
     retry = providers.ThreadSafeSingleton(RetryPolicy, retries=config.retries)
 
+    # Who watches completions (the server's metrics); override it with an observer.
+    observer = providers.Object(NO_OBSERVER)
+
     complete_chat = providers.Factory(
         CompleteChat,
         transport=transport,
@@ -107,12 +111,14 @@ class Container(containers.DeclarativeContainer):
         access_token=config.access_token,
         retry=retry,
         deadline=config.deadline,
+        observer=observer,
     )
 
     # The asyncio twins: one aiohttp session per container, opened in the running loop.
     async_endpoint = providers.ThreadSafeSingleton(
         _from_aiohttp("AiohttpEndpoint"),
         base_url=config.base_url,
+        max_connections=config.max_connections,
         timeouts=config.timeouts,
         proxy=config.proxy,
         max_reply_bytes=config.max_reply_bytes,
@@ -150,6 +156,7 @@ class Container(containers.DeclarativeContainer):
         access_token=config.access_token,
         retry=retry,
         deadline=config.deadline,
+        observer=observer,
     )
 
 

@@ -19,12 +19,14 @@ from voigpt.domain.steps import (
     GetToken,
     Send,
     Steps,
+    Wait,
     adrive,
     completion_steps,
     drive,
 )
 from voigpt.domain.values import AccessToken, Completion, Conversation, resolve_model
 from voigpt.ports.clock import AsyncClock, Clock
+from voigpt.ports.observer import NO_OBSERVER, CompletionObserver
 from voigpt.ports.token_cache import AsyncTokenCache, TokenCache
 from voigpt.ports.token_source import AsyncTokenSource, TokenSource
 from voigpt.ports.transport import AsyncChatTransport, ChatTransport
@@ -68,6 +70,7 @@ class CompleteChat:
     retry: RetryPolicy = attrs.Factory(RetryPolicy)
     deadline: float = DEFAULT_DEADLINE
     jitter: Callable[[], float] = random.random
+    observer: CompletionObserver = NO_OBSERVER
 
     def __call__(
         self,
@@ -78,15 +81,35 @@ class CompleteChat:
     ) -> Completion:
         steps, resolved, deadline = _prepare(self, messages, model, access_token)
 
+        clock, observer = self.clock, self.observer
+
+        def fetch() -> AccessToken:
+            started, error = clock.now(), None
+            try:
+                return self.token_source.fetch(deadline=deadline)
+            except Exception as exc:
+                error = exc
+                raise
+            finally:
+                observer.token_fetched(clock.now() - started, error)
+
         def do(effect: Effect) -> object:
             if isinstance(effect, Send):
-                return self.transport.send(effect.conversation, effect.token, deadline=deadline)
+                started, error = clock.now(), None
+                try:
+                    return self.transport.send(effect.conversation, effect.token, deadline=deadline)
+                except Exception as exc:
+                    error = exc
+                    raise
+                finally:
+                    observer.sent(clock.now() - started, error)
             if isinstance(effect, GetToken):
-                return self.token_cache.acquire(lambda: self.token_source.fetch(deadline=deadline))
+                return self.token_cache.acquire(fetch)
             if isinstance(effect, Forget):
                 self.token_cache.invalidate(effect.token)
             else:
-                self.clock.sleep(effect.seconds)
+                _retrying(observer, effect)
+                clock.sleep(effect.seconds)
             return None
 
         return Completion(text=drive(steps, do), model=resolved)
@@ -104,6 +127,7 @@ class AsyncCompleteChat:
     retry: RetryPolicy = attrs.Factory(RetryPolicy)
     deadline: float = DEFAULT_DEADLINE
     jitter: Callable[[], float] = random.random
+    observer: CompletionObserver = NO_OBSERVER
 
     async def __call__(
         self,
@@ -114,19 +138,42 @@ class AsyncCompleteChat:
     ) -> Completion:
         steps, resolved, deadline = _prepare(self, messages, model, access_token)
 
+        clock, observer = self.clock, self.observer
+
+        async def fetch() -> AccessToken:
+            started, error = clock.now(), None
+            try:
+                return await self.token_source.fetch(deadline=deadline)
+            except Exception as exc:
+                error = exc
+                raise
+            finally:
+                observer.token_fetched(clock.now() - started, error)
+
         async def do(effect: Effect) -> object:
             if isinstance(effect, Send):
-                return await self.transport.send(
-                    effect.conversation, effect.token, deadline=deadline
-                )
+                started, error = clock.now(), None
+                try:
+                    return await self.transport.send(
+                        effect.conversation, effect.token, deadline=deadline
+                    )
+                except Exception as exc:
+                    error = exc
+                    raise
+                finally:
+                    observer.sent(clock.now() - started, error)
             if isinstance(effect, GetToken):
-                return await self.token_cache.acquire(
-                    lambda: self.token_source.fetch(deadline=deadline)
-                )
+                return await self.token_cache.acquire(fetch)
             if isinstance(effect, Forget):
                 self.token_cache.invalidate(effect.token)
             else:
-                await self.clock.sleep(effect.seconds)
+                _retrying(observer, effect)
+                await clock.sleep(effect.seconds)
             return None
 
         return Completion(text=await adrive(steps, do), model=resolved)
+
+
+def _retrying(observer: CompletionObserver, wait: Wait) -> None:
+    if wait.error is not None:
+        observer.retrying(wait.error, wait.seconds)

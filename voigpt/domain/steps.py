@@ -45,9 +45,10 @@ class Forget:
 
 @attrs.frozen
 class Wait:
-    """Sleep before the next attempt."""
+    """Sleep before the next attempt, which retries after ``error``."""
 
     seconds: float
+    error: VoiGptError | None = None
 
 
 Effect = GetToken | Send | Forget | Wait
@@ -73,7 +74,7 @@ def completion_steps(
             pause = retry.pause(error, attempt, jitter())
             if pause >= deadline.remaining():
                 raise
-            yield Wait(pause)
+            yield Wait(pause, error)
             attempt += 1
 
 

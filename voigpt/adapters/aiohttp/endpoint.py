@@ -16,7 +16,7 @@ from yarl import URL
 from voigpt.adapters.aiohttp.mapping import translate
 from voigpt.adapters.aiohttp.reading import read_answer
 from voigpt.adapters.aiohttp.routes import Route, chosen_proxy
-from voigpt.adapters.aiohttp.sessions import Sessions
+from voigpt.adapters.aiohttp.sessions import POOL_LIMIT, Sessions
 from voigpt.adapters.environment import Environment
 from voigpt.adapters.site import (
     MAX_REDIRECTS,
@@ -54,6 +54,7 @@ class AiohttpEndpoint:
     timeouts: Timeouts = attrs.Factory(Timeouts)
     proxy: ProxyUrl | None = None
     max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES
+    max_connections: int = POOL_LIMIT
     environment: Environment = attrs.field(
         default=attrs.Factory(lambda self: Environment.read(self.base_url), takes_self=True),
         repr=False,
@@ -69,7 +70,9 @@ class AiohttpEndpoint:
         if route.proxy is not None:
             secrets |= credential_forms(route.proxy.username, route.proxy.password)
         object.__setattr__(self, "_route", route)
-        object.__setattr__(self, "_sessions", Sessions(route, self.environment.ca_bundle))
+        object.__setattr__(self, "_sessions", Sessions(
+            route, self.environment.ca_bundle, self.max_connections
+        ))
         object.__setattr__(self, "_urls", {})
         object.__setattr__(self, "_static_secrets", frozenset(secrets))
 

@@ -61,12 +61,14 @@ class _SocksConnector(_ReuseOnlyClean, ProxyConnector):
     pass
 
 
-def open_session(route: Route, context: ssl.SSLContext | None) -> aiohttp.ClientSession:
+def open_session(
+    route: Route, context: ssl.SSLContext | None, limit: int = POOL_LIMIT
+) -> aiohttp.ClientSession:
     """A keep-alive session in the running loop: no cookie jar (the token is sent
     explicitly, so nothing accumulates), browser headers, and no reading of the environment
     (the endpoint passes what ``Environment`` read once)."""
     options: dict[str, Any] = {
-        "limit": POOL_LIMIT, "ttl_dns_cache": DNS_CACHE_SECONDS,
+        "limit": limit, "ttl_dns_cache": DNS_CACHE_SECONDS,
         "ssl": context if context is not None else True,
     }
     connector: aiohttp.TCPConnector
@@ -88,8 +90,9 @@ def open_session(route: Route, context: ssl.SSLContext | None) -> aiohttp.Client
 class Sessions:
     """One session per event loop, opened on first use in that loop."""
 
-    def __init__(self, route: Route, ca_bundle: str | None) -> None:
+    def __init__(self, route: Route, ca_bundle: str | None, limit: int = POOL_LIMIT) -> None:
         self._route = route
+        self._limit = limit
         self._ca_bundle = ca_bundle
         self._context: ssl.SSLContext | None = None
         self._by_loop: dict[asyncio.AbstractEventLoop, aiohttp.ClientSession] = {}
@@ -111,7 +114,7 @@ class Sessions:
                     _abandon(old)
             if self._context is None and self._route.tls:
                 self._context = tls_context(self._ca_bundle)
-            session = open_session(self._route, self._context)
+            session = open_session(self._route, self._context, self._limit)
             self._by_loop[loop] = session
             return session
 

@@ -48,7 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
         "emulator", help="run the bundled voigpt.com emulator in the foreground"
     )
     emulator.add_argument("--host", default="127.0.0.1", help="address to bind")
-    emulator.add_argument("--port", type=port_number, default=8000, help="port (0 picks a free one)")
+    emulator.add_argument(
+        "--port", type=port_number, default=8000, help="port (0 picks a free one)"
+    )
     emulator.add_argument("-v", "--verbose", action="store_true", help="log requests on stderr")
     return parser
 

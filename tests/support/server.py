@@ -1,0 +1,114 @@
+"""``voigpt serve`` for tests: the app on a real uvicorn server in a thread of this process
+(``served``), or the command as a separate process (``ServeProcess``), both on 127.0.0.1
+with a port the OS chooses."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Mapping
+
+import attrs
+import uvicorn
+from fastapi import FastAPI
+
+from voigpt.async_client import AsyncClient
+from voigpt.entrypoints.server.app import create_app
+from voigpt.entrypoints.server.settings import ServerSettings
+
+_LISTENING = re.compile(r"listening on (http://\S+)")
+
+
+@attrs.frozen
+class Served:
+    url: str  # http://127.0.0.1:PORT, no trailing slash
+    app: FastAPI
+    client: AsyncClient
+
+    @property
+    def v1(self) -> str:
+        return self.url + "/v1"
+
+
+@contextlib.contextmanager
+def served(
+    client: AsyncClient, settings: ServerSettings | None = None, **server: object
+) -> Iterator[Served]:
+    """``create_app(client, settings)`` served by uvicorn in a background thread."""
+    app = create_app(client, settings or ServerSettings(**server))  # type: ignore[arg-type]
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, access_log=False,
+                            lifespan="on", timeout_graceful_shutdown=5)
+    server_ = uvicorn.Server(config)
+    server_.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    thread = threading.Thread(target=lambda: asyncio.run(server_.serve()), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server_.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the server did not start")
+        time.sleep(0.01)
+    port = server_.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield Served(f"http://127.0.0.1:{port}", app, client)
+    finally:
+        server_.should_exit = True
+        thread.join(15)
+
+
+class ServeProcess:
+    """``python -m voigpt serve ARGS`` with no ``VOIGPT_*`` variables but ``env``'s; ``url``
+    is read from the line it prints once it listens."""
+
+    def __init__(self, *args: str, env: Mapping[str, str] | None = None,
+                 timeout: float = 20) -> None:
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("VOIGPT_")}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "voigpt", "serve", "--port", "0", *args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env={**clean, **(env or {})},
+        )
+        self.url = ""
+        self.stdout_lines: list[str] = []
+        deadline = time.monotonic() + timeout
+        assert self.process.stdout is not None
+        while time.monotonic() < deadline:
+            line = self.process.stdout.readline()
+            if not line:
+                break
+            self.stdout_lines.append(line)
+            match = _LISTENING.search(line)
+            if match:
+                self.url = match.group(1)
+                return
+        self.process.kill()
+        _, err = self.process.communicate(timeout=10)
+        raise RuntimeError(f"voigpt serve did not start: {err[-2000:]}")
+
+    @property
+    def v1(self) -> str:
+        return self.url + "/v1"
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> tuple[int, str, str]:
+        """Send ``sig``; the exit code and the rest of stdout and stderr."""
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        try:
+            out, err = self.process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            out, err = self.process.communicate(timeout=10)
+        return self.process.returncode, "".join(self.stdout_lines) + out, err
+
+    def __enter__(self) -> ServeProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process.poll() is None:
+            self.stop()

@@ -1,0 +1,125 @@
+"""Every error the server answers, in OpenAI's shape::
+
+    {"error": {"message": ..., "type": ..., "param": ..., "code": ...}}
+
+with the status that makes the openai SDK do the right thing: 400 bad input (naming the
+parameter), 401 no or wrong key, 404 unknown route or model, 413 body too large, 429 the
+site's rate limit (its ``Retry-After`` passed on) or this server's concurrency limit, 502
+or 503 the site failed, 504 the deadline passed. voigpt's errors never carry a token, a
+cookie or a proxy password, so their messages can be shown as they are.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from starlette.exceptions import HTTPException
+
+from voigpt.domain import errors
+
+INVALID = "invalid_request_error"
+_NOT_SUPPORTED = {
+    "n": "n must be 1: voigpt.com gives one answer",
+    "tools": "tools are not supported: voigpt.com does not support tool calls",
+    "functions": "functions are not supported: voigpt.com does not support tool calls",
+    "tool_choice": "tool_choice must be 'none' or 'auto': voigpt.com does not call tools",
+    "response_format": "response_format must be {\"type\": \"text\"}: voigpt.com answers in text",
+    "logprobs": "logprobs are not available from voigpt.com",
+    "top_logprobs": "top_logprobs are not available from voigpt.com",
+}
+# "messages[2]: 'role' must be ..." -> messages[2].role; "messages[0].content[1]: ..." as is.
+_WHERE = re.compile(r"^(messages(?:\[\d+\](?:\.content\[\d+\])?)?)(?::\s*'(\w+)')?")
+
+
+class APIError(HTTPException):
+    """An answer other than success: raised anywhere in a request, turned into the
+    response by the app's handler. An ``HTTPException``, so that FastAPI passes it on
+    unchanged even when it is raised while the body is being read (the size cap)."""
+
+    def __init__(
+        self, status: int, message: str, *, type: str = INVALID, param: str | None = None,
+        code: str | None = None, headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(status, message, headers or {})
+        self.status, self.message, self.type = status, message, type
+        self.param, self.code = param, code
+
+    def body(self) -> bytes:
+        error = {"message": self.message, "type": self.type, "param": self.param,
+                 "code": self.code}
+        return json.dumps({"error": error}, ensure_ascii=False).encode()
+
+
+def from_voigpt(exc: errors.VoiGptError) -> APIError:
+    """The answer for what the use case raised."""
+    message = str(exc)
+    if isinstance(exc, errors.InvalidInput):
+        return APIError(400, message, param=_param_of(message), code="invalid_value")
+    if isinstance(exc, errors.RateLimited):
+        headers = {}
+        if exc.retry_after is not None:
+            headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
+        return APIError(429, f"voigpt.com is rate limiting: {message}", type="requests",
+                        code="rate_limit_exceeded", headers=headers)
+    if isinstance(exc, errors.TimedOut):
+        return APIError(504, message, type="server_error", code="upstream_timeout")
+    if isinstance(exc, errors.ServiceUnavailable):
+        return APIError(503, message, type="server_error", code="upstream_unavailable")
+    return APIError(502, message, type="server_error", code=_upstream_code(exc))
+
+
+def from_validation(problems: Sequence[Any]) -> APIError:
+    """The answer for the first problem pydantic found in the request body."""
+    problem = problems[0] if problems else {}
+    location = [part for part in problem.get("loc", ()) if part != "body"]
+    kind = problem.get("type", "")
+    if kind == "json_invalid":
+        return APIError(400, "the body is not valid JSON", code="invalid_json")
+    if not location:
+        hint = " sent as Content-Type: application/json" if isinstance(
+            problem.get("input"), (bytes, str)) else ""
+        return APIError(400, f"the body must be a JSON object (a chat completion request){hint}",
+                        code="invalid_value")
+    head = str(location[0])
+    if head == "messages":
+        return _messages_problem(problem, location)
+    param = _dotted(location)
+    if head in _NOT_SUPPORTED and kind != "missing":
+        return APIError(400, _NOT_SUPPORTED[head], param=head, code="unsupported_parameter")
+    message = str(problem.get("msg", "is not valid"))
+    if kind == "missing":
+        return APIError(400, f"{param} is required", param=param, code="missing_required_parameter")
+    return APIError(400, f"{param}: {message}", param=param, code="invalid_value")
+
+
+def _messages_problem(problem: Any, location: list[Any]) -> APIError:
+    if problem.get("type") == "missing":
+        return APIError(400, "messages is required", param="messages",
+                        code="missing_required_parameter")
+    message = str(problem.get("msg", ""))
+    message = message.removeprefix("Value error, ")
+    return APIError(400, message, param=_param_of(message) or "messages", code="invalid_value")
+
+
+def _param_of(message: str) -> str | None:
+    match = _WHERE.match(message)
+    if match is None:
+        return None
+    where, key = match.groups()
+    return f"{where}.{key}" if key and "[" in where else where
+
+
+def _dotted(location: Sequence[Any]) -> str:
+    text = ""
+    for part in location:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _upstream_code(exc: errors.VoiGptError) -> str:
+    name = re.sub(r"(?<!^)(?=[A-Z])", "_", type(exc).__name__).lower()
+    return f"upstream_{name}"

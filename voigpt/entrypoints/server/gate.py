@@ -1,0 +1,117 @@
+"""What every request passes before and after its route, as one plain ASGI middleware
+(no per-request task or copy of the body):
+
+- ``/v1/*`` needs ``Authorization: Bearer KEY`` when keys are configured; the key is
+  compared with every configured key in constant time, so timing tells nothing.
+- A body larger than the cap is refused with 413: at once when ``Content-Length`` says
+  so, else as soon as the bytes received pass it, without reading the rest.
+- Each answer is counted by route template and status.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from voigpt.entrypoints.server.errors import APIError
+from voigpt.entrypoints.server.metrics import ServerMetrics
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+PROTECTED_PREFIX = "/v1"
+
+
+class Gate:
+    def __init__(
+        self, app: ASGIApp, *, keys: tuple[str, ...], max_body_bytes: int,
+        metrics: ServerMetrics,
+    ) -> None:
+        self.app = app
+        self.keys = tuple(key.encode() for key in keys)
+        self.max_body_bytes = max_body_bytes
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 500
+
+        async def counted_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            refusal = self._refusal(scope)
+            if refusal is not None:
+                await _answer(refusal, counted_send)
+                self.metrics.rejected(refusal.code)
+                return
+            await self.app(scope, self._capped(receive), counted_send)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            self.metrics.requests.labels(template, scope["method"], str(status)).inc()
+
+    def _refusal(self, scope: Scope) -> APIError | None:
+        path: str = scope["path"]
+        protected = path == PROTECTED_PREFIX or path.startswith(PROTECTED_PREFIX + "/")
+        if (self.keys and protected and scope["method"] != "OPTIONS"
+                and not self._authorized(scope)):
+            return APIError(
+                401, "a valid API key is required: send 'Authorization: Bearer KEY'",
+                code="invalid_api_key", headers={"WWW-Authenticate": "Bearer"},
+            )
+        for name, value in scope["headers"]:
+            if name == b"content-length" and (
+                not value.isdigit() or int(value) > self.max_body_bytes
+            ):
+                return self._too_large()
+        return None
+
+    def _authorized(self, scope: Scope) -> bool:
+        offered = b""
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                scheme, _, credential = value.partition(b" ")
+                if scheme.lower() == b"bearer":
+                    offered = credential.strip()
+        matched = False
+        for key in self.keys:  # every key is compared, whichever matches
+            matched |= hmac.compare_digest(offered, key)
+        return matched and bool(offered)
+
+    def _too_large(self) -> APIError:
+        return APIError(
+            413, f"the request body is larger than {self.max_body_bytes} bytes",
+            code="request_too_large",
+        )
+
+    def _capped(self, receive: Receive) -> Receive:
+        received = 0
+
+        async def capped() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise self._too_large()
+            return message
+
+        return capped
+
+
+async def _answer(error: APIError, send: Send) -> None:
+    body = error.body()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    headers += [(k.lower().encode(), v.encode()) for k, v in (error.headers or {}).items()]
+    await send({"type": "http.response.start", "status": error.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,163 @@
+"""The server's request and response models: the OpenAPI document, and the validation of
+a chat completion request.
+
+The request is checked here, once: the messages by the domain's own rules
+(``Conversation.from_dicts``: roles, text parts, no tool calls), the other parameters by
+their OpenAI types. Parameters that only tune sampling are accepted and ignored; those that
+would change the shape of the answer are refused by ``ChatCompletionRequest.unsupported``.
+Unknown parameters are ignored, as many OpenAI clients send their own. Responses are built
+as plain dicts (``entrypoints.openai_format``); their models here only describe them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator
+
+from voigpt.domain.errors import InvalidInput
+from voigpt.domain.values import Conversation
+
+
+class TextPart(BaseModel):
+    type: Literal["text"]
+    text: str
+
+
+class ChatMessage(BaseModel):
+    """What a message may be. ``developer`` is sent as ``system``; ``name`` is not sent."""
+
+    model_config = ConfigDict(extra="forbid")
+    role: Literal["system", "user", "assistant", "developer"]
+    content: str | Annotated[list[TextPart], Field(min_length=1)]
+    name: str = Field(default="", description="accepted, not sent (the site has no field)")
+
+
+def _conversation(value: object) -> Conversation:
+    try:
+        return Conversation.from_dicts(value)
+    except InvalidInput as exc:
+        raise ValueError(str(exc)) from None
+
+
+Messages = Annotated[
+    Conversation,
+    PlainValidator(
+        _conversation,
+        json_schema_input_type=Annotated[list[ChatMessage], Field(min_length=1)],
+    ),
+]
+
+
+class StreamOptions(BaseModel):
+    include_usage: bool | None = None
+
+
+class ResponseFormat(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: Literal["text"] = Field(description="only text: the site answers in plain text")
+
+
+Ratio = Annotated[float, Field(ge=0, le=2)]
+Penalty = Annotated[float, Field(ge=-2, le=2)]
+
+
+class ChatCompletionRequest(BaseModel):
+    """OpenAI's request. Sampling parameters are accepted and ignored (the site has none)."""
+
+    model_config = ConfigDict(extra="allow", arbitrary_types_allowed=True)
+
+    messages: Messages
+    model: str | None = Field(default=None, description="default gpt-3.5-turbo")
+    stream: bool | None = False
+    stream_options: StreamOptions | None = None
+    n: Annotated[int, Field(ge=1, le=1)] | None = Field(
+        default=None, description="only 1: the site gives one answer"
+    )
+    response_format: ResponseFormat | None = None
+    logprobs: Literal[False] | None = Field(default=None, description="not available")
+    top_logprobs: Annotated[int, Field(ge=0, le=0)] | None = None
+    tools: Annotated[list[Any], Field(max_length=0)] | None = Field(
+        default=None, description="voigpt.com does not support tool calls"
+    )
+    functions: Annotated[list[Any], Field(max_length=0)] | None = None
+    tool_choice: Literal["none", "auto"] | None = None
+    # Accepted and ignored.
+    temperature: Ratio | None = None
+    top_p: Annotated[float, Field(ge=0, le=1)] | None = None
+    max_tokens: Annotated[int, Field(ge=1)] | None = None
+    max_completion_tokens: Annotated[int, Field(ge=1)] | None = None
+    stop: str | Annotated[list[str], Field(max_length=4)] | None = None
+    presence_penalty: Penalty | None = None
+    frequency_penalty: Penalty | None = None
+    logit_bias: dict[str, float] | None = None
+    seed: int | None = None
+    user: str | None = None
+    parallel_tool_calls: bool | None = None
+    store: bool | None = None
+    metadata: dict[str, str] | None = None
+    reasoning_effort: str | None = None
+    service_tier: str | None = None
+
+
+class Error(BaseModel):
+    message: str
+    type: str
+    param: str | None
+    code: str | None
+
+
+class ErrorResponse(BaseModel):
+    error: Error
+
+
+class AssistantMessage(BaseModel):
+    role: Literal["assistant"]
+    content: str
+    refusal: None = None
+
+
+class Choice(BaseModel):
+    index: int
+    message: AssistantMessage
+    finish_reason: Literal["stop"]
+    logprobs: None
+
+
+class Usage(BaseModel):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class ChatCompletion(BaseModel):
+    """The answer; with ``stream: true``, Server-Sent Events of ``chat.completion.chunk``
+    objects and ``data: [DONE]`` instead."""
+
+    id: str
+    object: Literal["chat.completion"]
+    created: int
+    model: str
+    choices: list[Choice]
+    usage: Usage
+    system_fingerprint: None = None
+
+
+class Model(BaseModel):
+    id: str
+    object: Literal["model"]
+    created: int
+    owned_by: str
+
+
+class ModelList(BaseModel):
+    object: Literal["list"]
+    data: list[Model]
+
+
+class Health(BaseModel):
+    status: str
+
+
+def describe(status: int, what: str) -> dict[str, Any]:
+    return {"model": ErrorResponse, "description": what}

@@ -1,0 +1,141 @@
+"""Running the app on uvicorn: one process, or ``--workers N`` processes sharing the
+socket (each with its own token cache, limits and metrics).
+
+SIGTERM (or Ctrl-C) stops accepting, lets in-flight requests finish for up to
+``drain_timeout`` seconds, then exits 0. Logs go to standard error through the secrets
+filter; the access log and debug logs only with ``-v``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+from collections.abc import Iterator, Mapping
+from typing import Any, TextIO
+
+import uvicorn
+
+from voigpt.config import Settings
+from voigpt.entrypoints.server.settings import ServerSettings
+from voigpt.logs import SecretsFilter
+
+FACTORY = "voigpt.entrypoints.server.app:app_from_environment"
+
+
+def serve(
+    settings: Settings, server: ServerSettings, *, verbose: bool, stdout: TextIO
+) -> int:
+    """Serve until SIGTERM or SIGINT; 0 after a clean stop."""
+    config = uvicorn.Config(
+        _app(settings, server) if server.workers == 1 else FACTORY,
+        factory=server.workers > 1, host=server.host, port=server.port,
+        workers=server.workers, log_config=log_config(verbose), access_log=verbose,
+        timeout_graceful_shutdown=server.drain_timeout,  # type: ignore[arg-type]
+        server_header=False, backlog=2048, lifespan="on",
+    )
+    with _signals_end_quietly():
+        if server.workers == 1:
+            return asyncio.run(_serve_one(uvicorn.Server(config), stdout))
+        os.environ.update(_environment(settings, server))
+        sock = config.bind_socket()
+        _announce(stdout, server.host, sock.getsockname()[1], server.workers)
+        from uvicorn.supervisors import Multiprocess
+
+        Multiprocess(config, sockets=[sock]).run()
+    return 0
+
+
+async def _serve_one(server: uvicorn.Server, stdout: TextIO) -> int:
+    task = asyncio.ensure_future(server.serve())
+    while not server.started and not task.done():
+        await asyncio.sleep(0.02)
+    if server.started:
+        port = server.servers[0].sockets[0].getsockname()[1]
+        _announce(stdout, server.config.host, port, 1)
+    await task
+    return 0 if server.started else 1
+
+
+def _announce(stdout: TextIO, host: str, port: int, workers: int) -> None:
+    shown = f"[{host}]" if ":" in host else host
+    plural = "es" if workers > 1 else ""
+    print(f"voigpt serve listening on http://{shown}:{port} ({workers} process{plural})",
+          file=stdout, flush=True)
+
+
+def _app(settings: Settings, server: ServerSettings) -> Any:
+    from voigpt.async_client import AsyncClient
+    from voigpt.container import container_for
+    from voigpt.entrypoints.server.app import create_app
+
+    return create_app(AsyncClient(container=container_for(settings)), server)
+
+
+@contextlib.contextmanager
+def _signals_end_quietly() -> Iterator[None]:
+    """uvicorn raises the signal that stopped it again once it has drained; with these
+    handlers in place that ends nothing, and the command exits 0."""
+    previous = {sig: signal.signal(sig, lambda signum, frame: None)
+                for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _environment(settings: Settings, server: ServerSettings) -> Mapping[str, str]:
+    """The variables each worker process reads its settings from."""
+    values = {
+        "VOIGPT_BASE_URL": settings.base_url, "VOIGPT_BACKEND": settings.backend,
+        "VOIGPT_RETRIES": str(settings.retries),
+        "VOIGPT_MAX_REPLY_BYTES": str(settings.max_reply_bytes),
+        "VOIGPT_MAX_CONNECTIONS": str(settings.max_connections),
+        "VOIGPT_HOST": server.host, "VOIGPT_MAX_CONCURRENCY": str(server.max_concurrency),
+        "VOIGPT_QUEUE_TIMEOUT": str(server.queue_timeout),
+        "VOIGPT_MAX_BODY_BYTES": str(server.max_body_bytes),
+        "VOIGPT_ALLOW_UNAUTHENTICATED": str(server.allow_unauthenticated),
+        "VOIGPT_LOG_PROMPTS": str(server.log_prompts),
+        "VOIGPT_API_KEYS": ",".join(server.api_keys),
+        "VOIGPT_CORS_ORIGINS": ",".join(server.cors_origins),
+    }
+    if settings.timeout is not None:
+        values["VOIGPT_TIMEOUT"] = str(settings.timeout)
+    if settings.proxy is not None:
+        values["VOIGPT_PROXY"] = settings.proxy.url
+    if settings.access_token is not None:
+        values["VOIGPT_ACCESS_TOKEN"] = settings.access_token.value
+    return values
+
+
+def secrets_filter() -> SecretsFilter:
+    """The log filter of this process: it knows the keys, the token and the proxy password
+    from the variables (``log_config`` names it, so every worker builds its own)."""
+    secrets = SecretsFilter()
+    secrets.remember(*os.environ.get("VOIGPT_API_KEYS", "").split(","))
+    with contextlib.suppress(Exception):
+        settings = Settings.load()
+        secrets.remember(
+            settings.access_token.value if settings.access_token else None,
+            settings.proxy.password if settings.proxy else None,
+        )
+    return secrets
+
+
+def log_config(verbose: bool) -> dict[str, Any]:
+    level = "DEBUG" if verbose else "INFO"
+    handler = {"class": "logging.StreamHandler", "stream": "ext://sys.stderr",
+               "formatter": "plain", "filters": ["secrets"]}
+    return {
+        "version": 1, "disable_existing_loggers": False,
+        "filters": {"secrets": {"()": secrets_filter}},
+        "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+        "handlers": {"stderr": handler},
+        "loggers": {
+            "uvicorn": {"handlers": ["stderr"], "level": level, "propagate": False},
+            "voigpt": {"handlers": ["stderr"], "level": level if verbose else "WARNING",
+                       "propagate": False},
+        },
+    }

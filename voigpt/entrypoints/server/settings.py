@@ -1,0 +1,171 @@
+"""The server's own settings: flags (``voigpt serve --port ...``), else ``VOIGPT_*``
+variables, else the defaults; every value checked before anything binds or connects.
+
+The connection settings (base URL, proxy, timeout...) are ``voigpt.config.Settings``, as
+for every other command; these are the ones only a server has.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+
+from voigpt.domain.errors import InvalidConfig
+
+ENVIRONMENT = {
+    "host": "VOIGPT_HOST",
+    "port": "VOIGPT_PORT",
+    "api_keys": "VOIGPT_API_KEYS",
+    "allow_unauthenticated": "VOIGPT_ALLOW_UNAUTHENTICATED",
+    "max_concurrency": "VOIGPT_MAX_CONCURRENCY",
+    "queue_timeout": "VOIGPT_QUEUE_TIMEOUT",
+    "max_body_bytes": "VOIGPT_MAX_BODY_BYTES",
+    "workers": "VOIGPT_WORKERS",
+    "drain_timeout": "VOIGPT_DRAIN_TIMEOUT",
+    "cors_origins": "VOIGPT_CORS_ORIGINS",
+    "log_prompts": "VOIGPT_LOG_PROMPTS",
+}
+_FLAG_NAMES = {"api_keys": "--api-key", "cors_origins": "--cors-origin"}
+LOOPBACK_NAMES = ("localhost",)
+
+
+@attrs.frozen
+class ServerSettings:
+    """``repr`` never shows the API keys, only how many there are."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    api_keys: tuple[str, ...] = attrs.field(default=(), repr=lambda keys: f"<{len(keys)} keys>")
+    allow_unauthenticated: bool = False
+    max_concurrency: int = 64
+    queue_timeout: float = 1.0
+    max_body_bytes: int = 1024 * 1024
+    workers: int = 1
+    drain_timeout: float = 30.0
+    cors_origins: tuple[str, ...] = ()
+    log_prompts: bool = False
+
+    @classmethod
+    def load(cls, *, environ: Mapping[str, str] | None = None, **flags: Any) -> ServerSettings:
+        """``flags`` are the command line's values (None when not given), which win over
+        the environment. Errors name the flag or the variable."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for name, variable in ENVIRONMENT.items():
+            parse = _PARSERS[name]
+            flag = flags.get(name)
+            if flag is not None and flag != []:
+                values[name] = parse(flag, _FLAG_NAMES.get(name, "--" + name.replace("_", "-")))
+            elif env.get(variable):
+                values[name] = parse(env[variable], f"${variable}")
+        settings = cls(**values)
+        settings.check_exposure()
+        return settings
+
+    @property
+    def loopback(self) -> bool:
+        if self.host in LOOPBACK_NAMES:
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
+
+    def check_exposure(self) -> None:
+        """Refuse to serve a non-loopback address to anyone without a key, unless told to."""
+        if not self.loopback and not self.api_keys and not self.allow_unauthenticated:
+            raise InvalidConfig(
+                f"refusing to bind {self.host} (not a loopback address) without an API key: "
+                "pass --api-key KEY (or VOIGPT_API_KEYS), or --allow-unauthenticated "
+                "if the network in front of it is trusted"
+            )
+
+
+def _host(value: object, where: str) -> str:
+    text = str(value).strip()
+    if not text or any(c.isspace() for c in text) or "/" in text:
+        raise InvalidConfig(f"{where} must be a host name or an IP address, got {value!r}")
+    return text
+
+
+def _whole(low: int, high: int, what: str) -> Callable[[object, str], int]:
+    def parse(value: object, where: str) -> int:
+        text = str(value).strip()
+        if isinstance(value, bool) or not (text.isascii() and text.isdigit()):
+            raise InvalidConfig(f"{where} must be {what} from {low} to {high}, got {value!r}")
+        number = int(text)
+        if not low <= number <= high:
+            raise InvalidConfig(f"{where} must be {what} from {low} to {high}, got {value!r}")
+        return number
+
+    return parse
+
+
+def _seconds(low: float, high: float) -> Callable[[object, str], float]:
+    def parse(value: object, where: str) -> float:
+        try:
+            seconds = float(str(value).strip())
+        except ValueError:
+            raise InvalidConfig(f"{where} must be a number of seconds, got {value!r}") from None
+        if not math.isfinite(seconds) or not low <= seconds <= high:
+            raise InvalidConfig(
+                f"{where} must be a number of seconds from {low:g} to {high:g}, got {value!r}"
+            )
+        return seconds
+
+    return parse
+
+
+def _flag(value: object, where: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise InvalidConfig(f"{where} must be true or false, got {value!r}")
+
+
+def _keys(value: object, where: str) -> tuple[str, ...]:
+    """Keys from repeated flags (a list) or a comma-separated variable. A key is printable
+    ASCII without spaces or commas, as a Bearer token must be; the error never shows it."""
+    items = value if isinstance(value, (list, tuple)) else str(value).split(",")
+    keys = tuple(str(item).strip() for item in items if str(item).strip())
+    for index, key in enumerate(keys):
+        if not (key.isascii() and key.isprintable()) or " " in key or "," in key:
+            raise InvalidConfig(
+                f"{where}: key #{index + 1} must be printable ASCII without spaces or commas"
+            )
+    if not keys:
+        raise InvalidConfig(f"{where} names no key")
+    return keys
+
+
+def _origins(value: object, where: str) -> tuple[str, ...]:
+    items = value if isinstance(value, (list, tuple)) else str(value).split(",")
+    origins = tuple(str(item).strip().rstrip("/") for item in items if str(item).strip())
+    for origin in origins:
+        if origin != "*" and not origin.startswith(("http://", "https://")):
+            raise InvalidConfig(f"{where}: {origin!r} is not an origin like https://example.com")
+    return origins
+
+
+_PARSERS: dict[str, Callable[[object, str], Any]] = {
+    "host": _host,
+    "port": _whole(0, 65535, "a port number"),
+    "api_keys": _keys,
+    "allow_unauthenticated": _flag,
+    "max_concurrency": _whole(1, 100_000, "a whole number"),
+    "queue_timeout": _seconds(0, 60),
+    "max_body_bytes": _whole(1024, 1024**3, "a number of bytes"),
+    "workers": _whole(1, 64, "a whole number"),
+    "drain_timeout": _seconds(0, 3600),
+    "cors_origins": _origins,
+    "log_prompts": _flag,
+}
