@@ -17,7 +17,7 @@ from tests.support.cli import run_cli
 from tests.support.proxies import ConnectionOwners, RunningProxy
 from voigpt.emulator import Emulator, reply_for
 
-COMMANDS = ["ask", "chat", "emulator"]
+COMMANDS = ["ask", "chat", "serve", "batch", "emulator"]
 
 
 def sent_messages(emu: Emulator) -> list[list[dict[str, str]]]:
