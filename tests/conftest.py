@@ -11,14 +11,12 @@ import pytest
 
 from tests.support.proxies import ConnectionOwners, RunningProxy, start_pproxy
 from voigpt import VoiGpt
+from voigpt.config import ENVIRONMENT
 from voigpt.emulator import Emulator
 
 pytest_plugins = ["voigpt.testing.pytest_plugin"]
 
-VOIGPT_VARIABLES = (
-    "VOIGPT_BASE_URL", "VOIGPT_ACCESS_TOKEN", "VOIGPT_PROXY", "VOIGPT_TIMEOUT",
-    "VOIGPT_BACKEND", "VOIGPT_MAX_REPLY_BYTES", "VOIGPT_RETRIES",
-)
+VOIGPT_VARIABLES = tuple(ENVIRONMENT.values())
 
 
 @pytest.fixture(scope="session")
