@@ -1,0 +1,124 @@
+"""``voigpt batch``: the runner of ``voigpt.entrypoints.batch`` as a command.
+
+The input is checked before anything else happens (bad lines listed, exit 2, nothing sent),
+then OUTPUT is opened (a torn last line repaired, with a note), then the run: a bar on a
+terminal, else a line every few seconds, and one summary line at the end, always. Ctrl-C or
+SIGTERM stops new requests, lets those in flight finish for a few seconds (a second Ctrl-C:
+at once), writes what finished, says how to resume and exits 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from voigpt.entrypoints.batch.plan import Plan, prepare
+from voigpt.entrypoints.batch.progress import Reporter, reporter_for
+from voigpt.entrypoints.batch.reading import BadInputFile
+from voigpt.entrypoints.batch.runner import GRACE, execute
+from voigpt.entrypoints.batch.summary import RESUME_HINT, BatchSummary, WriteFailed
+from voigpt.entrypoints.cli.settings import reachable_site, settings_from
+
+_BAR_END = "\n"  # the bar's line stays; the note starts below it
+
+if TYPE_CHECKING:
+    from voigpt.config import Settings
+    from voigpt.logs import SecretsFilter
+
+
+def run_batch(
+    args: argparse.Namespace, *, stdout: TextIO, stderr: TextIO, secrets: SecretsFilter
+) -> int:
+    settings = settings_from(args, secrets)
+    errors = Path(args.errors) if args.errors else None
+    try:
+        plan = prepare(Path(args.input), Path(args.output), errors)
+    except BadInputFile as exc:
+        print(secrets.scrub(f"voigpt: error: {exc}"), file=stderr)
+        return 2
+    try:
+        if plan.journal.torn is not None:
+            torn = plan.journal.torn
+            print(f"voigpt batch: {plan.output} ended with a torn line (line {torn.line}, "
+                  f"{torn.size} bytes, from an interrupted run): removed; that request is "
+                  "sent again", file=stderr)
+        reporter = reporter_for(stderr, quiet=args.quiet)
+        try:
+            with reachable_site(settings) as site:
+                summary = asyncio.run(_run(plan, site, args, reporter, secrets, stderr))
+        finally:
+            reporter.close()
+    except KeyboardInterrupt:  # before the loop took the signals, or where it cannot
+        print(f"voigpt: interrupted; {RESUME_HINT}", file=stderr)
+        return 130
+    except WriteFailed as exc:
+        print(secrets.scrub(f"voigpt: {exc.strerror}; the run stopped"), file=stderr)
+        print(exc.summary.line(), file=stderr)
+        print(f"voigpt: what {exc.summary.output} holds is whole; make room, then "
+              f"{RESUME_HINT}", file=stderr)
+        return 1
+    finally:
+        plan.close()
+    print(summary.line(), file=stderr)
+    if summary.interrupted:
+        print(f"voigpt: interrupted; {RESUME_HINT}", file=stderr)
+    return summary.exit_code
+
+
+async def _run(
+    plan: Plan, settings: Settings, args: argparse.Namespace, reporter: Reporter,
+    secrets: SecretsFilter, stderr: TextIO,
+) -> BatchSummary:
+    from voigpt.async_client import AsyncClient
+    from voigpt.container import container_for
+
+    stop, hurry = asyncio.Event(), asyncio.Event()
+
+    def interrupted() -> None:
+        if stop.is_set():
+            hurry.set()
+            return
+        stop.set()
+        print(f"{_BAR_END if _is_terminal(stderr) else ''}voigpt batch: stopping: no new "
+              f"requests; up to {GRACE:g} s for those in flight (Ctrl-C again: stop now)",
+              file=stderr, flush=True)
+
+    with _signals(interrupted):
+        async with AsyncClient(container=container_for(settings)) as client:
+            return await execute(plan, client, concurrency=args.concurrency, rate=args.rate,
+                                 progress=reporter, scrub=secrets.scrub, stop=stop,
+                                 hurry=hurry)
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+class _signals:
+    """SIGINT and SIGTERM call ``handler`` in the loop, for the block. Where the loop cannot
+    take signals (Windows), Ctrl-C stays a KeyboardInterrupt: exit 130, without the grace."""
+
+    def __init__(self, handler: Callable[[], None]) -> None:
+        self._handler = handler
+        self._installed: list[signal.Signals] = []
+
+    def __enter__(self) -> None:
+        loop = asyncio.get_running_loop()
+        for number in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(number, self._handler)
+            except (NotImplementedError, RuntimeError, ValueError):
+                continue
+            self._installed.append(number)
+
+    def __exit__(self, *exc: object) -> None:
+        loop = asyncio.get_running_loop()
+        for number in self._installed:
+            loop.remove_signal_handler(number)
