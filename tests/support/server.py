@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator, Mapping
 
 import attrs
+import httpx
 import uvicorn
 from fastapi import FastAPI
 
@@ -60,6 +61,45 @@ def served(
     finally:
         server_.should_exit = True
         thread.join(15)
+
+
+ERROR_FIELDS = ("message", "type", "param", "code")
+
+
+def error_of(response: httpx.Response, status: int) -> dict[str, object]:
+    """The ``error`` object of ``response``, checked to be OpenAI's error shape with
+    ``status``: a JSON object with exactly ``{"error": {message, type, param, code}}``."""
+    assert response.status_code == status, (response.status_code, response.text)
+    assert response.headers["content-type"].startswith("application/json"), response.headers
+    body = response.json()
+    assert isinstance(body, dict) and list(body) == ["error"], body
+    error = body["error"]
+    assert isinstance(error, dict) and sorted(error) == sorted(ERROR_FIELDS), error
+    assert isinstance(error["message"], str) and error["message"], error
+    assert isinstance(error["type"], str) and error["type"], error
+    assert error["param"] is None or isinstance(error["param"], str), error
+    assert error["code"] is None or isinstance(error["code"], str), error
+    return error
+
+
+def metric(url: str, name: str, **labels: str) -> float:
+    """The sum of the samples called ``name`` (e.g. ``voigpt_server_requests_total``) whose
+    labels include ``labels``, from ``GET url/metrics``: 0 if none has been counted yet. A
+    metric the server does not declare at all is an error, not a 0."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = httpx.get(url + "/metrics", timeout=10).text
+    declared = False
+    total = 0.0
+    for family in text_string_to_metric_families(text):
+        if name == family.name or name.startswith(family.name + "_"):
+            declared = True
+        for sample in family.samples:
+            if sample.name == name and labels.items() <= sample.labels.items():
+                total += sample.value
+    if not declared:
+        raise KeyError(f"/metrics declares no {name}")
+    return total
 
 
 class ServeProcess:

@@ -31,8 +31,11 @@ _NOT_SUPPORTED = {
     "logprobs": "logprobs are not available from voigpt.com",
     "top_logprobs": "top_logprobs are not available from voigpt.com",
 }
-# "messages[2]: 'role' must be ..." -> messages[2].role; "messages[0].content[1]: ..." as is.
-_WHERE = re.compile(r"^(messages(?:\[\d+\](?:\.content\[\d+\])?)?)(?::\s*'(\w+)')?")
+# "messages[2]: 'role' must be ..." and "messages[2] is missing 'role'" -> messages[2].role;
+# "messages[0].content[1]: ..." as is.
+_WHERE = re.compile(
+    r"^(messages(?:\[\d+\](?:\.content\[\d+\])?)?)(?::\s*'(\w+)'| is missing '(\w+)')?"
+)
 
 
 class APIError(HTTPException):
@@ -109,7 +112,8 @@ def _param_of(message: str) -> str | None:
     match = _WHERE.match(message)
     if match is None:
         return None
-    where, key = match.groups()
+    where, key, missing = match.groups()
+    key = key or missing
     return f"{where}.{key}" if key and "[" in where else where
 
 

@@ -26,7 +26,10 @@ COMPLETION_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "The completion; with stream: true, Server-Sent Events of "
         "chat.completion.chunk objects ending with data: [DONE].",
-        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        # Each event (OpenAPI's reading of an event stream): its data is a chunk's JSON or [DONE].
+        "content": {"text/event-stream": {"schema": {
+            "type": "object", "required": ["data"], "properties": {"data": {"type": "string"}},
+        }}},
     },
     400: _error("Bad input; param names the parameter (e.g. messages[1].role)."),
     **KEYED_RESPONSES,
@@ -50,6 +53,11 @@ def document(app: FastAPI, *, keyed: bool) -> None:
             schema = get_openapi(
                 title=app.title, version=app.version, summary=app.summary, routes=app.routes
             )
+            for operations in schema["paths"].values():  # FastAPI's 422: we answer 400
+                for operation in operations.values():
+                    operation.get("responses", {}).pop("422", None)
+            for unused in ("HTTPValidationError", "ValidationError"):
+                schema.get("components", {}).get("schemas", {}).pop(unused, None)
             if keyed:
                 components = schema.setdefault("components", {})
                 components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}

@@ -8,10 +8,10 @@ filter; the access log and debug logs only with ``-v``.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import signal
+import socket
 from collections.abc import Iterator, Mapping
 from typing import Any, TextIO
 
@@ -28,6 +28,9 @@ def serve(
     settings: Settings, server: ServerSettings, *, verbose: bool, stdout: TextIO
 ) -> int:
     """Serve until SIGTERM or SIGINT; 0 after a clean stop."""
+    # Every process's settings, and its log filter's secrets (the flags' keys too), come
+    # from these variables: set them before the log config below builds the filter.
+    os.environ.update(_environment(settings, server))
     config = uvicorn.Config(
         _app(settings, server) if server.workers == 1 else FACTORY,
         factory=server.workers > 1, host=server.host, port=server.port,
@@ -37,9 +40,11 @@ def serve(
     )
     with _signals_end_quietly():
         if server.workers == 1:
-            return asyncio.run(_serve_one(uvicorn.Server(config), stdout))
-        os.environ.update(_environment(settings, server))
+            one = _AnnouncingServer(config, stdout)
+            one.run()  # uvicorn's own run: the loop its config picks (uvloop when installed)
+            return 0 if one.started else 1
         sock = config.bind_socket()
+        sock.listen(config.backlog)  # bound is not listening: queue until the workers accept
         _announce(stdout, server.host, sock.getsockname()[1], server.workers)
         from uvicorn.supervisors import Multiprocess
 
@@ -47,15 +52,19 @@ def serve(
     return 0
 
 
-async def _serve_one(server: uvicorn.Server, stdout: TextIO) -> int:
-    task = asyncio.ensure_future(server.serve())
-    while not server.started and not task.done():
-        await asyncio.sleep(0.02)
-    if server.started:
-        port = server.servers[0].sockets[0].getsockname()[1]
-        _announce(stdout, server.config.host, port, 1)
-    await task
-    return 0 if server.started else 1
+class _AnnouncingServer(uvicorn.Server):
+    """Prints the listening line once bound. Run by ``Server.run``, not ``asyncio.run``:
+    ``run`` is what picks the config's event loop (uvloop when installed)."""
+
+    def __init__(self, config: uvicorn.Config, stdout: TextIO) -> None:
+        super().__init__(config)
+        self.stdout = stdout
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            port = self.servers[0].sockets[0].getsockname()[1]
+            _announce(self.stdout, self.config.host, port, 1)
 
 
 def _announce(stdout: TextIO, host: str, port: int, workers: int) -> None:

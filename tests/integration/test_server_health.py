@@ -1,0 +1,105 @@
+"""``GET /health`` answers from the process alone: it touches nothing upstream, even when the
+site is down. ``GET /health/ready`` is 200 when the site handed out a token recently (asking
+for one if none is fresh) and 503 when it does not; both stay open when keys are set."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.support.messages import HELLO
+from tests.support.server import Served, metric, served
+from voigpt.async_client import AsyncClient
+from voigpt.emulator import Emulator, Fault
+
+
+@pytest.fixture
+def server(voigpt_emulator: Emulator) -> Iterator[Served]:
+    client = AsyncClient(base_url=voigpt_emulator.url, retries=0, timeout=5, environ={})
+    with served(client) as running:
+        yield running
+
+
+def closed_port() -> int:
+    """A port on which nothing listens (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_health_is_ok_and_touches_nothing_upstream(
+    server: Served, voigpt_emulator: Emulator
+) -> None:
+    for _ in range(3):
+        response = httpx.get(server.url + "/health")
+        assert response.status_code == 200
+        assert response.json() == {"status": "ok"}
+    assert voigpt_emulator.requests == []
+    assert voigpt_emulator.totals.requests == 0
+
+
+def test_health_is_ok_while_the_site_is_down() -> None:
+    dead = f"http://127.0.0.1:{closed_port()}"
+    with served(AsyncClient(base_url=dead, retries=0, timeout=2, environ={})) as server:
+        response = httpx.get(server.url + "/health")
+        assert (response.status_code, response.json()) == (200, {"status": "ok"})
+        assert metric(server.url, "voigpt_token_fetches_total") == 0
+
+
+def test_ready_asks_the_site_for_a_token_once_and_then_trusts_it(
+    server: Served, voigpt_emulator: Emulator
+) -> None:
+    first = httpx.get(server.url + "/health/ready")
+    assert (first.status_code, first.json()) == (200, {"status": "ready"})
+    assert [(r.method, r.path) for r in voigpt_emulator.requests] == [("GET", "/")]
+    second = httpx.get(server.url + "/health/ready")
+    assert second.status_code == 200
+    assert len(voigpt_emulator.requests) == 1  # the token is fresh: no second probe
+    assert metric(server.url, "voigpt_token_fetches_total", outcome="ok") == 1
+
+
+def test_ready_after_a_completion_needs_no_probe(
+    server: Served, voigpt_emulator: Emulator
+) -> None:
+    assert httpx.post(server.v1 + "/chat/completions", json={"messages": HELLO}).is_success
+    seen = len(voigpt_emulator.requests)
+    assert httpx.get(server.url + "/health/ready").status_code == 200
+    assert len(voigpt_emulator.requests) == seen
+
+
+def test_ready_is_503_when_the_site_is_unreachable() -> None:
+    dead = f"http://127.0.0.1:{closed_port()}"
+    with served(AsyncClient(base_url=dead, retries=0, timeout=2, environ={})) as server:
+        response = httpx.get(server.url + "/health/ready")
+        assert response.status_code == 503
+        document = response.json()
+        assert document["status"] == "unready"
+        assert "ConnectionFailed" in document["reason"]
+        assert metric(server.url, "voigpt_token_fetches_total", outcome="ConnectionFailed") == 1
+
+
+def test_ready_is_503_while_the_site_withholds_tokens_and_recovers_after(
+    server: Served, voigpt_emulator: Emulator
+) -> None:
+    voigpt_emulator.inject(Fault.ANTI_BOT, endpoint="token", times=None)
+    response = httpx.get(server.url + "/health/ready")
+    assert response.status_code == 503
+    assert response.json()["status"] == "unready"
+    assert "Blocked" in response.json()["reason"]
+    assert httpx.get(server.url + "/health").status_code == 200  # alive all the same
+    voigpt_emulator.clear_faults()
+    assert httpx.get(server.url + "/health/ready").status_code == 200
+
+
+def test_health_ready_and_metrics_need_no_key_when_keys_are_set(
+    voigpt_emulator: Emulator,
+) -> None:
+    client = AsyncClient(base_url=voigpt_emulator.url, retries=0, timeout=5, environ={})
+    with served(client, api_keys=("sk-only",)) as server:
+        assert httpx.get(server.url + "/health").status_code == 200
+        assert httpx.get(server.url + "/health/ready").status_code == 200
+        assert httpx.get(server.url + "/metrics").status_code == 200
+        assert httpx.get(server.v1 + "/models").status_code == 401

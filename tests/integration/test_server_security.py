@@ -1,0 +1,221 @@
+"""API keys and secrets. With keys set, every ``/v1/*`` route needs ``Authorization: Bearer
+KEY`` (401 in OpenAI's error shape otherwise, before the body is read or anything goes
+upstream); ``/health`` stays open. Canary secrets (an API key, a VOIGPT access token, a proxy
+password) never show in a response body, a header or a log line, DEBUG included."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.support.messages import EMULATOR_REPLY, HELLO
+from tests.support.server import Served, error_of, served
+from voigpt.async_client import AsyncClient
+from voigpt.emulator import Emulator
+
+KEY = "sk-right-0123456789"
+OTHER_KEY = "sk-other-9876543210"
+KEY_CANARY = "sk-CANARYk3y0123456789"
+TOKEN_CANARY = "CANARYtok3n0123456789"
+PROXY_CANARY = "CANARYpr0xypw"
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[Emulator]:
+    with Emulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture(scope="module")
+def server(site: Emulator) -> Iterator[Served]:
+    client = AsyncClient(base_url=site.url, retries=0, timeout=5, environ={})
+    with served(client, api_keys=(KEY, OTHER_KEY), max_body_bytes=2048) as running:
+        yield running
+
+
+@pytest.fixture
+def emulator(site: Emulator) -> Emulator:
+    site.clear_faults()
+    site.reset_records()
+    return site
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# --- keys -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"authorization": "Bearer sk-wrong"},
+        {"authorization": f"Basic {KEY}"},
+        {"authorization": KEY},
+        {"authorization": "Bearer"},
+        {"authorization": f"Bearer {KEY[:-1]}"},
+        {"authorization": f"Bearer {KEY}x"},
+        {"authorization": f"Bearer {KEY.upper()}"},
+        {"x-api-key": KEY},
+    ],
+    ids=["none", "wrong", "basic", "no-scheme", "empty", "prefix", "longer", "case", "x-api-key"],
+)
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("POST", "/v1/chat/completions"), ("GET", "/v1/models"), ("GET", "/v1/models/gpt-3.5-turbo"),
+     ("GET", "/v1/no-such-route")],
+)
+def test_v1_without_a_valid_bearer_key_is_a_401_and_nothing_goes_upstream(
+    server: Served, emulator: Emulator, headers: dict[str, str], method: str, path: str
+) -> None:
+    response = httpx.request(method, server.url + path, json={"messages": HELLO},
+                             headers=headers)
+    error = error_of(response, 401)
+    assert error["code"] == "invalid_api_key"
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert emulator.requests == []
+
+
+@pytest.mark.parametrize("key", [KEY, OTHER_KEY])
+def test_any_configured_key_is_accepted(server: Served, key: str) -> None:
+    headers = {"authorization": f"Bearer {key}"}
+    response = httpx.post(server.v1 + "/chat/completions", json={"messages": HELLO},
+                          headers=headers)
+    assert response.status_code == 200
+    assert response.json()["choices"][0]["message"]["content"] == EMULATOR_REPLY
+    assert httpx.get(server.v1 + "/models", headers=headers).status_code == 200
+    lower = {"authorization": f"bearer {key}"}  # the scheme is case-insensitive
+    assert httpx.get(server.v1 + "/models", headers=lower).status_code == 200
+
+
+def test_a_large_body_without_a_key_is_refused_with_401_before_it_is_read(
+    server: Served,
+) -> None:
+    response = httpx.post(server.v1 + "/chat/completions", content=b"x" * 100_000)
+    assert error_of(response, 401)["code"] == "invalid_api_key"
+
+
+@pytest.mark.parametrize("path", ["/health", "/health/ready", "/metrics"])
+def test_health_and_metrics_stay_open_with_keys_set(server: Served, path: str) -> None:
+    assert httpx.get(server.url + path).status_code == 200
+
+
+def test_without_keys_on_loopback_v1_is_open(site: Emulator) -> None:
+    client = AsyncClient(base_url=site.url, retries=0, timeout=5, environ={})
+    with served(client) as open_server:
+        response = httpx.post(open_server.v1 + "/chat/completions", json={"messages": HELLO},
+                              headers={"authorization": "Bearer anything"})
+        assert response.status_code == 200
+
+
+def test_the_openapi_document_declares_bearer_auth_without_showing_a_key(
+    server: Served,
+) -> None:
+    text = httpx.get(server.url + "/openapi.json").text
+    document = httpx.get(server.url + "/openapi.json").json()
+    assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    assert document["paths"]["/v1/chat/completions"]["post"]["security"] == [{"bearer": []}]
+    assert KEY not in text and OTHER_KEY not in text
+
+
+# --- canaries ----------------------------------------------------------------------------
+
+
+def everything_shown(caplog: pytest.LogCaptureFixture, *responses: httpx.Response) -> str:
+    parts = [caplog.text, *(record.getMessage() for record in caplog.records)]
+    for response in responses:
+        parts.append(response.text)
+        parts.extend(f"{name}: {value}" for name, value in response.headers.items())
+    return "\n".join(parts)
+
+
+def assert_logs_were_captured(caplog: pytest.LogCaptureFixture) -> None:
+    """The server thread's DEBUG records reached caplog, so their absence of secrets means
+    something."""
+    assert any(record.name.startswith("voigpt.http") for record in caplog.records), [
+        record.name for record in caplog.records
+    ]
+
+
+def test_a_wrong_api_key_never_shows_in_the_answer_or_the_logs(
+    server: Served, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    headers = {"authorization": f"Bearer {KEY_CANARY}"}
+    responses = [
+        httpx.post(server.v1 + "/chat/completions", json={"messages": HELLO}, headers=headers),
+        httpx.get(server.v1 + "/models", headers=headers),
+        httpx.get(server.v1 + "/no-such-route", headers=headers),
+    ]
+    assert [r.status_code for r in responses] == [401, 401, 401]
+    right = {"authorization": f"Bearer {KEY}"}
+    responses.append(httpx.post(server.v1 + "/chat/completions", json={"messages": HELLO},
+                                headers=right))
+    responses.append(httpx.get(server.url + "/metrics"))
+    assert_logs_were_captured(caplog)
+    shown = everything_shown(caplog, *responses)
+    assert KEY_CANARY not in shown
+    assert KEY not in shown and OTHER_KEY not in shown
+
+
+def test_the_configured_key_never_shows_in_a_failed_completion_or_the_logs(
+    server: Served, emulator: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    from voigpt.emulator import Fault
+
+    caplog.set_level(logging.DEBUG)
+    headers = {"authorization": f"Bearer {KEY}"}
+    emulator.inject(Fault.ANTI_BOT)
+    failed = httpx.post(server.v1 + "/chat/completions", json={"messages": HELLO},
+                        headers=headers)
+    assert failed.status_code == 502
+    bad = httpx.post(server.v1 + "/chat/completions", json={"messages": "x"}, headers=headers)
+    assert bad.status_code == 400
+    assert_logs_were_captured(caplog)
+    shown = everything_shown(caplog, failed, bad)
+    assert KEY not in shown
+    for token in emulator.tokens_issued:  # nor the site's own token
+        assert token not in shown
+
+
+def test_a_rejected_access_token_never_shows_in_the_answer_or_the_logs(
+    site: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    site.reset_records()
+    client = AsyncClient(base_url=site.url, retries=0, timeout=5, access_token=TOKEN_CANARY,
+                         environ={})
+    with served(client) as token_server:
+        response = httpx.post(token_server.v1 + "/chat/completions", json={"messages": HELLO})
+        ready = httpx.get(token_server.url + "/health/ready")
+        metrics = httpx.get(token_server.url + "/metrics")
+    assert site.requests[0].headers["x-csrftoken"] == TOKEN_CANARY  # it really was sent
+    assert error_of(response, 502)["code"] == "upstream_access_rejected"
+    assert_logs_were_captured(caplog)
+    assert TOKEN_CANARY not in everything_shown(caplog, response, ready, metrics)
+
+
+def test_a_proxy_password_never_shows_in_the_answer_or_the_logs(
+    site: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    proxy = f"http://user:{PROXY_CANARY}@127.0.0.1:{closed_port()}"
+    client = AsyncClient(base_url=site.url, retries=0, timeout=5, proxy=proxy, environ={})
+    with served(client) as proxied:
+        response = httpx.post(proxied.v1 + "/chat/completions", json={"messages": HELLO})
+        ready = httpx.get(proxied.url + "/health/ready")
+    error = error_of(response, 502)
+    assert error["code"] == "upstream_connection_failed"
+    assert "proxy" in str(error["message"])  # it does say what failed...
+    assert ready.status_code == 503
+    assert "proxy" in ready.json()["reason"]
+    assert any(record.name.startswith("uvicorn") for record in caplog.records)
+    assert PROXY_CANARY not in everything_shown(caplog, response, ready)  # ...but not the secret
