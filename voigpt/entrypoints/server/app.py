@@ -92,6 +92,9 @@ def create_app(
     async def prometheus() -> Response:
         return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
+    from voigpt.entrypoints.server.page import add_page
+
+    add_page(app)  # the chat page at /: no key needed to load it, only to use /v1/*
     _handle_errors(app, metrics)
     openapi.document(app, keyed=bool(settings.api_keys))
     app.add_middleware(
@@ -119,11 +122,15 @@ def _handle_errors(app: FastAPI, metrics: ServerMetrics) -> None:
 
     async def http_error(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
-        code = {404: "unknown_url", 405: "method_not_allowed"}.get(status)
+        # FastAPI's only 400: a body it could not decode (not UTF-8, or nested too deep).
+        code = {400: "invalid_json", 404: "unknown_url", 405: "method_not_allowed"}.get(status)
         what = f"{request.method} {request.url.path}"
         message = (f"no route {what}" if status == 404
-                   else f"{what} is not allowed" if status == 405 else "the request failed")
-        return answer(APIError(status, message, code=code))
+                   else f"{what} is not allowed" if status == 405
+                   else "the body is not valid UTF-8 JSON" if status == 400
+                   else "the request failed")
+        headers = dict(exc.headers or {}) if isinstance(exc, HTTPException) else None
+        return answer(APIError(status, message, code=code, headers=headers))  # 405: Allow
 
     async def invalid(request: Request, exc: Exception) -> Response:
         problems = exc.errors() if isinstance(exc, RequestValidationError) else []
