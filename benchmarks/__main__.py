@@ -1,6 +1,6 @@
 """voigpt's benchmark harness: one command, one table.
 
-    .venv/bin/python -m benchmarks            # the full run (about three minutes)
+    .venv/bin/python -m benchmarks            # the full run (about five minutes)
     .venv/bin/python -m benchmarks --quick    # a smoke run with tiny N (CI runs this)
 
 Everything runs against the bundled emulator in a separate process on 127.0.0.1, over
@@ -11,6 +11,15 @@ times on a shared machine are noise, ratios from one run are not.
 asyncio (``benchmarks/asyncio_runs.py``): 100 and 1,000 concurrent ``AsyncClient``
 completions and 60 concurrent ``VoiGpt.create_async`` at a 1 s service time, and the CPU per
 completion of ``AsyncClient`` against a bare aiohttp session (and httpx), taking turns.
+
+voigpt serve (``benchmarks/server.py``, alone: ``python -m benchmarks.server``): requests/s at
+32 clients, 256 clients at once at a 1 s service time, one client's latency and the RSS over
+20,000 requests of ``voigpt serve`` against a bare Starlette + aiohttp floor, both uvicorn
+processes.
+
+voigpt batch (``benchmarks/batch.py``, alone: ``python -m benchmarks.batch``): the command's
+wall time for 2,000 requests at a 0.2 s service time and ``--concurrency 64`` against the
+ideal, and its peak RSS over a 50,000-line input.
 
 Exit status: 0 when every completion was right (whatever the timings), 1 when a reply was
 wrong, a thread or task saw an error or a client fetched more than one token where one is
@@ -33,11 +42,13 @@ import attrs
 import requests
 
 from benchmarks.asyncio_runs import BURSTS, async_take_turns, measure_bursts
+from benchmarks.batch import measure_batch
 from benchmarks.certs import make_certificates
 from benchmarks.clients import BenchClient, Facade, Floor, SeedStyle, VoigptUseCase
 from benchmarks.emulator_process import EmulatorProcess
 from benchmarks.memory import in_fresh_process
 from benchmarks.report import Report
+from benchmarks.server import measure_server
 from benchmarks.startup import import_times, startup_times
 from benchmarks.threads import measure_threads, set_latency
 from benchmarks.turns import take_turns
@@ -127,16 +138,21 @@ def main(argv: list[str] | None = None) -> int:
     # make_certificates pointed REQUESTS_CA_BUNDLE at the scratch directory, now deleted:
     # voigpt refuses a bundle it cannot load, so the start-up commands must not inherit it.
     _restore("REQUESTS_CA_BUNDLE", ca_bundle)
+    print("- voigpt serve against its floor ...", file=sys.stderr)
+    report.server = measure_server(quick=args.quick)
+    print("- voigpt batch: throughput and peak RSS ...", file=sys.stderr)
+    batch = measure_batch(quick=args.quick)
     print("- import and start-up times ...", file=sys.stderr)
     report.imports = import_times(sizes.startup_rounds)
     report.startup = startup_times(sizes.startup_rounds)
 
     print(report.render())
-    if report.correctness_failures():
-        for failure in report.correctness_failures():
+    print("\n".join(batch.render()))
+    if report.correctness_failures() or batch.failures():
+        for failure in [*report.correctness_failures(), *batch.failures()]:
             print(f"FAILED: {failure}", file=sys.stderr)
         return 1
-    if args.strict and report.missed_targets():
+    if args.strict and (report.missed_targets() or any(not t.met for t in batch.targets())):
         return 2
     return 0
 

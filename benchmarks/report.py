@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -10,6 +10,9 @@ from benchmarks.asyncio_runs import Burst
 from benchmarks.memory import Growth
 from benchmarks.threads import Throughput
 from benchmarks.turns import PerCompletion
+
+if TYPE_CHECKING:  # benchmarks.server imports Target from here
+    from benchmarks.server import ServerRun
 
 MB = 1024 * 1024
 BURST_WALL = 1.3  # a timed burst must finish within this many service times
@@ -47,6 +50,7 @@ class Report:
     bursts: list[Burst] = attrs.Factory(list)
     async_per_completion: dict[str, PerCompletion] = attrs.Factory(dict)
     async_not_installed: dict[str, str] = attrs.Factory(dict)  # key -> label
+    server: ServerRun | None = None  # voigpt serve against its floor
 
     # -- figures -----------------------------------------------------------------------------
 
@@ -92,6 +96,8 @@ class Report:
         if {"e", "g"} <= set(self.async_per_completion):
             found.append(Target("(e)/(g) CPU, asyncio, sequential",
                                 self.async_ratio("e", "g", "cpu"), ASYNC_CPU, at_most=True))
+        if self.server is not None:
+            found += self.server.targets()
         return found
 
     def missed_targets(self) -> list[Target]:
@@ -113,6 +119,8 @@ class Report:
                                 if burst.first_error else f"{where}: {burst.errors} errors")
             if burst.one_fetch and any(fetches != 1 for fetches in burst.token_fetches):
                 failures.append(f"{where}: token fetches per client {burst.token_fetches}")
+        if self.server is not None:
+            failures += self.server.failures()
         return failures
 
     # -- rendering ---------------------------------------------------------------------------
@@ -126,6 +134,7 @@ class Report:
         lines += self._memory_table()
         lines += self._bursts_table()
         lines += self._async_per_completion_table()
+        lines += self.server.render() if self.server is not None else []
         lines += self._startup_table()
         return "\n".join(lines)
 
