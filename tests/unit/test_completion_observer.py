@@ -98,3 +98,26 @@ def test_the_container_passes_its_observer_to_both_use_cases() -> None:
         fakes.client().complete(HELLO)
         asyncio.run(fakes.async_client().complete(HELLO))
     assert observer.calls.count(("sent", None)) == 2
+
+
+def test_a_cancelled_request_is_reported_as_cancelled_not_as_a_reply() -> None:
+    class Hanging(AsyncFakeChatTransport):
+        async def send(self, *args: object, **kwargs: object) -> str:  # type: ignore[override]
+            await asyncio.sleep(60)
+            return "never"
+
+    observer = RecordingObserver()
+    use_case = AsyncCompleteChat(
+        Hanging(), AsyncFakeTokenSource(), AsyncInMemoryTokenCache(), AsyncFakeClock(),
+        observer=observer,
+    )
+
+    async def cancel_midway() -> None:
+        task = asyncio.ensure_future(use_case(HELLO))
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(cancel_midway())
+    assert observer.calls == [("token", None), ("sent", "CancelledError")]

@@ -87,7 +87,7 @@ class CompleteChat:
             started, error = clock.now(), None
             try:
                 return self.token_source.fetch(deadline=deadline)
-            except Exception as exc:
+            except BaseException as exc:  # a cancelled request too: it is not a success
                 error = exc
                 raise
             finally:
@@ -98,7 +98,7 @@ class CompleteChat:
                 started, error = clock.now(), None
                 try:
                     return self.transport.send(effect.conversation, effect.token, deadline=deadline)
-                except Exception as exc:
+                except BaseException as exc:  # a cancelled request too
                     error = exc
                     raise
                 finally:
@@ -144,7 +144,7 @@ class AsyncCompleteChat:
             started, error = clock.now(), None
             try:
                 return await self.token_source.fetch(deadline=deadline)
-            except Exception as exc:
+            except BaseException as exc:  # a cancelled request too: it is not a success
                 error = exc
                 raise
             finally:
@@ -157,7 +157,7 @@ class AsyncCompleteChat:
                     return await self.transport.send(
                         effect.conversation, effect.token, deadline=deadline
                     )
-                except Exception as exc:
+                except BaseException as exc:  # a cancelled request too
                     error = exc
                     raise
                 finally:

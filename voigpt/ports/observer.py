@@ -11,12 +11,13 @@ from typing import Protocol
 
 
 class CompletionObserver(Protocol):
-    def token_fetched(self, seconds: float, error: Exception | None) -> None:
+    def token_fetched(self, seconds: float, error: BaseException | None) -> None:
         """A token request to the site ended (``error`` is None when it gave a token)."""
         ...
 
-    def sent(self, seconds: float, error: Exception | None) -> None:
-        """A chat request to the site ended (``error`` is None when it gave a reply)."""
+    def sent(self, seconds: float, error: BaseException | None) -> None:
+        """A chat request to the site ended (``error`` is None when it gave a reply; a
+        cancelled request reports its ``CancelledError``)."""
         ...
 
     def retrying(self, error: Exception, pause: float) -> None:
@@ -25,10 +26,10 @@ class CompletionObserver(Protocol):
 
 
 class _NoObserver:
-    def token_fetched(self, seconds: float, error: Exception | None) -> None:
+    def token_fetched(self, seconds: float, error: BaseException | None) -> None:
         pass
 
-    def sent(self, seconds: float, error: Exception | None) -> None:
+    def sent(self, seconds: float, error: BaseException | None) -> None:
         pass
 
     def retrying(self, error: Exception, pause: float) -> None:

@@ -19,18 +19,18 @@ class RateLimitWatch:
         self._pacer, self._inner = pacer, inner
         self._loop = asyncio.get_running_loop()
 
-    def token_fetched(self, seconds: float, error: Exception | None) -> None:
+    def token_fetched(self, seconds: float, error: BaseException | None) -> None:
         self._see(error)
         self._inner.token_fetched(seconds, error)
 
-    def sent(self, seconds: float, error: Exception | None) -> None:
+    def sent(self, seconds: float, error: BaseException | None) -> None:
         self._see(error)
         self._inner.sent(seconds, error)
 
     def retrying(self, error: Exception, pause: float) -> None:
         self._inner.retrying(error, pause)
 
-    def _see(self, error: Exception | None) -> None:
+    def _see(self, error: BaseException | None) -> None:
         # Only from the run's own loop: a client shared with other threads reports there too.
         if isinstance(error, RateLimited) and _running_loop() is self._loop:
             self._pacer.rate_limited(error.retry_after)

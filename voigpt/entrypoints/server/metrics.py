@@ -58,12 +58,12 @@ class ServerMetrics:
         self.last_token_at: float | None = None
 
     # CompletionObserver
-    def token_fetched(self, seconds: float, error: Exception | None) -> None:
+    def token_fetched(self, seconds: float, error: BaseException | None) -> None:
         self.token_fetches.labels(_outcome(error)).inc()
         if error is None:
             self.last_token_at = time.monotonic()
 
-    def sent(self, seconds: float, error: Exception | None) -> None:
+    def sent(self, seconds: float, error: BaseException | None) -> None:
         self.upstream_latency.labels(_outcome(error)).observe(seconds)
 
     def retrying(self, error: Exception, pause: float) -> None:
@@ -80,5 +80,5 @@ class ServerMetrics:
         return generate_latest(self.registry)
 
 
-def _outcome(error: Exception | None) -> str:
+def _outcome(error: BaseException | None) -> str:
     return "ok" if error is None else type(error).__name__
