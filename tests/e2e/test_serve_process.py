@@ -181,6 +181,14 @@ def test_a_bad_value_exits_2_naming_it_before_anything_binds(
     assert "listening" not in result.stdout
 
 
+def test_a_port_in_use_is_one_clear_line_and_exit_1() -> None:
+    with held_port() as port:
+        result = run_cli("serve", "--backend", "fake", "--port", str(port), timeout=20)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr == f"voigpt: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+    assert "listening" not in result.stdout
+
+
 # --- exposure ------------------------------------------------------------------------------
 
 

@@ -38,18 +38,31 @@ def serve(
         timeout_graceful_shutdown=server.drain_timeout,  # type: ignore[arg-type]
         server_header=False, backlog=2048, lifespan="on",
     )
+    sock = _listen(server.host, server.port, config.backlog)
     with _signals_end_quietly():
         if server.workers == 1:
             one = _AnnouncingServer(config, stdout)
-            one.run()  # uvicorn's own run: the loop its config picks (uvloop when installed)
+            # uvicorn's own run: the loop its config picks (uvloop when installed).
+            one.run(sockets=[sock])
             return 0 if one.started else 1
-        sock = config.bind_socket()
-        sock.listen(config.backlog)  # bound is not listening: queue until the workers accept
         _announce(stdout, server.host, sock.getsockname()[1], server.workers)
         from uvicorn.supervisors import Multiprocess
 
         Multiprocess(config, sockets=[sock]).run()
     return 0
+
+
+def _listen(host: str, port: int, backlog: int) -> socket.socket:
+    """The listening socket, bound here so that a port in use or an address this machine
+    does not have is one clear error (exit 1), not uvicorn's log lines. Inheritable: the
+    ``--workers`` processes accept on it."""
+    try:
+        sock = socket.create_server((host, port), backlog=backlog)
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise OSError(f"cannot listen on {host}:{port}: {reason}") from None
+    sock.set_inheritable(True)
+    return sock
 
 
 class _AnnouncingServer(uvicorn.Server):
