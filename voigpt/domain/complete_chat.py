@@ -84,25 +84,13 @@ class CompleteChat:
         clock, observer = self.clock, self.observer
 
         def fetch() -> AccessToken:
-            started, error = clock.now(), None
-            try:
+            with Observed(clock, observer.token_fetched):
                 return self.token_source.fetch(deadline=deadline)
-            except BaseException as exc:  # a cancelled request too: it is not a success
-                error = exc
-                raise
-            finally:
-                observer.token_fetched(clock.now() - started, error)
 
         def do(effect: Effect) -> object:
             if isinstance(effect, Send):
-                started, error = clock.now(), None
-                try:
+                with Observed(clock, observer.sent):
                     return self.transport.send(effect.conversation, effect.token, deadline=deadline)
-                except BaseException as exc:  # a cancelled request too
-                    error = exc
-                    raise
-                finally:
-                    observer.sent(clock.now() - started, error)
             if isinstance(effect, GetToken):
                 return self.token_cache.acquire(fetch)
             if isinstance(effect, Forget):
@@ -141,27 +129,15 @@ class AsyncCompleteChat:
         clock, observer = self.clock, self.observer
 
         async def fetch() -> AccessToken:
-            started, error = clock.now(), None
-            try:
+            with Observed(clock, observer.token_fetched):
                 return await self.token_source.fetch(deadline=deadline)
-            except BaseException as exc:  # a cancelled request too: it is not a success
-                error = exc
-                raise
-            finally:
-                observer.token_fetched(clock.now() - started, error)
 
         async def do(effect: Effect) -> object:
             if isinstance(effect, Send):
-                started, error = clock.now(), None
-                try:
+                with Observed(clock, observer.sent):
                     return await self.transport.send(
                         effect.conversation, effect.token, deadline=deadline
                     )
-                except BaseException as exc:  # a cancelled request too
-                    error = exc
-                    raise
-                finally:
-                    observer.sent(clock.now() - started, error)
             if isinstance(effect, GetToken):
                 return await self.token_cache.acquire(fetch)
             if isinstance(effect, Forget):
@@ -172,6 +148,25 @@ class AsyncCompleteChat:
             return None
 
         return Completion(text=await adrive(steps, do), model=resolved)
+
+
+class Observed:
+    """Times the block on ``clock`` and reports it with ``report(seconds, error)``: the
+    error that ended it (a cancellation too: it is not a success), or None. A plain
+    context manager, so sync and async drivers time their ports the same way."""
+
+    __slots__ = ("_clock", "_report", "_started")
+
+    def __init__(
+        self, clock: Clock | AsyncClock, report: Callable[[float, BaseException | None], None]
+    ) -> None:
+        self._clock, self._report = clock, report
+
+    def __enter__(self) -> None:
+        self._started = self._clock.now()
+
+    def __exit__(self, kind: object, error: BaseException | None, traceback: object) -> None:
+        self._report(self._clock.now() - self._started, error)
 
 
 def _retrying(observer: CompletionObserver, wait: Wait) -> None:

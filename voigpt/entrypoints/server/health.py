@@ -9,6 +9,7 @@ import asyncio
 from starlette.responses import JSONResponse
 
 from voigpt.async_client import AsyncClient
+from voigpt.domain.complete_chat import Observed
 from voigpt.domain.errors import VoiGptError
 from voigpt.domain.retry import Deadline
 from voigpt.entrypoints.server.metrics import ServerMetrics
@@ -41,13 +42,11 @@ class Readiness:
     async def _probe(self) -> str | None:
         container = self.client.container
         clock = container.async_clock()
-        started = clock.now()
         try:
-            await container.async_token_source().fetch(
-                deadline=Deadline.after(clock, PROBE_TIMEOUT)
-            )
+            with Observed(clock, self.metrics.token_fetched):
+                await container.async_token_source().fetch(
+                    deadline=Deadline.after(clock, PROBE_TIMEOUT)
+                )
         except VoiGptError as exc:
-            self.metrics.token_fetched(clock.now() - started, exc)
             return f"the site did not hand out a token: {type(exc).__name__}: {exc}"
-        self.metrics.token_fetched(clock.now() - started, None)
         return None
