@@ -15,20 +15,30 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from voigpt.async_client import AsyncClient
 from voigpt.domain.errors import VoiGptError
 from voigpt.domain.values import DEFAULT_MODEL
 from voigpt.entrypoints.server import openapi
 from voigpt.entrypoints.server.completions import Completions
-from voigpt.entrypoints.server.errors import APIError, from_validation, from_voigpt
-from voigpt.entrypoints.server.gate import Gate
+from voigpt.entrypoints.server.errors import APIError, ErrorAnswers
+from voigpt.entrypoints.server.front import Lanes, ServerApp
+from voigpt.entrypoints.server.gate import ASGIApp, Gate
 from voigpt.entrypoints.server.health import Readiness
+from voigpt.entrypoints.server.heap import settle_heap
 from voigpt.entrypoints.server.metrics import ServerMetrics
-from voigpt.entrypoints.server.protocol import ChatCompletion, Health, Model, ModelList
+from voigpt.entrypoints.server.protocol import (
+    ChatCompletion,
+    ChatCompletionRequest,
+    Health,
+    Model,
+    ModelList,
+)
 from voigpt.entrypoints.server.settings import ServerSettings
 from voigpt.entrypoints.server.slots import Slots
 
@@ -39,37 +49,43 @@ OWNER = "voigpt"
 
 def create_app(
     client: AsyncClient, settings: ServerSettings | None = None, *,
-    metrics: ServerMetrics | None = None, close_client: bool = True,
-) -> FastAPI:
+    metrics: ServerMetrics | None = None, close_client: bool = True, own_process: bool = False,
+) -> ServerApp:
     """The app over ``client`` (closed when the app shuts down, unless ``close_client``
-    is false). The client's completions report to ``metrics``."""
+    is false). The client's completions report to ``metrics``. ``own_process``: the app
+    has its process to itself (``voigpt serve``), so it settles the process's garbage
+    collector at start-up (``heap.py``)."""
     settings = settings or ServerSettings()
     metrics = metrics or ServerMetrics()
     client.container.observer.override(metrics)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if own_process:
+            settle_heap()
         yield
         if close_client:
             await client.aclose()
 
-    app = FastAPI(
+    app = ServerApp(
         title="voigpt", summary="An OpenAI-compatible server for voigpt.com",
         version=_version(), docs_url=None, redoc_url=None, lifespan=lifespan,
     )
     app.state.metrics = metrics
+    answer_error = ErrorAnswers(metrics)
     completions = Completions(
         client, Slots(settings.max_concurrency, settings.queue_timeout, metrics), MODELS,
-        log_prompts=settings.log_prompts,
+        log_prompts=settings.log_prompts, answer_error=answer_error,
     )
     readiness = Readiness(client, metrics)
     created = int(time.time())
     models = [{"id": name, "object": "model", "created": created, "owned_by": OWNER}
               for name in MODELS]
 
-    app.post("/v1/chat/completions", response_model=ChatCompletion,
-             responses=openapi.COMPLETION_RESPONSES, summary="Create a chat completion")(
-        completions.__call__)
+    # Served by the front (front.py); in the router too, so that other methods get a 405.
+    completion_route = Route(COMPLETIONS_PATH, completions, methods=["POST"],
+                             include_in_schema=False)
+    app.router.routes.append(completion_route)
 
     @app.get("/v1/models", response_model=ModelList, responses=openapi.KEYED_RESPONSES)
     async def list_models() -> Response:
@@ -95,62 +111,46 @@ def create_app(
     from voigpt.entrypoints.server.page import add_page
 
     add_page(app)  # the chat page at /: no key needed to load it, only to use /v1/*
-    _handle_errors(app, metrics)
-    openapi.document(app, keyed=bool(settings.api_keys))
-    app.add_middleware(
-        Gate, keys=settings.api_keys, max_body_bytes=settings.max_body_bytes, metrics=metrics
+    _handle_errors(app, answer_error)
+    openapi.document(app, keyed=bool(settings.api_keys), documented=[_DOCUMENTED_COMPLETIONS])
+    front: ASGIApp = Gate(
+        Lanes(completion_route, app.everything_else), keys=settings.api_keys,
+        max_body_bytes=settings.max_body_bytes, metrics=metrics,
     )
     if settings.cors_origins:
         from starlette.middleware.cors import CORSMiddleware
 
-        app.add_middleware(
-            CORSMiddleware, allow_origins=list(settings.cors_origins),
+        front = CORSMiddleware(
+            front, allow_origins=list(settings.cors_origins),  # type: ignore[arg-type]
             allow_methods=["GET", "POST", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type"], expose_headers=["Retry-After"],
         )
+    app.front = front
     return app
 
 
-def _handle_errors(app: FastAPI, metrics: ServerMetrics) -> None:
-    def answer(error: APIError) -> Response:
-        metrics.rejected(error.code)
-        return Response(error.body(), error.status, dict(error.headers or {}),
-                        "application/json")
+# What the document says of POST /v1/chat/completions; ``Completions`` serves it.
+async def create_chat_completion(body: ChatCompletionRequest) -> ChatCompletion:
+    """OpenAI's chat completion. Sampling parameters are accepted and ignored; those that
+    would change the answer's shape are refused. Usage counts are an estimate."""
+    raise NotImplementedError("documentation only: Completions serves this route")
 
-    async def api_error(request: Request, exc: Exception) -> Response:
-        return answer(exc if isinstance(exc, APIError) else APIError(500, str(exc)))
 
-    async def http_error(request: Request, exc: Exception) -> Response:
-        status = exc.status_code if isinstance(exc, HTTPException) else 500
-        # FastAPI's only 400: a body it could not decode (not UTF-8, or nested too deep).
-        code = {400: "invalid_json", 404: "unknown_url", 405: "method_not_allowed"}.get(status)
-        what = f"{request.method} {request.url.path}"
-        message = (f"no route {what}" if status == 404
-                   else f"{what} is not allowed" if status == 405
-                   else "the body is not valid UTF-8 JSON" if status == 400
-                   else "the request failed")
-        headers = dict(exc.headers or {}) if isinstance(exc, HTTPException) else None
-        return answer(APIError(status, message, code=code, headers=headers))  # 405: Allow
+COMPLETIONS_PATH = "/v1/chat/completions"
+_DOCUMENTED_COMPLETIONS = APIRoute(
+    COMPLETIONS_PATH, create_chat_completion, methods=["POST"], response_model=ChatCompletion,
+    responses=openapi.COMPLETION_RESPONSES, summary="Create a chat completion",
+)
 
-    async def invalid(request: Request, exc: Exception) -> Response:
-        problems = exc.errors() if isinstance(exc, RequestValidationError) else []
-        return answer(from_validation(problems))
 
-    async def voigpt_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, VoiGptError)
-        return answer(from_voigpt(exc))
+def _handle_errors(app: FastAPI, answer_error: ErrorAnswers) -> None:
+    """FastAPI's routes answer their errors as the completion endpoint does."""
 
-    async def internal(request: Request, exc: Exception) -> Response:
-        logger.error("internal error in %s %s: %s", request.method, request.url.path,
-                     type(exc).__name__)
-        return answer(APIError(500, "internal server error", type="server_error",
-                               code="internal_error"))
+    async def handler(request: Request, exc: Exception) -> Response:
+        return answer_error(exc, request.scope)
 
-    app.add_exception_handler(APIError, api_error)
-    app.add_exception_handler(HTTPException, http_error)
-    app.add_exception_handler(RequestValidationError, invalid)
-    app.add_exception_handler(VoiGptError, voigpt_error)
-    app.add_exception_handler(Exception, internal)
+    for kind in (APIError, HTTPException, RequestValidationError, VoiGptError, Exception):
+        app.add_exception_handler(kind, handler)
 
 
 def _json(document: Any) -> Response:
@@ -165,10 +165,10 @@ def _version() -> str:
     return __version__
 
 
-def app_from_environment() -> FastAPI:
+def app_from_environment() -> ServerApp:
     """The app of one ``--workers`` process, from the ``VOIGPT_*`` variables."""
     from voigpt.config import Settings
     from voigpt.container import container_for
 
     client = AsyncClient(container=container_for(Settings.load()))
-    return create_app(client, ServerSettings.load())
+    return create_app(client, ServerSettings.load(), own_process=True)

@@ -1,4 +1,10 @@
-"""``POST /v1/chat/completions``: parse (done by the model), call the use case, format.
+"""``POST /v1/chat/completions``: parse, call the use case, format, as a plain ASGI endpoint.
+
+It is the server's one hot route, so it is served without FastAPI's per-request machinery
+(``front.py`` sends it here straight from the gate); FastAPI still documents it
+(``openapi.py``). The body is read whole, decoded as JSON when its Content-Type says JSON,
+and checked by ``ChatCompletionRequest``: the same model, and so the same 400s, as the
+document shows.
 
 The site does not stream, so a streamed answer is sent whole once the reply exists: the
 role chunk, the content in one chunk, the ``finish_reason`` chunk, the usage chunk when
@@ -9,44 +15,62 @@ that goes away cancels its completion, which gives its slot back.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from starlette.requests import Request
+import pydantic
 from starlette.responses import Response
 
 from voigpt.async_client import AsyncClient
-from voigpt.domain.values import Completion, resolve_model
+from voigpt.domain.values import Completion, Conversation, resolve_model
 from voigpt.entrypoints.openai_format import chat_completion, chat_completion_chunks, completion_id
-from voigpt.entrypoints.server.errors import APIError
+from voigpt.entrypoints.server.errors import APIError, from_validation
 from voigpt.entrypoints.server.protocol import ChatCompletionRequest
 from voigpt.entrypoints.server.slots import Slots
 
 logger = logging.getLogger("voigpt.server")
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ErrorAnswer = Callable[[Exception, Scope], Response]
+
 
 class Completions:
+    """The endpoint. ``answer_error`` turns whatever a request raised into its response
+    (the app's one error mapping, shared with the FastAPI routes)."""
+
     def __init__(
-        self, client: AsyncClient, slots: Slots, models: tuple[str, ...], *, log_prompts: bool
+        self, client: AsyncClient, slots: Slots, models: tuple[str, ...], *,
+        log_prompts: bool, answer_error: ErrorAnswer,
     ) -> None:
         self.client, self.slots, self.models = client, slots, models
         self.log_prompts = log_prompts
+        self.answer_error = answer_error
 
-    async def __call__(self, body: ChatCompletionRequest, request: Request) -> Response:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            body = parse(scope, await _read_body(receive))
+            response = await self.respond(body, receive)
+        except Exception as exc:  # every failure is an answer in OpenAI's shape
+            response = self.answer_error(exc, scope)
+        await response(scope, receive, send)
+
+    async def respond(self, body: ChatCompletionRequest, receive: Receive) -> Response:
         model = resolve_model(body.model)
         if model not in self.models:
             raise APIError(
                 404, f"the model {model!r} does not exist; GET /v1/models lists the models",
                 param="model", code="model_not_found",
             )
-        conversation = body.messages
-        async with self.slots.held():
-            completion: Completion = await until_disconnected(
-                request.receive, self.client.complete(conversation, model=model)
+        conversation: Conversation = body.messages
+        async with self.slots:
+            completion = await until_disconnected(
+                receive, self.client.complete(conversation, model=model)
             )
         if self.log_prompts:
             logger.debug("prompt %r -> reply %r", conversation.to_dicts(), completion.text)
@@ -66,30 +90,95 @@ class Completions:
         return Response(_json(document), media_type="application/json", headers=headers)
 
 
-async def until_disconnected(
-    receive: Callable[[], Awaitable[Any]], work: Coroutine[Any, Any, Completion]
-) -> Completion:
-    """``work``'s result; if the client disconnects first, ``work`` is cancelled."""
-    task = asyncio.ensure_future(work)
-    watcher = asyncio.ensure_future(_disconnect(receive))
+def parse(scope: Scope, body: bytes) -> ChatCompletionRequest:
+    """The request in ``body``, checked; an ``APIError`` (400) says what is wrong."""
     try:
-        await asyncio.wait((task, watcher), return_when=asyncio.FIRST_COMPLETED)
-    except asyncio.CancelledError:  # the server is stopping this request
-        task.cancel()
-        watcher.cancel()
-        raise
-    if task.done():
-        watcher.cancel()
-        return task.result()
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError, Exception):  # the client is gone anyway
-        await task
-    if not watcher.cancelled():
-        watcher.exception()  # retrieved, so that asyncio does not warn about it
-    raise APIError(499, "the client closed the request", code="client_disconnected")
+        # from_attributes as FastAPI validates bodies: the same messages for the same input
+        return ChatCompletionRequest.model_validate(_document(scope, body), from_attributes=True)
+    except pydantic.ValidationError as exc:
+        raise from_validation(exc.errors()) from None
 
 
-async def _disconnect(receive: Callable[[], Awaitable[Any]]) -> None:
+def _document(scope: Scope, body: bytes) -> object:
+    """The JSON document in ``body``; the bytes themselves if the Content-Type is not JSON
+    (refused by the model, with a hint), None if there is no body. With no Content-Type,
+    the body is not taken for JSON either: a client that sends none may be sending
+    anything, and the hint tells it what to send."""
+    if not body:
+        return None
+    if not _says_json(scope):
+        return body
+    try:
+        return json.loads(body)
+    except json.JSONDecodeError:
+        raise APIError(400, "the body is not valid JSON", code="invalid_json") from None
+    except UnicodeDecodeError:
+        raise APIError(400, "the body is not valid UTF-8 JSON", code="invalid_json") from None
+    except RecursionError:
+        raise APIError(400, "the body is not valid JSON: it is nested too deeply",
+                       code="invalid_json") from None
+    except ValueError:  # an integer of more digits than Python converts (4,300)
+        raise APIError(400, "the body is not valid JSON: it holds a number too long to read",
+                       code="invalid_json") from None
+
+
+def _says_json(scope: Scope) -> bool:
+    """Content-Type ``application/json`` or ``application/*+json`` (any parameters)."""
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            kind = value.partition(b";")[0].strip().lower()
+            main, _, sub = kind.partition(b"/")
+            return main == b"application" and (sub == b"json" or sub.endswith(b"+json"))
+    return False
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":  # the client went away mid-body
+            raise APIError(499, "the client closed the request", code="client_disconnected")
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+async def until_disconnected(
+    receive: Receive, work: Awaitable[Completion]
+) -> Completion:
+    """``work``'s result, awaited in this task; if the client disconnects first, ``work``
+    is cancelled and the answer is 499. One watcher task waits for the disconnect."""
+    task = asyncio.current_task()
+    assert task is not None
+    state = {"done": False, "gone": False}
+
+    def client_gone(watcher: asyncio.Future[None]) -> None:
+        if not state["done"] and not watcher.cancelled() and watcher.exception() is None:
+            state["gone"] = True
+            task.cancel()
+
+    watcher = asyncio.ensure_future(_disconnect(receive))
+    watcher.add_done_callback(client_gone)
+    try:
+        return await work
+    except asyncio.CancelledError:
+        if not state["gone"]:
+            raise  # the server is stopping this request
+        _uncancel(task)
+        raise APIError(499, "the client closed the request", code="client_disconnected") from None
+    finally:
+        state["done"] = True
+        watcher.cancel()
+
+
+def _uncancel(task: asyncio.Task[Any]) -> None:
+    """Take back the cancellation this module asked for (3.11+ counts them)."""
+    uncancel = getattr(task, "uncancel", None)
+    if uncancel is not None:
+        uncancel()
+
+
+async def _disconnect(receive: Receive) -> None:
     while True:
         message = await receive()
         if message.get("type") == "http.disconnect":

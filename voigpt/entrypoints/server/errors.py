@@ -12,14 +12,20 @@ cookie or a proxy password, so their messages can be shown as they are.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
+from starlette.responses import Response
 
 from voigpt.domain import errors
+from voigpt.entrypoints.server.metrics import ServerMetrics
+
+logger = logging.getLogger("voigpt.server")
 
 INVALID = "invalid_request_error"
 _NOT_SUPPORTED = {
@@ -55,6 +61,47 @@ class APIError(HTTPException):
         error = {"message": self.message, "type": self.type, "param": self.param,
                  "code": self.code}
         return json.dumps({"error": error}, ensure_ascii=False).encode()
+
+
+class ErrorAnswers:
+    """The response for whatever a request raised, wherever it was raised (the completion
+    endpoint, a FastAPI route, the gate's body cap), each counted as a rejection by its
+    code. Anything unforeseen is a 500 whose log line names only the exception's class."""
+
+    def __init__(self, metrics: ServerMetrics) -> None:
+        self.metrics = metrics
+
+    def __call__(self, exc: Exception, scope: Mapping[str, Any]) -> Response:
+        error = self.error_of(exc, scope)
+        self.metrics.rejected(error.code)
+        return Response(error.body(), error.status, dict(error.headers or {}),
+                        "application/json")
+
+    def error_of(self, exc: Exception, scope: Mapping[str, Any]) -> APIError:
+        if isinstance(exc, APIError):
+            return exc
+        if isinstance(exc, errors.VoiGptError):
+            return from_voigpt(exc)
+        if isinstance(exc, RequestValidationError):
+            return from_validation(exc.errors())
+        what = f"{scope.get('method')} {scope.get('path')}"
+        if isinstance(exc, HTTPException):
+            return _from_http(exc, what)
+        logger.error("internal error in %s: %s", what, type(exc).__name__)
+        return APIError(500, "internal server error", type="server_error",
+                        code="internal_error")
+
+
+def _from_http(exc: HTTPException, what: str) -> APIError:
+    """Starlette's and FastAPI's own refusals: no route, wrong method (its Allow header
+    kept), and a body FastAPI could not decode."""
+    status = exc.status_code
+    code = {400: "invalid_json", 404: "unknown_url", 405: "method_not_allowed"}.get(status)
+    message = (f"no route {what}" if status == 404
+               else f"{what} is not allowed" if status == 405
+               else "the body is not valid UTF-8 JSON" if status == 400
+               else "the request failed")
+    return APIError(status, message, code=code, headers=dict(exc.headers or {}))
 
 
 def from_voigpt(exc: errors.VoiGptError) -> APIError:

@@ -3,9 +3,11 @@ error each route can answer, the event stream, and the Bearer key when keys are 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from fastapi.openapi.utils import get_openapi
 
 from voigpt.entrypoints.server.protocol import ErrorResponse, Health
@@ -44,14 +46,16 @@ COMPLETION_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def document(app: FastAPI, *, keyed: bool) -> None:
+def document(app: FastAPI, *, keyed: bool, documented: Sequence[APIRoute] = ()) -> None:
     """Generate the document once, on first request, with the Bearer scheme on ``/v1``
-    routes when the server has keys."""
+    routes when the server has keys. ``documented`` are routes served outside FastAPI's
+    router (the completion endpoint), described by a route of FastAPI's all the same."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = get_openapi(
-                title=app.title, version=app.version, summary=app.summary, routes=app.routes
+                title=app.title, version=app.version, summary=app.summary,
+                routes=[*documented, *app.routes],
             )
             for operations in schema["paths"].values():  # FastAPI's 422: we answer 400
                 for operation in operations.values():

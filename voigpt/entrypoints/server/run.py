@@ -92,7 +92,7 @@ def _app(settings: Settings, server: ServerSettings) -> Any:
     from voigpt.container import container_for
     from voigpt.entrypoints.server.app import create_app
 
-    return create_app(AsyncClient(container=container_for(settings)), server)
+    return create_app(AsyncClient(container=container_for(settings)), server, own_process=True)
 
 
 @contextlib.contextmanager

@@ -1,14 +1,16 @@
 """The concurrency limit: at most N completions in flight upstream. A request beyond it
 waits up to ``queue_timeout`` seconds for a slot, then gets a 429 with ``Retry-After``.
 A slot is given back however its request ends (an answer, an error, or the client going
-away, which cancels the request), so the in-flight gauge returns to zero."""
+away, which cancels the request), so the in-flight gauge returns to zero.
+
+``async with slots:`` holds one slot for the block (a plain class, not a generator-based
+context manager: it is on every completion's path)."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
-from collections.abc import AsyncIterator
+from types import TracebackType
 
 from voigpt.entrypoints.server.errors import APIError
 from voigpt.entrypoints.server.metrics import ServerMetrics
@@ -21,8 +23,7 @@ class Slots:
         self._free = asyncio.Semaphore(limit)
         self._metrics = metrics
 
-    @contextlib.asynccontextmanager
-    async def held(self) -> AsyncIterator[None]:
+    async def __aenter__(self) -> None:
         if self._free.locked():
             try:
                 await asyncio.wait_for(self._free.acquire(), self.queue_timeout)
@@ -35,8 +36,10 @@ class Slots:
         else:
             await self._free.acquire()
         self._metrics.in_flight.inc()
-        try:
-            yield
-        finally:
-            self._metrics.in_flight.dec()
-            self._free.release()
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._metrics.in_flight.dec()
+        self._free.release()

@@ -1,0 +1,54 @@
+"""What every request meets first: CORS (when configured), the gate (key, body cap,
+counting), then ``POST /v1/chat/completions`` straight to its endpoint, and everything else
+to FastAPI.
+
+The completion route is the one clients call thousands of times a second. FastAPI's
+per-request layers (its error and telemetry middleware, exit stacks, routing, dependency
+solving) cost that route more CPU than the route's own work, measured with py-spy under
+``benchmarks/server.py``; so it is a plain ASGI endpoint, and FastAPI keeps the other
+routes, the 404 and 405 answers, the lifespan and the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.routing import Route
+
+from voigpt.entrypoints.server.gate import ASGIApp, Receive, Scope, Send
+
+
+class ServerApp(FastAPI):
+    """The FastAPI app whose ``__call__`` enters through ``front`` (set by ``create_app``);
+    ``everything_else`` is FastAPI's own handling, the front's last lane."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.front: ASGIApp = self.everything_else
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # type: ignore[override]
+        await self.front(scope, receive, send)
+
+    async def everything_else(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await super().__call__(scope, receive, send)  # type: ignore[arg-type]
+
+
+class Lanes:
+    """``route``'s requests (its path, its methods) go to its endpoint; the rest to
+    ``rest``. Every request to the route's path has the route in its scope, as FastAPI's
+    router would put it (the metrics are labelled by it), its 405s included."""
+
+    def __init__(self, route: Route, rest: ASGIApp) -> None:
+        self.route, self.rest = route, rest
+        self.path = route.path
+        self.methods = frozenset(route.methods or ())
+        self.endpoint: ASGIApp = route.app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == self.path:
+            scope["route"] = self.route
+            if scope["method"] in self.methods:
+                await self.endpoint(scope, receive, send)
+                return
+        await self.rest(scope, receive, send)
