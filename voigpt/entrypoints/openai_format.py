@@ -11,8 +11,8 @@ own rule of thumb for English has it. Good enough for budgets; not a bill.
 
 from __future__ import annotations
 
+import os
 import time
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,7 +24,8 @@ REPLY_PRIMING_TOKENS = 3
 
 
 def completion_id() -> str:
-    return f"chatcmpl-{uuid.uuid4().hex}"
+    """``chatcmpl-`` and 32 random hex digits."""
+    return f"chatcmpl-{os.urandom(16).hex()}"
 
 
 def estimate_tokens(text: str) -> int:

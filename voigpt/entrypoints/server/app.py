@@ -121,7 +121,7 @@ def create_app(
         from starlette.middleware.cors import CORSMiddleware
 
         front = CORSMiddleware(
-            front, allow_origins=list(settings.cors_origins),  # type: ignore[arg-type]
+            front, allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "POST", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type"], expose_headers=["Retry-After"],
         )

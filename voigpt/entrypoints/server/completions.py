@@ -31,7 +31,11 @@ from voigpt.entrypoints.server.protocol import ChatCompletionRequest
 from voigpt.entrypoints.server.slots import Slots
 
 logger = logging.getLogger("voigpt.server")
-SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+JSON = [(b"content-type", b"application/json")]
+EVENT_STREAM = [
+    (b"content-type", b"text/event-stream; charset=utf-8"), (b"cache-control", b"no-cache"),
+    (b"x-accel-buffering", b"no"),  # nginx: pass the events on as they come
+]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -55,12 +59,13 @@ class Completions:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             body = parse(scope, await _read_body(receive))
-            response = await self.respond(body, receive)
+            answer = await self.respond(body, receive)
         except Exception as exc:  # every failure is an answer in OpenAI's shape
-            response = self.answer_error(exc, scope)
-        await response(scope, receive, send)
+            await self.answer_error(exc, scope)(scope, receive, send)
+            return
+        await answer.send(send)
 
-    async def respond(self, body: ChatCompletionRequest, receive: Receive) -> Response:
+    async def respond(self, body: ChatCompletionRequest, receive: Receive) -> Answer:
         model = resolve_model(body.model)
         if model not in self.models:
             raise APIError(
@@ -75,19 +80,32 @@ class Completions:
         if self.log_prompts:
             logger.debug("prompt %r -> reply %r", conversation.to_dicts(), completion.text)
         identifier = completion_id()
-        headers = {"x-request-id": identifier}
         if body.stream:
             include_usage = bool(body.stream_options and body.stream_options.include_usage)
             chunks = chat_completion_chunks(
                 conversation, completion, id=identifier, include_usage=include_usage
             )
             events = "".join(f"data: {_json(chunk)}\n\n" for chunk in chunks)
-            return Response(
-                events + "data: [DONE]\n\n", media_type="text/event-stream",
-                headers={**SSE_HEADERS, **headers},
-            )
+            return Answer(EVENT_STREAM, events + "data: [DONE]\n\n", identifier)
         document = chat_completion(conversation, completion, id=identifier)
-        return Response(_json(document), media_type="application/json", headers=headers)
+        return Answer(JSON, _json(document), identifier)
+
+
+class Answer:
+    """A 200: its media type, its body and the completion's id (``x-request-id``)."""
+
+    __slots__ = ("body", "headers")
+
+    def __init__(self, media: list[tuple[bytes, bytes]], text: str, identifier: str) -> None:
+        self.body = text.encode()
+        self.headers = [
+            *media, (b"content-length", str(len(self.body)).encode()),
+            (b"x-request-id", identifier.encode()),
+        ]
+
+    async def send(self, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": self.headers})
+        await send({"type": "http.response.body", "body": self.body})
 
 
 def parse(scope: Scope, body: bytes) -> ChatCompletionRequest:
@@ -124,6 +142,7 @@ def _document(scope: Scope, body: bytes) -> object:
 
 def _says_json(scope: Scope) -> bool:
     """Content-Type ``application/json`` or ``application/*+json`` (any parameters)."""
+    value: bytes
     for name, value in scope["headers"]:
         if name == b"content-type":
             kind = value.partition(b";")[0].strip().lower()
@@ -143,32 +162,59 @@ async def _read_body(receive: Receive) -> bytes:
             return b"".join(chunks)
 
 
-async def until_disconnected(
-    receive: Receive, work: Awaitable[Completion]
-) -> Completion:
+# A completion still running after this many seconds starts being watched for its client
+# going away. Sooner, a watcher would cost more than the completion (a task of its own,
+# on a path that serves thousands of completions a second); the site itself takes
+# seconds, so every real completion is watched, and a client that left is noticed at most
+# this late.
+WATCH_AFTER = 0.02
+
+
+async def until_disconnected(receive: Receive, work: Awaitable[Completion]) -> Completion:
     """``work``'s result, awaited in this task; if the client disconnects first, ``work``
-    is cancelled and the answer is 499. One watcher task waits for the disconnect."""
+    is cancelled and the answer is 499."""
     task = asyncio.current_task()
     assert task is not None
-    state = {"done": False, "gone": False}
-
-    def client_gone(watcher: asyncio.Future[None]) -> None:
-        if not state["done"] and not watcher.cancelled() and watcher.exception() is None:
-            state["gone"] = True
-            task.cancel()
-
-    watcher = asyncio.ensure_future(_disconnect(receive))
-    watcher.add_done_callback(client_gone)
+    watch = _Watch(receive, task)
+    timer = asyncio.get_running_loop().call_later(WATCH_AFTER, watch.start)
     try:
         return await work
     except asyncio.CancelledError:
-        if not state["gone"]:
+        if not watch.gone:
             raise  # the server is stopping this request
         _uncancel(task)
         raise APIError(499, "the client closed the request", code="client_disconnected") from None
     finally:
-        state["done"] = True
-        watcher.cancel()
+        timer.cancel()
+        watch.stop()
+
+
+class _Watch:
+    """Waits for the client's disconnect in a task of its own; cancels ``task`` if it comes
+    while the completion is still running."""
+
+    __slots__ = ("_over", "_receive", "_task", "_watcher", "gone")
+
+    def __init__(self, receive: Receive, task: asyncio.Task[Any]) -> None:
+        self._receive, self._task = receive, task
+        self._watcher: asyncio.Task[None] | None = None
+        self._over = False
+        self.gone = False
+
+    def start(self) -> None:
+        if not self._over:
+            self._watcher = asyncio.ensure_future(_disconnect(self._receive))
+            self._watcher.add_done_callback(self._ended)
+
+    def stop(self) -> None:
+        self._over = True
+        if self._watcher is not None:
+            self._watcher.cancel()
+
+    def _ended(self, watcher: asyncio.Task[None]) -> None:
+        if not self._over and not watcher.cancelled() and watcher.exception() is None:
+            self.gone = True
+            self._task.cancel()
 
 
 def _uncancel(task: asyncio.Task[Any]) -> None:
@@ -185,5 +231,4 @@ async def _disconnect(receive: Receive) -> None:
             return
 
 
-def _json(document: object) -> str:
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode

@@ -27,11 +27,11 @@ class ServerApp(FastAPI):
         super().__init__(**options)
         self.front: ASGIApp = self.everything_else
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # type: ignore[override]
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.front(scope, receive, send)
 
     async def everything_else(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await super().__call__(scope, receive, send)  # type: ignore[arg-type]
+        await super().__call__(scope, receive, send)
 
 
 class Lanes:

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 
 from voigpt.entrypoints.server.protocol import ErrorResponse, Health
 
