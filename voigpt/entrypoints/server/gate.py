@@ -58,7 +58,7 @@ class Gate:
         finally:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
-            self.metrics.requests.labels(template, scope["method"], str(status)).inc()
+            self.metrics.answered(template, scope["method"], status)
 
     def _refusal(self, scope: Scope) -> APIError | None:
         path: str = scope["path"]

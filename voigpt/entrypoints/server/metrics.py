@@ -56,6 +56,18 @@ class ServerMetrics:
             ["cause"], registry=self.registry,
         )
         self.last_token_at: float | None = None
+        # Each labelled child, once looked up (``labels()`` checks and locks every time).
+        self._answered: dict[tuple[str, str, int], Counter] = {}
+        self._latency: dict[str, Histogram] = {}
+
+    def answered(self, route: str, method: str, status: int) -> None:
+        """One HTTP answer. The labels are bounded: route templates, the methods httptools
+        parses, status codes."""
+        key = (route, method, status)
+        child = self._answered.get(key)
+        if child is None:
+            child = self._answered[key] = self.requests.labels(route, method, str(status))
+        child.inc()
 
     # CompletionObserver
     def token_fetched(self, seconds: float, error: BaseException | None) -> None:
@@ -64,7 +76,11 @@ class ServerMetrics:
             self.last_token_at = time.monotonic()
 
     def sent(self, seconds: float, error: BaseException | None) -> None:
-        self.upstream_latency.labels(_outcome(error)).observe(seconds)
+        outcome = _outcome(error)
+        child = self._latency.get(outcome)
+        if child is None:
+            child = self._latency[outcome] = self.upstream_latency.labels(outcome)
+        child.observe(seconds)
 
     def retrying(self, error: Exception, pause: float) -> None:
         self.retries.labels(type(error).__name__).inc()
