@@ -124,6 +124,36 @@ def test_a_body_that_is_not_a_json_object_is_a_400(
     assert emulator.requests == []
 
 
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'{"messages": [', "the body is not valid JSON"),
+        (b'{"messages": [{"role": "user", "content": "\xff"}]}',
+         "the body is not valid UTF-8 JSON"),
+        (b"[" * 2000 + b"]" * 2000, "the body is not valid JSON: it is nested too deeply"),
+    ],
+    ids=["truncated", "not-utf8", "nested-too-deep"],
+)
+def test_a_body_that_is_not_json_says_why(
+    server: Served, emulator: Emulator, content: bytes, message: str
+) -> None:
+    error = error_of(post(server, content=content, headers={"content-type": "application/json"}),
+                     400)
+    assert (error["message"], error["code"], error["param"]) == (message, "invalid_json", None)
+    assert emulator.requests == []
+
+
+def test_a_number_longer_than_python_reads_is_invalid_json_not_a_500(emulator: Emulator) -> None:
+    client = AsyncClient(base_url=emulator.url, retries=0, environ={})
+    body = b'{"messages": [{"role": "user", "content": "Hi"}], "seed": 1' + b"0" * 4400 + b"}"
+    with served(client) as big:  # the default cap, 1 MiB
+        response = post(big, content=body, headers={"content-type": "application/json"})
+    error = error_of(response, 400)
+    assert error["message"] == "the body is not valid JSON: it holds a number too long to read"
+    assert error["code"] == "invalid_json"
+    assert emulator.requests == []
+
+
 SAMPLING = [
     {"temperature": 0}, {"temperature": 2}, {"top_p": 0.1}, {"max_tokens": 16},
     {"max_completion_tokens": 16}, {"stop": "\n"}, {"stop": ["a", "b", "c", "d"]},
@@ -317,3 +347,28 @@ def test_the_deadline_is_a_504_before_the_slow_site_answers() -> None:
     error = error_of(response, 504)
     assert (error["type"], error["code"]) == ("server_error", "upstream_timeout")
     assert seconds < 4  # the deadline, not the site's 5 s, ended it
+
+
+# --- 500: what nobody foresaw -----------------------------------------------------------
+
+
+def test_an_unforeseen_error_is_a_500_in_the_error_shape_naming_only_its_class(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from voigpt.adapters.memory import AsyncFakeChatTransport
+
+    canary = "sk-canary-5b1e"  # what a bug might carry in its message
+    client = AsyncClient(backend="fake")
+    client.container.async_transport.override(
+        AsyncFakeChatTransport(replies=[RuntimeError(f"a bug holding {canary}")])
+    )
+    caplog.set_level("ERROR", logger="voigpt.server")
+    with served(client) as running:
+        response = post(running, with_hello())
+        after = post(running, with_hello())  # the server goes on serving
+    error = error_of(response, 500)
+    assert (error["type"], error["code"]) == ("server_error", "internal_error")
+    assert canary not in response.text
+    assert after.status_code == 200
+    lines = [r.getMessage() for r in caplog.records if r.name == "voigpt.server"]
+    assert lines == ["internal error in POST /v1/chat/completions: RuntimeError"]

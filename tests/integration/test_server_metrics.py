@@ -58,9 +58,12 @@ def test_requests_are_counted_by_route_template_method_and_status(server: Served
     assert httpx.get(server.v1 + "/models/gpt-3.5-turbo").status_code == 200
     assert httpx.get(server.v1 + "/models/secret-model-name-1").status_code == 404
     assert httpx.get(server.url + "/no/such/path/abc123").status_code == 404
+    assert httpx.get(server.v1 + "/chat/completions").status_code == 405
     route = "/v1/chat/completions"
     assert metric(server.url, REQUESTS, route=route, method="POST", status="200") == 2
     assert metric(server.url, REQUESTS, route=route, method="POST", status="400") == 1
+    # served by FastAPI, not by the completion endpoint, and still under the route's name
+    assert metric(server.url, REQUESTS, route=route, method="GET", status="405") == 1
     model = "/v1/models/{model_id}"
     assert metric(server.url, REQUESTS, route=model, method="GET", status="200") == 1
     assert metric(server.url, REQUESTS, route=model, method="GET", status="404") == 1
