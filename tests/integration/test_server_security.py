@@ -108,6 +108,33 @@ def test_health_and_metrics_stay_open_with_keys_set(server: Served, path: str) -
     assert httpx.get(server.url + path).status_code == 200
 
 
+def test_mounted_under_a_prefix_v1_still_needs_the_key(site: Emulator) -> None:
+    """Another ASGI app serving this one under /api: /api/v1/* is /v1/* (Starlette puts
+    the prefix in root_path), so it needs the key, on the completion route too."""
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    def under_api(app: object) -> Starlette:
+        return Starlette(routes=[Mount("/api", app=app)])  # type: ignore[arg-type]
+
+    client = AsyncClient(base_url=site.url, retries=0, timeout=5, environ={})
+    with served(client, wrap=under_api, api_keys=(KEY,)) as running:
+        site.reset_records()
+        api = running.url + "/api/v1"
+        refused = [httpx.get(api + "/models"),
+                   httpx.post(api + "/chat/completions", json={"messages": HELLO})]
+        allowed = httpx.post(api + "/chat/completions", json={"messages": HELLO},
+                             headers={"Authorization": f"Bearer {KEY}"})
+        counted = httpx.get(running.url + "/api/metrics").text
+    for response in refused:
+        assert error_of(response, 401)["code"] == "invalid_api_key"
+    assert allowed.status_code == 200
+    assert allowed.json()["choices"][0]["message"]["content"] == EMULATOR_REPLY
+    assert len([r for r in site.requests if r.method == "POST"]) == 1  # the allowed one
+    # the completion endpoint served it, labelled by its route as without the mount
+    assert 'route="/v1/chat/completions",status="200"' in counted
+
+
 def test_without_keys_on_loopback_v1_is_open(site: Emulator) -> None:
     client = AsyncClient(base_url=site.url, retries=0, timeout=5, environ={})
     with served(client) as open_server:

@@ -13,7 +13,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 import attrs
 import httpx
@@ -40,11 +41,14 @@ class Served:
 
 @contextlib.contextmanager
 def served(
-    client: AsyncClient, settings: ServerSettings | None = None, **server: object
+    client: AsyncClient, settings: ServerSettings | None = None, *,
+    wrap: Callable[[FastAPI], Any] | None = None, **server: object,
 ) -> Iterator[Served]:
-    """``create_app(client, settings)`` served by uvicorn in a background thread."""
+    """``create_app(client, settings)`` served by uvicorn in a background thread; inside
+    ``wrap(app)`` (an ASGI app of its own) if given."""
     app = create_app(client, settings or ServerSettings(**server))  # type: ignore[arg-type]
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, access_log=False,
+    outer = app if wrap is None else wrap(app)
+    config = uvicorn.Config(outer, host="127.0.0.1", port=0, log_config=None, access_log=False,
                             lifespan="on", timeout_graceful_shutdown=5)
     server_ = uvicorn.Server(config)
     server_.install_signal_handlers = lambda: None  # type: ignore[method-assign]

@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.routing import Route
 
-from voigpt.entrypoints.server.gate import ASGIApp, Receive, Scope, Send
+from voigpt.entrypoints.server.gate import ASGIApp, Receive, Scope, Send, route_path
 
 
 class ServerApp(FastAPI):
@@ -46,7 +46,7 @@ class Lanes:
         self.endpoint: ASGIApp = route.app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] == self.path:
+        if scope["type"] == "http" and route_path(scope) == self.path:
             scope["route"] = self.route
             if scope["method"] in self.methods:
                 await self.endpoint(scope, receive, send)

@@ -61,7 +61,7 @@ class Gate:
             self.metrics.answered(template, scope["method"], status)
 
     def _refusal(self, scope: Scope) -> APIError | None:
-        path: str = scope["path"]
+        path = route_path(scope)
         protected = path == PROTECTED_PREFIX or path.startswith(PROTECTED_PREFIX + "/")
         if (self.keys and protected and scope["method"] != "OPTIONS"
                 and not self._authorized(scope)):
@@ -107,6 +107,18 @@ class Gate:
             return message
 
         return capped
+
+
+def route_path(scope: Scope) -> str:
+    """The path the app routes on: ``path`` without ``root_path``, which a mount (the app
+    inside another ASGI app, under a prefix) adds to both, as Starlette's router reads it.
+    So ``/api/v1/models``, with the app mounted at ``/api``, is ``/v1/models`` here too, and
+    needs the key."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root):
+        return path[len(root):]
+    return path
 
 
 async def _answer(error: APIError, send: Send) -> None:
