@@ -185,3 +185,28 @@ def test_a_client_that_goes_away_cancels_its_completion_and_frees_its_slot(
         assert in_flight(server) == 0
         rejected = metric(server.url, "voigpt_server_rejections_total", cause="client_disconnected")
         assert rejected == 1
+
+
+def test_a_queued_client_that_goes_away_leaves_the_queue_at_once(
+    voigpt_emulator: Emulator, serve: Callable[..., Any]
+) -> None:
+    """It does not wait out the queue timeout for nobody: it is counted as gone (499), not
+    as refused for lack of a slot, and never goes upstream."""
+    voigpt_emulator.inject(Fault.SLOW, delay=1.5)
+    with serve(max_concurrency=1, queue_timeout=8) as server, ThreadPoolExecutor(1) as pool:
+        first = pool.submit(complete, server)
+        wait_until(lambda: in_flight(server) == 1, "one completion in flight")
+        started = time.monotonic()
+
+        def queued() -> None:  # the second request waits for the slot the first holds
+            time.sleep(0.3)
+
+        leave_by_closing_the_socket(server, queued)
+        gone = lambda: metric(  # noqa: E731
+            server.url, "voigpt_server_rejections_total", cause="client_disconnected")
+        wait_until(lambda: gone() == 1, "the queued request is counted as gone", 3)
+        assert time.monotonic() - started < 3  # long before the 8 s queue timeout
+        assert metric(server.url, "voigpt_server_rejections_total", cause="server_busy") == 0
+        assert first.result().status_code == 200
+        assert len(posts(voigpt_emulator)) == 1  # the one that left never went upstream
+        assert in_flight(server) == 0

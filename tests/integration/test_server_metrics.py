@@ -156,3 +156,27 @@ def test_rejections_are_counted_by_cause(voigpt_emulator: Emulator) -> None:
             "request_too_large", "rate_limit_exceeded")}
         assert counts == dict.fromkeys(counts, 1)
         assert metric(server.url, REJECTIONS) == 6  # the success is no rejection
+
+
+def test_refused_requests_are_counted_under_the_route_they_were_for(
+    voigpt_emulator: Emulator,
+) -> None:
+    """The gate answers 401 and 413 before routing; they are still labelled by the route
+    the request was for, and an unknown path by "unmatched"."""
+    client = AsyncClient(base_url=voigpt_emulator.url, environ={})
+    with served(client, api_keys=("sk-k",), max_body_bytes=100) as server:
+        assert complete(server).status_code == 401
+        assert httpx.get(server.v1 + "/models/gpt-3.5-turbo").status_code == 401
+        assert httpx.get(server.v1 + "/nope-abc123").status_code == 401
+        assert httpx.get(server.v1 + "/chat/completions").status_code == 401
+        too_big = httpx.post(server.v1 + "/chat/completions", content=b"{" * 200,
+                             headers={"Authorization": "Bearer sk-k"})
+        assert too_big.status_code == 413
+        route = "/v1/chat/completions"
+        assert metric(server.url, REQUESTS, route=route, method="POST", status="401") == 1
+        assert metric(server.url, REQUESTS, route=route, method="GET", status="401") == 1
+        assert metric(server.url, REQUESTS, route=route, method="POST", status="413") == 1
+        model = "/v1/models/{model_id}"
+        assert metric(server.url, REQUESTS, route=model, method="GET", status="401") == 1
+        assert metric(server.url, REQUESTS, route="unmatched", method="GET", status="401") == 1
+        assert "abc123" not in httpx.get(server.url + "/metrics").text

@@ -27,7 +27,7 @@ from voigpt.domain.values import DEFAULT_MODEL
 from voigpt.entrypoints.server import openapi
 from voigpt.entrypoints.server.completions import Completions
 from voigpt.entrypoints.server.errors import APIError, ErrorAnswers
-from voigpt.entrypoints.server.front import Lanes, ServerApp
+from voigpt.entrypoints.server.front import Lanes, ServerApp, route_finder
 from voigpt.entrypoints.server.gate import ASGIApp, Gate
 from voigpt.entrypoints.server.health import Readiness
 from voigpt.entrypoints.server.heap import settle_heap
@@ -116,6 +116,7 @@ def create_app(
     front: ASGIApp = Gate(
         Lanes(completion_route, app.everything_else), keys=settings.api_keys,
         max_body_bytes=settings.max_body_bytes, metrics=metrics,
+        find_route=route_finder(app),
     )
     if settings.cors_origins:
         from starlette.middleware.cors import CORSMiddleware

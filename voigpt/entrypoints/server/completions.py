@@ -73,10 +73,9 @@ class Completions:
                 param="model", code="model_not_found",
             )
         conversation: Conversation = body.messages
-        async with self.slots:
-            completion = await until_disconnected(
-                receive, self.client.complete(conversation, model=model)
-            )
+        # Watched while it waits for a slot too: a client that leaves the queue frees its
+        # place in it, rather than waiting out the queue timeout for nobody.
+        completion = await until_disconnected(receive, self._complete(conversation, model))
         if self.log_prompts:
             logger.debug("prompt %r -> reply %r", conversation.to_dicts(), completion.text)
         identifier = completion_id()
@@ -89,6 +88,11 @@ class Completions:
             return Answer(EVENT_STREAM, events + "data: [DONE]\n\n", identifier)
         document = chat_completion(conversation, completion, id=identifier)
         return Answer(JSON, _json(document), identifier)
+
+
+    async def _complete(self, conversation: Conversation, model: str) -> Completion:
+        async with self.slots:
+            return await self.client.complete(conversation, model=model)
 
 
 class Answer:

@@ -11,10 +11,11 @@ routes, the 404 and 405 answers, the lifespan and the OpenAPI document.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
-from starlette.routing import Route
+from starlette.routing import Match, Route
 
 from voigpt.entrypoints.server.gate import ASGIApp, Receive, Scope, Send, route_path
 
@@ -52,3 +53,17 @@ class Lanes:
                 await self.endpoint(scope, receive, send)
                 return
         await self.rest(scope, receive, send)
+
+
+def route_finder(app: FastAPI) -> Callable[[Scope], object]:
+    """What the router would match ``scope`` with (a 405 included), without calling it: for
+    labelling the requests the gate refuses before routing."""
+
+    def find(scope: Scope) -> object:
+        for route in app.router.routes:
+            match, _ = route.matches(scope)
+            if match is not Match.NONE:
+                return route
+        return None
+
+    return find

@@ -5,7 +5,8 @@
   compared with every configured key in constant time, so timing tells nothing.
 - A body larger than the cap is refused with 413: at once when ``Content-Length`` says
   so, else as soon as the bytes received pass it, without reading the rest.
-- Each answer is counted by route template and status.
+- Each answer is counted by route template and status; a refused request by the template
+  of the route it was for (``find_route``), though it never reached it.
 """
 
 from __future__ import annotations
@@ -29,12 +30,13 @@ PROTECTED_PREFIX = "/v1"
 class Gate:
     def __init__(
         self, app: ASGIApp, *, keys: tuple[str, ...], max_body_bytes: int,
-        metrics: ServerMetrics,
+        metrics: ServerMetrics, find_route: Callable[[Scope], object] = lambda scope: None,
     ) -> None:
         self.app = app
         self.keys = tuple(key.encode() for key in keys)
         self.max_body_bytes = max_body_bytes
         self.metrics = metrics
+        self.find_route = find_route
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -51,6 +53,7 @@ class Gate:
         try:
             refusal = self._refusal(scope)
             if refusal is not None:
+                scope["route"] = self.find_route(scope)
                 await _answer(refusal, counted_send)
                 self.metrics.rejected(refusal.code)
                 return
