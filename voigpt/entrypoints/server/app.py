@@ -115,7 +115,7 @@ def create_app(
     openapi.document(app, keyed=bool(settings.api_keys), documented=[_DOCUMENTED_COMPLETIONS])
     front: ASGIApp = Gate(
         Lanes(completion_route, app.everything_else), keys=settings.api_keys,
-        max_body_bytes=settings.max_body_bytes, metrics=metrics,
+        max_body_bytes=settings.max_body_bytes, metrics=metrics, answer_error=answer_error,
         find_route=route_finder(app),
     )
     if settings.cors_origins:

@@ -17,16 +17,16 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable
 from typing import Any
 
 import pydantic
-from starlette.responses import Response
 
 from voigpt.async_client import AsyncClient
 from voigpt.domain.values import Completion, Conversation, resolve_model
 from voigpt.entrypoints.openai_format import chat_completion, chat_completion_chunks, completion_id
-from voigpt.entrypoints.server.errors import APIError, from_validation
+from voigpt.entrypoints.server.errors import APIError, ErrorAnswers, from_validation
+from voigpt.entrypoints.server.gate import Receive, Scope, Send
 from voigpt.entrypoints.server.protocol import ChatCompletionRequest
 from voigpt.entrypoints.server.slots import Slots
 
@@ -37,11 +37,6 @@ EVENT_STREAM = [
     (b"x-accel-buffering", b"no"),  # nginx: pass the events on as they come
 ]
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ErrorAnswer = Callable[[Exception, Scope], Response]
 
 
 class Completions:
@@ -50,7 +45,7 @@ class Completions:
 
     def __init__(
         self, client: AsyncClient, slots: Slots, models: tuple[str, ...], *,
-        log_prompts: bool, answer_error: ErrorAnswer,
+        log_prompts: bool, answer_error: ErrorAnswers,
     ) -> None:
         self.client, self.slots, self.models = client, slots, models
         self.log_prompts = log_prompts

@@ -15,7 +15,7 @@ import hmac
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from voigpt.entrypoints.server.errors import APIError
+from voigpt.entrypoints.server.errors import APIError, ErrorAnswers
 from voigpt.entrypoints.server.metrics import ServerMetrics
 
 Scope = MutableMapping[str, Any]
@@ -30,12 +30,14 @@ PROTECTED_PREFIX = "/v1"
 class Gate:
     def __init__(
         self, app: ASGIApp, *, keys: tuple[str, ...], max_body_bytes: int,
-        metrics: ServerMetrics, find_route: Callable[[Scope], object] = lambda scope: None,
+        metrics: ServerMetrics, answer_error: ErrorAnswers,
+        find_route: Callable[[Scope], object],
     ) -> None:
         self.app = app
         self.keys = tuple(key.encode() for key in keys)
         self.max_body_bytes = max_body_bytes
         self.metrics = metrics
+        self.answer_error = answer_error
         self.find_route = find_route
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -54,8 +56,7 @@ class Gate:
             refusal = self._refusal(scope)
             if refusal is not None:
                 scope["route"] = self.find_route(scope)
-                await _answer(refusal, counted_send)
-                self.metrics.rejected(refusal.code)
+                await self.answer_error(refusal, scope)(scope, receive, counted_send)
                 return
             await self.app(scope, self._capped(receive), counted_send)
         finally:
@@ -122,11 +123,3 @@ def route_path(scope: Scope) -> str:
     if root and path.startswith(root):
         return path[len(root):]
     return path
-
-
-async def _answer(error: APIError, send: Send) -> None:
-    body = error.body()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    headers += [(k.lower().encode(), v.encode()) for k, v in (error.headers or {}).items()]
-    await send({"type": "http.response.start", "status": error.status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
