@@ -93,13 +93,13 @@ class ErrorAnswers:
 
 
 def _from_http(exc: HTTPException, what: str) -> APIError:
-    """Starlette's and FastAPI's own refusals: no route, wrong method (its Allow header
-    kept), and a body FastAPI could not decode."""
+    """Starlette's own refusals: no route, wrong method (its Allow header kept). No FastAPI
+    route reads a body (the completion endpoint parses its own), so FastAPI's 400 for an
+    undecodable body cannot come."""
     status = exc.status_code
-    code = {400: "invalid_json", 404: "unknown_url", 405: "method_not_allowed"}.get(status)
+    code = {404: "unknown_url", 405: "method_not_allowed"}.get(status)
     message = (f"no route {what}" if status == 404
                else f"{what} is not allowed" if status == 405
-               else "the body is not valid UTF-8 JSON" if status == 400
                else "the request failed")
     return APIError(status, message, code=code, headers=dict(exc.headers or {}))
 
