@@ -1,7 +1,9 @@
 """Fixtures shared by every tier. From the shipped plugin: ``voigpt_fakes`` (the real wiring
 with fakes in it, no network) and ``voigpt_emulator`` (a local voigpt.com on a port the OS
-chooses). Here: real proxy processes, an emulator that sees who opened each connection, and
-``VoiGpt`` with a clean class state."""
+chooses). Here: real proxy processes, an emulator that sees who opened each connection,
+``VoiGpt`` with a clean class state, and ``site``/``emulator``: one emulator per test module
+(for the module's own servers), handed to each test with no fault queued and no request
+recorded."""
 
 from __future__ import annotations
 
@@ -24,6 +26,21 @@ def proxy() -> Iterator[RunningProxy]:
     running = start_pproxy()
     yield running
     running.stop()
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[Emulator]:
+    """One emulator for the test module, as its module-scoped servers are."""
+    with Emulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def emulator(site: Emulator) -> Emulator:
+    """The module's emulator, with no fault queued and no request recorded."""
+    site.clear_faults()
+    site.reset_records()
+    return site
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.messages import EMULATOR_REPLY
+from tests.support.ports import unused_port
 from voigpt.emulator import Emulator
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,12 +40,6 @@ run_api(host="127.0.0.1", port=int(sys.argv[1]))
 '''
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
 
 @pytest.fixture
 def api_server(voigpt_emulator: Emulator, tmp_path: Path) -> Iterator[str]:
@@ -57,7 +51,7 @@ def api_server(voigpt_emulator: Emulator, tmp_path: Path) -> Iterator[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "G4F_CONFIG_DIR": str(config)}
     for name in ("VOIGPT_PROXY", "VOIGPT_BASE_URL", "VOIGPT_BACKEND", "G4F_PROXY"):
         env.pop(name, None)
-    port = free_port()
+    port = unused_port()
     server = subprocess.Popen(
         [sys.executable, "-c", SERVE, str(port), voigpt_emulator.url],
         cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,

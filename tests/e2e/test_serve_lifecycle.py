@@ -10,27 +10,12 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Iterator
 
 import httpx
-import pytest
 
 from tests.support.messages import EMULATOR_REPLY, HELLO
 from tests.support.server import ServeProcess
 from voigpt.emulator import Emulator, Fault
-
-
-@pytest.fixture(scope="module")
-def site() -> Iterator[Emulator]:
-    with Emulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def emulator(site: Emulator) -> Emulator:
-    site.clear_faults()
-    site.reset_records()
-    return site
 
 
 class InFlight:

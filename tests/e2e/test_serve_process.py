@@ -26,11 +26,6 @@ KEY = "sk-e2e-process-key"
 PROMPT = "Hello"
 
 
-@pytest.fixture(scope="module")
-def site() -> Iterator[Emulator]:
-    with Emulator() as emulator:
-        yield emulator
-
 
 @pytest.fixture(scope="module")
 def server(site: Emulator) -> Iterator[ServeProcess]:

@@ -5,13 +5,10 @@ header is sent unless ``--cors-origin`` names the origin."""
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
-
 import httpx
-import pytest
 
 from tests.support.messages import HELLO
+from tests.support.ports import unused_port
 from tests.support.server import ServeProcess, error_of
 from voigpt.emulator import Emulator
 
@@ -22,17 +19,6 @@ PASSWORD = "canary-pass-9b7c3d"
 ORIGIN = "https://app.example"
 
 
-@pytest.fixture(scope="module")
-def site() -> Iterator[Emulator]:
-    with Emulator() as emulator:
-        yield emulator
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port  # nothing listens there now
 
 
 def ask(url: str, prompt: str) -> httpx.Response:
@@ -71,7 +57,7 @@ def test_log_prompts_with_v_logs_the_prompt_and_the_reply(site: Emulator) -> Non
 
 
 def test_no_key_token_or_proxy_password_in_stderr_or_any_response(site: Emulator) -> None:
-    proxy = f"http://user:{PASSWORD}@127.0.0.1:{closed_port()}"
+    proxy = f"http://user:{PASSWORD}@127.0.0.1:{unused_port()}"
     process = ServeProcess("-v", "--api-key", KEY, "--proxy", proxy, "--base-url", site.url,
                            "--retries", "0", "--timeout", "5",
                            env={"VOIGPT_ACCESS_TOKEN": TOKEN})

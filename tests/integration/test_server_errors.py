@@ -23,11 +23,6 @@ from voigpt.emulator import Emulator, Fault
 BODY_CAP = 4096
 
 
-@pytest.fixture(scope="module")
-def site() -> Iterator[Emulator]:
-    with Emulator() as emulator:
-        yield emulator
-
 
 @pytest.fixture(scope="module")
 def server(site: Emulator) -> Iterator[Served]:
@@ -36,12 +31,6 @@ def server(site: Emulator) -> Iterator[Served]:
     with served(client, max_body_bytes=BODY_CAP) as running:
         yield running
 
-
-@pytest.fixture
-def emulator(site: Emulator) -> Emulator:
-    site.clear_faults()
-    site.reset_records()
-    return site
 
 
 def post(server: Served, body: Any = None, **kwargs: Any) -> httpx.Response:

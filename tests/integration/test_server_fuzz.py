@@ -55,11 +55,6 @@ VALID_MESSAGE = st.fixed_dictionaries({
 })
 
 
-@pytest.fixture(scope="module")
-def site() -> Iterator[Emulator]:
-    with Emulator() as emulator:
-        yield emulator
-
 
 @pytest.fixture(scope="module")
 def server(site: Emulator) -> Iterator[Served]:

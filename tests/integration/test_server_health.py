@@ -4,13 +4,13 @@ for one if none is fresh) and 503 when it does not; both stay open when keys are
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from tests.support.messages import HELLO
+from tests.support.ports import unused_port
 from tests.support.server import Served, metric, served
 from voigpt.async_client import AsyncClient
 from voigpt.emulator import Emulator, Fault
@@ -22,12 +22,6 @@ def server(voigpt_emulator: Emulator) -> Iterator[Served]:
     with served(client) as running:
         yield running
 
-
-def closed_port() -> int:
-    """A port on which nothing listens (bound, then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_health_is_ok_and_touches_nothing_upstream(
@@ -42,7 +36,7 @@ def test_health_is_ok_and_touches_nothing_upstream(
 
 
 def test_health_is_ok_while_the_site_is_down() -> None:
-    dead = f"http://127.0.0.1:{closed_port()}"
+    dead = f"http://127.0.0.1:{unused_port()}"
     with served(AsyncClient(base_url=dead, retries=0, timeout=2, environ={})) as server:
         response = httpx.get(server.url + "/health")
         assert (response.status_code, response.json()) == (200, {"status": "ok"})
@@ -71,7 +65,7 @@ def test_ready_after_a_completion_needs_no_probe(
 
 
 def test_ready_is_503_when_the_site_is_unreachable() -> None:
-    dead = f"http://127.0.0.1:{closed_port()}"
+    dead = f"http://127.0.0.1:{unused_port()}"
     with served(AsyncClient(base_url=dead, retries=0, timeout=2, environ={})) as server:
         response = httpx.get(server.url + "/health/ready")
         assert response.status_code == 503

@@ -24,11 +24,6 @@ def posts(emulator: Emulator) -> int:
     return sum(1 for r in emulator.requests if r.method == "POST")
 
 
-@pytest.fixture(scope="module")
-def site() -> Iterator[Emulator]:
-    with Emulator() as emulator:
-        yield emulator
-
 
 @pytest.fixture(scope="module")
 def server(site: Emulator) -> Iterator[Served]:
@@ -38,13 +33,6 @@ def server(site: Emulator) -> Iterator[Served]:
     with served(client) as running:
         yield running
 
-
-@pytest.fixture
-def emulator(site: Emulator) -> Emulator:
-    """The module's emulator, with no fault queued and no request recorded."""
-    site.clear_faults()
-    site.reset_records()
-    return site
 
 
 @pytest.fixture

@@ -129,11 +129,6 @@ SCENARIOS = {
 }
 
 
-@pytest.fixture(scope="module")
-def site() -> Iterator[Emulator]:
-    with Emulator() as emulator:
-        yield emulator
-
 
 @pytest.fixture(scope="module")
 def site_server_url(site: Emulator) -> Iterator[str]:

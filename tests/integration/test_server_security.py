@@ -6,13 +6,13 @@ password) never show in a response body, a header or a log line, DEBUG included.
 from __future__ import annotations
 
 import logging
-import socket
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from tests.support.messages import EMULATOR_REPLY, HELLO
+from tests.support.ports import unused_port
 from tests.support.server import Served, error_of, served
 from voigpt.async_client import AsyncClient
 from voigpt.emulator import Emulator
@@ -24,11 +24,6 @@ TOKEN_CANARY = "CANARYtok3n0123456789"
 PROXY_CANARY = "CANARYpr0xypw"
 
 
-@pytest.fixture(scope="module")
-def site() -> Iterator[Emulator]:
-    with Emulator() as emulator:
-        yield emulator
-
 
 @pytest.fixture(scope="module")
 def server(site: Emulator) -> Iterator[Served]:
@@ -37,17 +32,6 @@ def server(site: Emulator) -> Iterator[Served]:
         yield running
 
 
-@pytest.fixture
-def emulator(site: Emulator) -> Emulator:
-    site.clear_faults()
-    site.reset_records()
-    return site
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # --- keys -------------------------------------------------------------------------------
@@ -234,7 +218,7 @@ def test_a_proxy_password_never_shows_in_the_answer_or_the_logs(
     site: Emulator, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    proxy = f"http://user:{PROXY_CANARY}@127.0.0.1:{closed_port()}"
+    proxy = f"http://user:{PROXY_CANARY}@127.0.0.1:{unused_port()}"
     client = AsyncClient(base_url=site.url, retries=0, timeout=5, proxy=proxy, environ={})
     with served(client) as proxied:
         response = httpx.post(proxied.v1 + "/chat/completions", json={"messages": HELLO})

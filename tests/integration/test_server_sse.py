@@ -23,23 +23,12 @@ MODEL = "gpt-3.5-turbo"
 CONVERSATION = [{"role": "system", "content": "Be brief."}, *HELLO]
 
 
-@pytest.fixture(scope="module")
-def site() -> Iterator[Emulator]:
-    with Emulator() as emulator:
-        yield emulator
-
 
 @pytest.fixture(scope="module")
 def server(site: Emulator) -> Iterator[Served]:
     with served(AsyncClient(base_url=site.url, retries=0, timeout=5, environ={})) as running:
         yield running
 
-
-@pytest.fixture
-def emulator(site: Emulator) -> Emulator:
-    site.clear_faults()
-    site.reset_records()
-    return site
 
 
 def complete(server: Served, **body: Any) -> httpx.Response:

@@ -1,0 +1,13 @@
+"""Ports on 127.0.0.1 for tests."""
+
+from __future__ import annotations
+
+import socket
+
+
+def unused_port() -> int:
+    """A port that nothing listens on now (the OS handed it out, then it was released): a
+    dead upstream for a test, or a port to start a server on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
