@@ -28,7 +28,6 @@ promised; with ``--strict``, 2 when a speed target was missed.
 
 from __future__ import annotations
 
-import argparse
 import importlib.metadata
 import os
 import platform
@@ -47,7 +46,7 @@ from benchmarks.certs import make_certificates
 from benchmarks.clients import BenchClient, Facade, Floor, SeedStyle, VoigptUseCase
 from benchmarks.emulator_process import EmulatorProcess
 from benchmarks.memory import in_fresh_process
-from benchmarks.report import Report
+from benchmarks.report import Report, arguments, exit_code
 from benchmarks.server import measure_server
 from benchmarks.startup import import_times, startup_times
 from benchmarks.threads import measure_threads, set_latency
@@ -79,11 +78,7 @@ THREAD_RUNS = ((VoigptUseCase, 0.0), (Floor, 0.0), (VoigptUseCase, SERVICE_LATEN
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="tiny N: checks it runs")
-    parser.add_argument("--strict", action="store_true", help="exit 2 if a target is missed")
-    args = parser.parse_args(argv)
+    args = arguments("python -m benchmarks", __doc__, argv)
     sizes = QUICK if args.quick else FULL
     report = Report(
         machine=f"{os.cpu_count()} cores, {platform.python_implementation()} "
@@ -148,13 +143,8 @@ def main(argv: list[str] | None = None) -> int:
 
     print(report.render())
     print("\n".join(batch.render()))
-    if report.correctness_failures() or batch.failures():
-        for failure in [*report.correctness_failures(), *batch.failures()]:
-            print(f"FAILED: {failure}", file=sys.stderr)
-        return 1
-    if args.strict and (report.missed_targets() or any(not t.met for t in batch.targets())):
-        return 2
-    return 0
+    return exit_code([*report.correctness_failures(), *batch.failures()],
+                     [*report.targets(), *batch.targets()], strict=args.strict)
 
 
 def _restore(name: str, value: str | None) -> None:

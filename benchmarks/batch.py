@@ -16,7 +16,6 @@ Every run is checked: exit 0, and every ``custom_id`` exactly once in OUTPUT.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
@@ -29,7 +28,7 @@ from pathlib import Path
 import attrs
 
 from benchmarks.emulator_process import ROOT, EmulatorProcess
-from benchmarks.report import MB, Target
+from benchmarks.report import MB, Target, arguments, exit_code
 from benchmarks.threads import set_latency
 
 SPEED_RATIO = 1.2  # at most this many times the ideal
@@ -173,20 +172,12 @@ def _say(what: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.batch", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="tiny N: checks it runs")
-    parser.add_argument("--strict", action="store_true", help="exit 2 if a target is missed")
-    args = parser.parse_args(argv)
+    args = arguments("python -m benchmarks.batch", __doc__, argv)
     run = measure_batch(quick=args.quick)
     print(f"Machine: {os.cpu_count()} cores. Sizes: "
           + ", ".join(f"{k}={v}" for k, v in attrs.asdict(run.sizes).items()) + ".\n")
     print("\n".join(run.render()))
-    for failure in run.failures():
-        print(f"FAILED: {failure}", file=sys.stderr)
-    if run.failures():
-        return 1
-    return 2 if args.strict and any(not t.met for t in run.targets()) else 0
+    return exit_code(run.failures(), run.targets(), strict=args.strict)
 
 
 if __name__ == "__main__":

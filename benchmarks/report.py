@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
+import sys
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -13,6 +16,25 @@ from benchmarks.turns import PerCompletion
 
 if TYPE_CHECKING:  # benchmarks.server imports Target from here
     from benchmarks.server import ServerRun
+
+def arguments(prog: str, description: str | None, argv: list[str] | None) -> argparse.Namespace:
+    """The options every benchmark command has: ``--quick`` and ``--strict``."""
+    parser = argparse.ArgumentParser(prog=prog, description=description,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="tiny N: checks it runs")
+    parser.add_argument("--strict", action="store_true", help="exit 2 if a target is missed")
+    return parser.parse_args(argv)
+
+
+def exit_code(failures: Sequence[str], targets: Sequence[Target], *, strict: bool) -> int:
+    """1 if anything answered wrong (each failure printed), 2 if ``strict`` and a target was
+    missed, else 0."""
+    for failure in failures:
+        print(f"FAILED: {failure}", file=sys.stderr)
+    if failures:
+        return 1
+    return 2 if strict and any(not t.met for t in targets) else 0
+
 
 MB = 1024 * 1024
 BURST_WALL = 1.3  # a timed burst must finish within this many service times

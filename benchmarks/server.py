@@ -31,7 +31,6 @@ and ``voigpt serve``'s ``/metrics`` for the number of tokens it fetched (one is 
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 import re
@@ -51,7 +50,7 @@ import requests
 import uvloop
 
 from benchmarks.emulator_process import EmulatorProcess
-from benchmarks.report import MB, Target
+from benchmarks.report import MB, Target, arguments, exit_code
 from benchmarks.server_load import Load, burst, chat_completions, hammer, site_completion
 from benchmarks.server_load import Target as LoadTarget
 from benchmarks.threads import set_latency
@@ -522,21 +521,13 @@ def _say(what: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.server", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="tiny N: checks it runs")
-    parser.add_argument("--strict", action="store_true", help="exit 2 if a target is missed")
-    args = parser.parse_args(argv)
+    args = arguments("python -m benchmarks.server", __doc__, argv)
     run = measure_server(quick=args.quick)
     print(f"Machine: {os.cpu_count()} cores. Sizes: "
           + ", ".join(f"{k}={v}" for k, v in run.sizes.items()) + ".\n")
     print("\n".join([*run.render(), "Ratios against the targets:", "",
                      *render_targets(run.targets())]))
-    for failure in run.failures():
-        print(f"FAILED: {failure}", file=sys.stderr)
-    if run.failures():
-        return 1
-    return 2 if args.strict and any(not t.met for t in run.targets()) else 0
+    return exit_code(run.failures(), run.targets(), strict=args.strict)
 
 
 if __name__ == "__main__":

@@ -6,11 +6,12 @@ from __future__ import annotations
 import mmap
 
 import attrs
+import pytest
 
 from benchmarks.asyncio_runs import Burst
 from benchmarks.clients import EXPECTED
 from benchmarks.memory import Growth, rss_growth
-from benchmarks.report import MB, Report
+from benchmarks.report import MB, Report, Target, exit_code
 from benchmarks.threads import Throughput
 from benchmarks.turns import PerCompletion
 
@@ -175,3 +176,14 @@ class LeakyClient:
 def test_the_rss_measure_sees_a_leak() -> None:
     growth = rss_growth(LeakyClient, "unused", completions=160, warmup=10)
     assert growth.growth >= 8 * MB  # 160 x 64 KiB = 10 MiB kept
+
+
+def test_a_benchmark_command_exits_1_on_a_wrong_answer_and_2_on_a_missed_target_if_strict(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    met, missed = Target("fast", 0.5, 1.0, at_most=True), Target("slow", 2.0, 1.0, at_most=True)
+    assert exit_code([], [met, missed], strict=False) == 0
+    assert exit_code([], [met, missed], strict=True) == 2
+    assert exit_code([], [met], strict=True) == 0
+    assert exit_code(["3 errors"], [met], strict=False) == 1
+    assert "FAILED: 3 errors" in capsys.readouterr().err
