@@ -11,29 +11,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Page, sync_playwright  # noqa: E402
 
-from tests.support.browser import CHROMIUM_ARGS, DESKTOP, PHONE, open_page  # noqa: E402
+from tests.support.browser import CHROMIUM_ARGS, DESKTOP, PHONE, open_page, send  # noqa: E402
 from tests.support.server import ServeProcess  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 
 
-def ask(page: Page, text: str) -> None:
-    box = page.get_by_label("Message", exact=True)
-    before = page.locator(".message.assistant:not(.pending)").count()
-    box.fill(text)
-    box.press("Enter")
-    expect(page.locator(".message.assistant:not(.pending)")).to_have_count(before + 1)
-
 
 def conversation(page: Page) -> None:
-    ask(page, "What is voigpt?")
+    send(page, "What is voigpt?")
     page.get_by_role("button", name="New chat").click()
     page.locator("#system-box summary").click()
     page.get_by_label("System prompt", exact=True).fill("Answer in one short paragraph.")
-    ask(page, "Hello! Can you hear me?")
-    ask(page, "Write a haiku about\nrunning fully offline.")
+    send(page, "Hello! Can you hear me?")
+    send(page, "Write a haiku about\nrunning fully offline.")
     page.get_by_label("Message", exact=True).fill("Thanks!")
 
 
@@ -44,8 +37,8 @@ def main() -> int:
         for viewport, name in ((DESKTOP, "chat-page.png"), (PHONE, "chat-page-mobile.png")):
             page = open_page(browser, server.url + "/", viewport=viewport)
             if viewport is PHONE:
-                ask(page, "Hello from a phone!")
-                ask(page, "Does the page fit a 375 px screen?")
+                send(page, "Hello from a phone!")
+                send(page, "Does the page fit a 375 px screen?")
             else:
                 conversation(page)
             page.locator("#message").blur()

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from tests.support.browser import browser, open_page, playwright_, problems, screenshot
+from tests.support.browser import ask, browser, open_page, playwright_, problems, screenshot
 from tests.support.server import ServeProcess
 from voigpt.emulator import Emulator, Fault
 
@@ -44,11 +44,6 @@ def page(browser: Browser, server: ServeProcess, emulator: Emulator) -> Iterator
 def message_box(page: Page) -> Locator:
     return page.get_by_label("Message", exact=True)
 
-
-def ask(page: Page, text: str) -> None:
-    box = message_box(page)
-    box.fill(text)
-    box.press("Enter")
 
 
 def sent_to_site(emulator: Emulator) -> list[object]:

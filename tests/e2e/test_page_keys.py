@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.support.browser import browser, open_page, playwright_, problems, screenshot
+from tests.support.browser import ask, browser, open_page, playwright_, problems, screenshot
 from tests.support.server import ServeProcess
 
 __all__ = ["browser", "playwright_"]  # the module's fixtures
@@ -39,11 +39,6 @@ def status_of(url: str) -> int:
     except urllib.error.HTTPError as error:
         return error.code
 
-
-def ask(page: Page, text: str) -> None:
-    box = page.get_by_label("Message", exact=True)
-    box.fill(text)
-    box.press("Enter")
 
 
 def test_the_page_loads_without_a_key_but_the_api_needs_it(server: ServeProcess) -> None:

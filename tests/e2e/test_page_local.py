@@ -23,6 +23,7 @@ from tests.support.browser import (
     playwright_,
     problems,
     screenshot,
+    send,
 )
 from tests.support.server import ServeProcess
 
@@ -43,14 +44,6 @@ def page(browser: Browser, server: ServeProcess) -> Iterator[Page]:
     yield opened
     opened.context.close()
 
-
-def send(page: Page, text: str) -> None:
-    """Type ``text`` into the message box and press Enter; wait for the reply."""
-    box = page.get_by_label("Message", exact=True)
-    before = page.locator(".message.assistant:not(.pending)").count()
-    box.fill(text)
-    box.press("Enter")
-    expect(page.locator(".message.assistant:not(.pending)")).to_have_count(before + 1)
 
 
 def replies(page: Page) -> list[str]:

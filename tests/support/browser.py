@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = (
@@ -95,3 +95,18 @@ def open_page(browser: Browser, url: str, *, viewport: dict[str, int] | None = N
 def problems(page: Page) -> list[str]:
     found: list[str] = page.problems  # type: ignore[attr-defined]
     return found
+
+
+def ask(page: Page, text: str) -> None:
+    """Type ``text`` into the message box and press Enter (the reply is not waited for)."""
+    box = page.get_by_label("Message", exact=True)
+    box.fill(text)
+    box.press("Enter")
+
+
+def send(page: Page, text: str) -> None:
+    """``ask``, then wait for the reply."""
+    replies = page.locator(".message.assistant:not(.pending)")
+    before = replies.count()
+    ask(page, text)
+    expect(replies).to_have_count(before + 1)
