@@ -151,7 +151,8 @@ class AiohttpEndpoint:
             total=left + _SLACK, sock_connect=connect, sock_read=read, ceil_threshold=math.inf
         )
         try:
-            response = await self._sessions.current().request(
+            session = await self._sessions.current()
+            response = await session.request(
                 method, self._url(url), headers=headers, data=body, allow_redirects=False,
                 timeout=timeout, **self._route.options,
             )

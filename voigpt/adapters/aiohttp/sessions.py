@@ -4,8 +4,9 @@ only clean connections), and one keep-alive session per event loop.
 A ``ClientSession`` belongs to the loop it was created in. An endpoint is built outside
 any loop (the container builds it) and may be used from several (``asyncio.run`` twice,
 or a loop per thread), so it opens one session per running loop, lazily, on first use in
-that loop. A session whose loop has closed is dropped when the next one is opened: its
-connections cannot be closed politely any more, only marked closed.
+that loop, and closes it when that loop shuts down. A session whose loop closed without
+shutting down is dropped when the next one is opened: its connections cannot be closed
+politely any more, only marked closed.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import contextlib
 import os
 import ssl
 import threading
-from typing import Any
+from collections.abc import AsyncGenerator
+from typing import Any, NamedTuple
 
 import aiohttp
 import certifi
@@ -88,50 +90,73 @@ def open_session(
 
 
 class Sessions:
-    """One session per event loop, opened on first use in that loop."""
+    """One session per event loop, opened on first use in that loop and closed when the loop
+    shuts down: ``asyncio.run`` (and ``loop.shutdown_asyncgens()``) finalizes the async
+    generator parked here for it (the way the g4f provider's ``LoopRoutes`` closes theirs).
+    A loop closed without that leaves its session to be marked closed when another loop
+    opens one."""
 
     def __init__(self, route: Route, ca_bundle: str | None, limit: int = POOL_LIMIT) -> None:
         self._route = route
         self._limit = limit
         self._ca_bundle = ca_bundle
         self._context: ssl.SSLContext | None = None
-        self._by_loop: dict[asyncio.AbstractEventLoop, aiohttp.ClientSession] = {}
+        self._by_loop: dict[asyncio.AbstractEventLoop, _LoopSession] = {}
         self._lock = threading.Lock()
 
-    def current(self) -> aiohttp.ClientSession:
+    async def current(self) -> aiohttp.ClientSession:
         """The running loop's session (call from within the loop)."""
         loop = asyncio.get_running_loop()
-        session = self._by_loop.get(loop)
-        if session is None or session.closed:
-            session = self._open(loop)
-        return session
+        entry = self._by_loop.get(loop)
+        if entry is not None and not entry.session.closed:
+            return entry.session
+        entry = self._open(loop)
+        await entry.keeper.__anext__()  # parked until the loop shuts down
+        return entry.session
 
-    def _open(self, loop: asyncio.AbstractEventLoop) -> aiohttp.ClientSession:
+    def _open(self, loop: asyncio.AbstractEventLoop) -> _LoopSession:
         with self._lock:
             for other, old in list(self._by_loop.items()):
-                if other.is_closed() or old.closed:
+                if other.is_closed() or old.session.closed:
                     del self._by_loop[other]
-                    _abandon(old)
+                    _abandon(old.session)
             if self._context is None and self._route.tls:
                 self._context = tls_context(self._ca_bundle)
             session = open_session(self._route, self._context, self._limit)
-            self._by_loop[loop] = session
-            return session
+            entry = self._by_loop[loop] = _LoopSession(session, self._keeper(loop, session))
+            return entry
+
+    async def _keeper(
+        self, loop: asyncio.AbstractEventLoop, session: aiohttp.ClientSession
+    ) -> AsyncGenerator[None, None]:
+        try:
+            yield
+        finally:
+            with self._lock:
+                entry = self._by_loop.get(loop)
+                if entry is not None and entry.session is session:
+                    del self._by_loop[loop]
+            await session.close()
 
     async def aclose(self) -> None:
         """Close the running loop's session (awaited); one of another loop is closed in that
         loop's own thread if it is running, else marked closed here."""
         running = asyncio.get_running_loop()
         with self._lock:
-            sessions, self._by_loop = self._by_loop, {}
-        for loop, session in sessions.items():
+            entries, self._by_loop = self._by_loop, {}
+        for loop, entry in entries.items():
             if loop is running:
-                await session.close()
+                await entry.session.close()
             elif loop.is_running():
                 with contextlib.suppress(RuntimeError):  # it closed meanwhile
-                    loop.call_soon_threadsafe(_abandon, session)
+                    loop.call_soon_threadsafe(_abandon, entry.session)
             else:
-                _abandon(session)
+                _abandon(entry.session)
+
+
+class _LoopSession(NamedTuple):
+    session: aiohttp.ClientSession
+    keeper: AsyncGenerator[None, None]  # held here: the loop keeps only a weak reference
 
 
 def _abandon(session: aiohttp.ClientSession) -> None:

@@ -62,12 +62,32 @@ class InMemoryTokenCache(_SingleFlight):
         return f"InMemoryTokenCache(holding={self.get() is not None})"
 
 
+class LoopLocks:
+    """One ``asyncio.Lock`` per event loop. A lock belongs to the first loop that waits on
+    it, and one client may be used from several loops (``asyncio.run`` twice, as scripts
+    and notebooks do, or a loop per thread); a loop's lock goes when the loop does."""
+
+    def __init__(self) -> None:
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def current(self) -> asyncio.Lock:
+        """The running loop's lock."""
+        loop = asyncio.get_running_loop()
+        lock = self._locks.get(loop)
+        if lock is None:
+            lock = self._locks.setdefault(loop, asyncio.Lock())
+        return lock
+
+
 class AsyncInMemoryTokenCache:
-    """Holds one token for the tasks of an event loop: concurrent misses await one fetch."""
+    """Holds one token for the tasks of every event loop that uses it: concurrent misses in
+    a loop await one fetch (each loop waits on a lock of its own)."""
 
     def __init__(self, token: AccessToken | None = None) -> None:
         self._token = token
-        self._fetching: asyncio.Lock | None = None
+        self._fetching = LoopLocks()
 
     def get(self) -> AccessToken | None:
         return self._token
@@ -79,9 +99,7 @@ class AsyncInMemoryTokenCache:
     async def acquire(self, fetch: Callable[[], Awaitable[AccessToken]]) -> AccessToken:
         if self._token is not None:
             return self._token
-        if self._fetching is None:
-            self._fetching = asyncio.Lock()
-        async with self._fetching:
+        async with self._fetching.current():
             if self._token is None:
                 self._token = await fetch()
             return self._token
@@ -136,9 +154,7 @@ class AsyncAttributeTokenCache:
     """``AttributeTokenCache`` for asyncio: the same class-level token, and one fetch per
     event loop however many tasks miss at once."""
 
-    _fetching: ClassVar[weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]] = (
-        weakref.WeakKeyDictionary()
-    )
+    _fetching: ClassVar[LoopLocks] = LoopLocks()
 
     def __init__(self, holder: Any, origin: str) -> None:
         self._sync = AttributeTokenCache(holder, origin)
@@ -150,8 +166,7 @@ class AsyncAttributeTokenCache:
         token = self._sync.get()
         if token is not None:
             return token
-        lock = self._fetching.setdefault(asyncio.get_running_loop(), asyncio.Lock())
-        async with lock:
+        async with self._fetching.current():
             token = self._sync.get()
             if token is None:
                 token = await fetch()
