@@ -3,7 +3,9 @@
 
 Every file is read once, when the app is built, and served from memory with a strict
 Content-Security-Policy (this origin only), ``nosniff``, no referrer, and an ETag so that
-a reload costs a 304. The page needs no API key to load; what it asks of ``/v1/*`` does.
+a reload costs a 304. The libraries in ``static/vendor/`` have their version in their path,
+so a browser keeps them for a year without asking again. The page needs no API key to load;
+what it asks of ``/v1/*`` does.
 """
 
 from __future__ import annotations
@@ -26,40 +28,50 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
-    "Cache-Control": "no-cache",
 }
+REVALIDATE = "no-cache"  # the page's own files change in place
+IMMUTABLE = "public, max-age=31536000, immutable"  # vendor/NAME-VERSION/... never does
 MEDIA_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
     ".css": "text/css; charset=utf-8",
     ".svg": "image/svg+xml",
 }
 
 
 class _File:
-    def __init__(self, body: bytes, media_type: str) -> None:
+    def __init__(self, body: bytes, media_type: str, cache_control: str) -> None:
         self.body, self.media_type = body, media_type
         self.etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        self.headers = {**SECURITY_HEADERS, "Cache-Control": cache_control, "ETag": self.etag}
 
     def response(self, request: Request) -> Response:
-        headers = {**SECURITY_HEADERS, "ETag": self.etag}
         if self.etag in request.headers.get("if-none-match", ""):
-            return Response(status_code=304, headers=headers)
-        return Response(self.body, media_type=self.media_type, headers=headers)
+            return Response(status_code=304, headers=self.headers)
+        return Response(self.body, media_type=self.media_type, headers=self.headers)
 
 
 def static_files() -> dict[str, _File]:
-    """The page's files by name (``index.html``, ``app.js``...), read from the package."""
+    """The page's files by path under ``static/`` (``index.html``, ``app.js``,
+    ``vendor/...``), read from the package; licences and notes are not served."""
     files: dict[str, _File] = {}
-    for entry in resources.files(__package__).joinpath("static").iterdir():
-        suffix = "." + entry.name.rpartition(".")[2]
-        if entry.is_file() and suffix in MEDIA_TYPES:
-            files[entry.name] = _File(entry.read_bytes(), MEDIA_TYPES[suffix])
+    folders = [("", resources.files(__package__).joinpath("static"))]
+    while folders:
+        prefix, folder = folders.pop()
+        for entry in folder.iterdir():
+            path = prefix + entry.name
+            suffix = "." + path.rpartition(".")[2]
+            if entry.is_dir():
+                folders.append((path + "/", entry))
+            elif entry.is_file() and suffix in MEDIA_TYPES:
+                cache = IMMUTABLE if path.startswith("vendor/") else REVALIDATE
+                files[path] = _File(entry.read_bytes(), MEDIA_TYPES[suffix], cache)
     return files
 
 
 def add_page(app: FastAPI) -> None:
-    """Serve ``GET /`` (the page) and ``GET /static/NAME`` (its files), outside the
+    """Serve ``GET /`` (the page) and ``GET /static/PATH`` (its files), outside the
     OpenAPI schema."""
     files = static_files()
     index = files.pop("index.html")
@@ -68,7 +80,7 @@ def add_page(app: FastAPI) -> None:
     async def page(request: Request) -> Response:
         return index.response(request)
 
-    @app.get("/static/{name}", include_in_schema=False)
+    @app.get("/static/{name:path}", include_in_schema=False)
     async def static(name: str, request: Request) -> Response:
         found = files.get(name)
         if found is None:
