@@ -177,10 +177,10 @@ def test_the_sites_own_origin_is_accepted(site_client: SiteClient) -> None:
 
 
 def test_a_trusted_origin_is_accepted() -> None:
-    with Emulator(trusted_origins=["https://voigpt.com"]) as emulator:
+    with Emulator(trusted_origins=["https://chat.example"]) as emulator:
         client = SiteClient(emulator)
         trusted = client.generate(
-            token=client.token(), extra_headers={"Origin": "https://voigpt.com"}
+            token=client.token(), extra_headers={"Origin": "https://chat.example"}
         )
         other = client.generate(
             token=client.token(), extra_headers={"Origin": "https://evil.example"}
@@ -188,6 +188,32 @@ def test_a_trusted_origin_is_accepted() -> None:
 
     assert trusted.status_code == 200
     assert other.status_code == 403
+
+
+def test_voigpt_coms_origin_is_the_sites_own(site_client: SiteClient) -> None:
+    """The emulator stands in for voigpt.com: a client written for the real site (g4f's
+    old provider) sends Origin https://voigpt.com whatever URL it posts to."""
+    headers = {"Origin": "https://voigpt.com", "Referer": "https://voigpt.com/"}
+
+    response = site_client.generate(token=site_client.token(), extra_headers=headers)
+
+    assert response.status_code == 200, response.text
+    assert response.json() == {"response": REPLY}
+    assert site_client.emulator.rejections == []
+
+
+@pytest.mark.parametrize(
+    "origin",
+    ["http://voigpt.com", "https://www.voigpt.com", "https://voigpt.com:8443",
+     "https://voigpt.com.evil.example", "https://evilvoigpt.com"],
+)
+def test_an_origin_that_only_looks_like_voigpt_coms_is_rejected(
+    site_client: SiteClient, origin: str
+) -> None:
+    response = site_client.generate(token=site_client.token(), extra_headers={"Origin": origin})
+
+    assert response.status_code == 403
+    assert [r.reason for r in site_client.emulator.rejections] == [_bad_origin(origin)]
 
 
 def test_trusted_origins_must_be_scheme_and_host() -> None:
@@ -224,8 +250,14 @@ def _tls_post(emulator: Emulator, bundle: str, headers: dict[str, str]) -> reque
          "Referer checking failed - 'https://elsewhere.example/chat' does not match any "
          "trusted origins."),
         ({"Origin": "{http}", "Referer": "{https}/"}, _bad_origin("{http}")),
+        ({"Referer": "http://voigpt.com/"},
+         "Referer checking failed - Referer is insecure while host is secure."),
+        ({"Referer": "https://www.voigpt.com/"},
+         "Referer checking failed - 'https://www.voigpt.com/' does not match any trusted "
+         "origins."),
     ],
-    ids=["no referer", "malformed", "insecure", "other site", "http origin"],
+    ids=["no referer", "malformed", "insecure", "other site", "http origin",
+         "voigpt.com insecure", "www.voigpt.com"],
 )
 def test_over_https_a_post_without_a_good_origin_or_referer_is_rejected(
     tls_emulator: Emulator, ca_bundle: str, headers: dict[str, str], reason: str
@@ -241,7 +273,9 @@ def test_over_https_a_post_without_a_good_origin_or_referer_is_rejected(
 
 
 @pytest.mark.parametrize(
-    "headers", [{"Referer": "{https}/"}, {"Origin": "{https}"}, {"Referer": "{https}/chat?x=1"}]
+    "headers",
+    [{"Referer": "{https}/"}, {"Origin": "{https}"}, {"Referer": "{https}/chat?x=1"},
+     {"Referer": "https://voigpt.com/"}, {"Origin": "https://voigpt.com"}],
 )
 def test_over_https_the_sites_own_origin_or_referer_is_accepted(
     tls_emulator: Emulator, ca_bundle: str, headers: dict[str, str]

@@ -1,14 +1,19 @@
-"""The old g4f ``VoiGpt`` provider's exact way of talking to voigpt.com, against the emulator."""
+"""The old g4f ``VoiGpt`` provider's exact way of talking to voigpt.com, against the emulator:
+as the seed describes it (Origin: the URL it posts to), and as g4f 0.1.9.3 ships it (Origin
+and Referer hard-coded to https://voigpt.com, whatever ``VoiGpt.url`` says)."""
 
 from __future__ import annotations
 
+import pytest
 import requests
 
 from voigpt.emulator import Emulator, reply_for
 
 
-def test_the_g4f_provider_flow_is_served(voigpt_emulator: Emulator) -> None:
+@pytest.mark.parametrize("origin", ["its own URL", "https://voigpt.com"])
+def test_the_g4f_provider_flow_is_served(voigpt_emulator: Emulator, origin: str) -> None:
     url = voigpt_emulator.url
+    site = url if origin == "its own URL" else origin
     messages = [
         {"role": "system", "content": "You are helpful."},
         {"role": "user", "content": "Say hi"},
@@ -22,8 +27,8 @@ def test_the_g4f_provider_flow_is_served(voigpt_emulator: Emulator) -> None:
         "accept-language": "de-DE,de;q=0.9,en-DE;q=0.8,en;q=0.7,en-US;q=0.6",
         "content-type": "application/json",
         "Cookie": f"csrftoken={csrf_token}",
-        "origin": url,
-        "referer": url + "/",
+        "origin": site,
+        "referer": site + "/",
         "sec-ch-ua": '"Google Chrome";v="119", "Chromium";v="119", "Not?A_Brand";v="24"',
         "sec-ch-ua-mobile": "?0",
         "sec-ch-ua-platform": '"Windows"',
@@ -44,8 +49,8 @@ def test_the_g4f_provider_flow_is_served(voigpt_emulator: Emulator) -> None:
     post = voigpt_emulator.requests[-1]
     assert post.method == "POST"
     assert post.path == "/generate_response/"
-    assert post.headers["origin"] == url
-    assert post.headers["referer"] == url + "/"
+    assert post.headers["origin"] == site
+    assert post.headers["referer"] == site + "/"
     assert post.headers["x-csrftoken"] == csrf_token
     assert post.json() == {"messages": messages}
     assert voigpt_emulator.rejections == []

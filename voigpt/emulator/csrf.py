@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from http.cookies import _unquote
 from urllib.parse import urlsplit
 
+SITE_ORIGIN = "https://voigpt.com"  # the real site's: the emulator stands in for it
 CHARS = string.ascii_letters + string.digits
 SECRET_LENGTH = 32
 COOKIE_AGE = 31449600  # Django's CSRF_COOKIE_AGE: one year (52 weeks)
@@ -64,12 +65,14 @@ def to_secret(token: str) -> str:
 class CsrfGuard:
     """Django's CSRF protection for one site: the issued secrets still valid (the newest
     ``limit``; an older one is forgotten, so counts as revoked), and the checks of a POST.
-    ``secure``: served over HTTPS; ``trusted``: origins accepted besides the site's own."""
+    ``secure``: served over HTTPS; ``trusted``: origins accepted besides the site's own,
+    which are the emulator's URL and voigpt.com's (``SITE_ORIGIN``: clients written for the
+    real site, such as g4f's old provider, send it whatever URL they post to)."""
 
     limit = 100_000
 
     def __init__(self, *, secure: bool, trusted: Iterable[str]) -> None:
-        self.secure, self.trusted = secure, frozenset(trusted)
+        self.secure, self.trusted = secure, frozenset((SITE_ORIGIN, *trusted))
         for origin in self.trusted:
             if not urlsplit(origin).scheme or not urlsplit(origin).netloc:
                 raise ValueError(f"a trusted origin is scheme://host[:port], not {origin!r}")

@@ -18,8 +18,9 @@ class Emulator(Site):
 
     ``control=True`` adds ``/__emulator__/faults`` and ``/__emulator__/state``; ``tls`` (a
     server-side ``ssl.SSLContext``) makes it speak HTTPS; ``trusted_origins`` pass Django's
-    Origin and Referer checks besides the site's own; ``observer(request)`` sees each recorded
-    request before it is answered (if it raises, that is logged and the request served).
+    Origin and Referer checks besides the site's own (its URL, and https://voigpt.com, the
+    site it stands in for); ``observer(request)`` sees each recorded request before it is
+    answered (if it raises, that is logged and the request served).
     """
 
     def __init__(

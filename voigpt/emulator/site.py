@@ -110,7 +110,9 @@ class Site(Records):
         else:
             response = self._view(request, path)
         status = "dropped" if response is None else response.status
-        LOGGER.debug("%s %s -> %s", request.method, path, status)
+        origin = request.headers.get("origin")  # says which client sent it (-v shows it)
+        sent_from = "" if origin is None else f" from Origin {origin!r}"
+        LOGGER.debug("%s %s%s -> %s", request.method, path, sent_from, status)
         return response
 
     def _view(self, request: RecordedRequest, path: str) -> Response | None:
