@@ -33,10 +33,40 @@ class Served:
     url: str  # http://127.0.0.1:PORT, no trailing slash
     app: FastAPI
     client: AsyncClient
+    loop: asyncio.AbstractEventLoop  # the server's, in its thread
 
     @property
     def v1(self) -> str:
         return self.url + "/v1"
+
+    def in_turns(self, *actions: Callable[[], None], apart: int = 0) -> None:
+        """Runs each action here while the server's event loop is held still, and lets it
+        run ``apart`` turns of the loop between them (0: all in one hold). What an action
+        does to a socket (bytes sent, a close) is found by the loop's next poll, so the
+        server sees the effects of successive actions exactly ``apart`` turns apart,
+        however fast or loaded the machine is."""
+        batches = [list(actions)] if apart == 0 else [[action] for action in actions]
+        gates = [(threading.Event(), threading.Event()) for _ in batches]  # (held, go on)
+
+        def hold(index: int, turns_left: int) -> None:
+            if turns_left:
+                self.loop.call_soon(hold, index, turns_left - 1)
+                return
+            held, go_on = gates[index]
+            held.set()
+            go_on.wait(10)
+            if index + 1 < len(gates):  # runs in the next turn: apart - 1 more to go
+                self.loop.call_soon(hold, index + 1, apart - 1)
+
+        self.loop.call_soon_threadsafe(hold, 0, 0)
+        for batch, (held, go_on) in zip(batches, gates, strict=True):
+            if not held.wait(10):
+                raise RuntimeError("the server's loop did not pause")
+            try:
+                for action in batch:
+                    action()
+            finally:
+                go_on.set()
 
 
 @contextlib.contextmanager
@@ -59,9 +89,10 @@ def served(
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the server did not start")
         time.sleep(0.01)
-    port = server_.servers[0].sockets[0].getsockname()[1]
+    listening = server_.servers[0]
+    port = listening.sockets[0].getsockname()[1]
     try:
-        yield Served(f"http://127.0.0.1:{port}", app, client)
+        yield Served(f"http://127.0.0.1:{port}", app, client, listening.get_loop())
     finally:
         server_.should_exit = True
         thread.join(15)

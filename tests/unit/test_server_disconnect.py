@@ -7,6 +7,7 @@ cancellation, not a 499; and no watcher outlives its request."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import pytest
@@ -14,8 +15,11 @@ import pytest
 from voigpt.domain.values import Completion
 from voigpt.entrypoints.server.completions import WATCH_AFTER, until_disconnected
 from voigpt.entrypoints.server.errors import APIError
+from voigpt.entrypoints.server.metrics import ServerMetrics
+from voigpt.entrypoints.server.slots import Slots
 
 COMPLETION = Completion(text="Hi", model="gpt-3.5-turbo")
+IN_FLIGHT = "voigpt_completions_in_flight"
 
 
 class Client:
@@ -147,3 +151,103 @@ def test_a_client_leaving_as_the_completion_ends_cancels_nothing() -> None:
         return result, "answered"
 
     assert asyncio.run(main()) == (COMPLETION, "answered")
+
+
+# --- a queued client that leaves as its slot frees ---------------------------------------
+
+
+async def turns(count: int) -> None:
+    for _ in range(count):
+        await asyncio.sleep(0)
+
+
+async def leave_the_queue_as_a_slot_frees(gap: int) -> tuple[str, list[str], float, bool]:
+    """One slot, held; a request queued for it, watched for its client; then the holder
+    gives the slot back and, ``gap`` turns of the loop later (before it, if negative),
+    the queued request's client goes away. What the queued request answered, how far its
+    completion got, the in-flight gauge, and whether the slot can be taken again."""
+    metrics = ServerMetrics()
+    slots = Slots(1, 30, metrics)
+    client = Client()
+    done_holding = asyncio.Event()
+    progress: list[str] = []
+
+    async def hold() -> None:
+        async with slots:
+            await done_holding.wait()
+
+    async def complete() -> Completion:  # what would go upstream, once it has a slot
+        async with slots:
+            progress.append("started")
+            await asyncio.sleep(WATCH_AFTER)
+            progress.append("finished")
+            return COMPLETION
+
+    holder = asyncio.ensure_future(hold())
+    await turns(3)
+    queued = asyncio.ensure_future(until_disconnected(client, complete()))
+    await asyncio.sleep(WATCH_AFTER * 3)  # queued, and watched
+    assert client.calls == 1 and progress == []
+    first, then = (done_holding.set, client.gone.set) if gap >= 0 else (
+        client.gone.set, done_holding.set)
+    first()
+    await turns(abs(gap))
+    then()
+    try:
+        outcome = f"answered {await queued}"
+    except APIError as exc:
+        outcome = str(exc.status)
+    await holder
+    await settle()
+    slots.queue_timeout = 0  # the slot came back: a request that cannot wait gets it
+    try:
+        async with slots:
+            free = True
+    except APIError:
+        free = False
+    return outcome, progress, metrics.registry.get_sample_value(IN_FLIGHT) or 0.0, free
+
+
+@pytest.mark.parametrize("gap", range(-3, 12))
+def test_a_queued_client_leaving_as_its_slot_frees_is_answered_499_and_never_completes(
+    gap: int,
+) -> None:
+    """Whichever turn of the loop the disconnect lands on around the slot's hand-over, the
+    cancellation it brings is never lost: the completion does not run to its end (it may
+    have begun, when the slot came a turn or more before the news), the answer is 499,
+    and the slot and the in-flight gauge are given back."""
+    outcome, progress, in_flight, free = asyncio.run(leave_the_queue_as_a_slot_frees(gap))
+    assert outcome == "499"
+    assert "finished" not in progress
+    assert in_flight == 0
+    assert free
+
+
+def test_a_cancellation_swallowed_under_the_completion_still_answers_499() -> None:
+    """Something under the completion catches the cancellation the watch sent and returns
+    a reply all the same (as ``asyncio.wait_for`` can on 3.10 and 3.11): the client is
+    still gone, so the answer is 499, with no cancellation left pending on the task."""
+
+    async def main() -> tuple[str, int]:
+        client = Client()
+
+        async def swallowing() -> Completion:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.sleep(30)
+            return COMPLETION
+
+        async def leave() -> None:
+            await asyncio.sleep(WATCH_AFTER * 3)
+            client.gone.set()
+
+        leaving = asyncio.ensure_future(leave())
+        try:
+            outcome = f"answered {await until_disconnected(client, swallowing())}"
+        except APIError as exc:
+            outcome = str(exc.status)
+        await leaving
+        task = asyncio.current_task()
+        pending = task.cancelling() if task is not None and hasattr(task, "cancelling") else 0
+        return outcome, pending
+
+    assert asyncio.run(main()) == ("499", 0)

@@ -155,7 +155,7 @@ async def _read_body(receive: Receive) -> bytes:
     while True:
         message = await receive()
         if message["type"] != "http.request":  # the client went away mid-body
-            raise APIError(499, "the client closed the request", code="client_disconnected")
+            raise _gone()
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             return b"".join(chunks)
@@ -177,15 +177,23 @@ async def until_disconnected(receive: Receive, work: Awaitable[Completion]) -> C
     watch = _Watch(receive, task)
     timer = asyncio.get_running_loop().call_later(WATCH_AFTER, watch.start)
     try:
-        return await work
+        result = await work
     except asyncio.CancelledError:
         if not watch.gone:
             raise  # the server is stopping this request
         _uncancel(task)
-        raise APIError(499, "the client closed the request", code="client_disconnected") from None
+        raise _gone() from None
     finally:
         timer.cancel()
         watch.stop()
+    if watch.gone:  # cancelled, but something under ``work`` swallowed the cancellation
+        _uncancel(task)
+        raise _gone()
+    return result
+
+
+def _gone() -> APIError:
+    return APIError(499, "the client closed the request", code="client_disconnected")
 
 
 class _Watch:
