@@ -40,11 +40,15 @@ class AsyncClient:
         **settings: Any,
     ) -> None:
         self.container = container_from(config, environ, container, settings)
-        if self.container.config.backend() == "http" and not _has_aiohttp():
-            raise InvalidConfig(
-                "AsyncClient talks to the site through aiohttp, which is not installed: "
-                "pip install 'voigpt[async]' (or use backend='fake' offline)"
-            )
+        if self.container.config.backend() == "http":
+            if not _has_aiohttp():
+                raise InvalidConfig(
+                    "AsyncClient talks to the site through aiohttp, which is not installed: "
+                    "pip install 'voigpt[async]' (or use backend='fake' offline)"
+                )
+            # Built now (no I/O): what it needs installed for these settings, such as
+            # aiohttp-socks for a SOCKS proxy, is checked with the settings.
+            self.container.async_endpoint()
 
     async def complete(
         self,

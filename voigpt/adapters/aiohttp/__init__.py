@@ -1,5 +1,6 @@
-"""The asyncio HTTP adapters, built on aiohttp (and aiohttp-socks for SOCKS proxies): one
-keep-alive session per endpoint and event loop, opened in the loop on first use."""
+"""The asyncio HTTP adapters, built on aiohttp (and aiohttp-socks, imported only for SOCKS
+proxies): one keep-alive session per endpoint and event loop, opened in the loop on first
+use."""
 
 from voigpt.adapters.aiohttp.endpoint import AiohttpEndpoint
 from voigpt.adapters.aiohttp.token_source import AiohttpTokenSource

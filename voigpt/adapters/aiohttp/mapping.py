@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import sys
 
 import aiohttp
-import aiohttp_socks
 
 from voigpt.adapters.site import caused_by, exception_chain
 from voigpt.domain.errors import (
@@ -87,7 +87,7 @@ def _timed_out(
     """Which bound ran out: the read timeout (nothing came), the connect timeout, or the
     exchange's own (aiohttp's ``total``: the deadline). aiohttp reports ``total`` running
     out while connecting as a connect timeout; the deadline tells them apart."""
-    connecting = isinstance(exc, (aiohttp.ConnectionTimeoutError, aiohttp_socks.ProxyTimeoutError))
+    connecting = isinstance(exc, aiohttp.ConnectionTimeoutError) or _socks_timeout(exc)
     if not (connecting or isinstance(exc, asyncio.TimeoutError)):
         return None
     connect_timeout, read_timeout = timeouts
@@ -101,6 +101,16 @@ def _timed_out(
             f"{what}: connecting to {url}{route} timed out after {round(connect_timeout, 1):g}s"
         )
     return TimedOut(silent)
+
+
+def _socks_timeout(exc: BaseException) -> bool:
+    """A SOCKS handshake timed out. The SOCKS libraries are loaded only once a SOCKS proxy
+    is used (``socks.py``); until then nothing can have raised their errors."""
+    for name in _SOCKS_LIBRARIES:
+        kind = getattr(sys.modules.get(name), "ProxyTimeoutError", None)
+        if isinstance(kind, type) and isinstance(exc, kind):
+            return True
+    return False
 
 
 def _at_proxy(exc: BaseException, proxy: ProxyUrl | None) -> bool:

@@ -5,6 +5,7 @@ else the environment's."""
 from __future__ import annotations
 
 import base64
+import importlib
 import sys
 from typing import Any
 
@@ -13,10 +14,11 @@ from yarl import URL
 
 from voigpt.adapters.environment import Environment
 from voigpt.adapters.site import BROWSER_HEADERS
-from voigpt.domain.errors import InvalidProxy
+from voigpt.domain.errors import InvalidConfig, InvalidProxy
 from voigpt.domain.proxy import ProxyUrl
 
 SESSION_HEADERS = {**BROWSER_HEADERS, "Accept-Encoding": "gzip, deflate"}
+SOCKS_SCHEMES = ("socks5", "socks5h")
 
 
 def chosen_proxy(
@@ -56,6 +58,8 @@ class Route:
         secure = base_url.lower().startswith("https:")
         tls = secure or (proxy is not None and proxy.scheme == "https")
         headers = dict(SESSION_HEADERS)
+        if proxy is not None and proxy.scheme in SOCKS_SCHEMES:
+            _require_socks_support(proxy)
         if proxy is None or proxy.scheme not in ("http", "https"):
             return cls(proxy, {}, headers, tls)
         if secure and proxy.scheme == "https" and sys.version_info < (3, 11):
@@ -74,3 +78,16 @@ class Route:
             else:
                 headers.update(credentials)
         return cls(proxy, options, headers, tls)
+
+
+def _require_socks_support(proxy: ProxyUrl) -> None:
+    """SOCKS goes through aiohttp-socks, part of the ``async`` extra but not of aiohttp
+    (which g4f brings on its own): without it, say what to install, before any I/O."""
+    try:
+        importlib.import_module("aiohttp_socks")
+    except ImportError:
+        raise InvalidConfig(
+            f"proxy {proxy.redacted()}: a SOCKS proxy with AsyncClient or the g4f provider's "
+            "async path needs aiohttp-socks, which is not installed: pip install "
+            "'voigpt[async]'"
+        ) from None

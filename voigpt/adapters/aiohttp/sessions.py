@@ -21,9 +21,8 @@ from typing import Any, NamedTuple
 
 import aiohttp
 import certifi
-from aiohttp_socks import ProxyConnector, ProxyType
 
-from voigpt.adapters.aiohttp.routes import Route
+from voigpt.adapters.aiohttp.routes import SOCKS_SCHEMES, Route
 
 POOL_LIMIT = 100
 DNS_CACHE_SECONDS = 300
@@ -38,7 +37,7 @@ def tls_context(ca_bundle: str | None) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=bundle)
 
 
-class _ReuseOnlyClean:
+class ReuseOnlyClean:
     """Mixed into a connector: a pooled connection is handed out only if nothing arrived on
     it since its last exchange ended (no queued answer, no unread bytes, no error). aiohttp
     checks only that it is still connected; bytes a server sends on an idle connection
@@ -55,11 +54,7 @@ class _ReuseOnlyClean:
             connection.close()
 
 
-class _Connector(_ReuseOnlyClean, aiohttp.TCPConnector):
-    pass
-
-
-class _SocksConnector(_ReuseOnlyClean, ProxyConnector):
+class _Connector(ReuseOnlyClean, aiohttp.TCPConnector):
     pass
 
 
@@ -75,12 +70,10 @@ def open_session(
     }
     connector: aiohttp.TCPConnector
     proxy = route.proxy
-    if proxy is not None and proxy.scheme in ("socks5", "socks5h"):
-        connector = _SocksConnector(
-            host=proxy.host, port=proxy.port, proxy_type=ProxyType.SOCKS5,
-            username=proxy.username, password=proxy.password,
-            rdns=proxy.scheme == "socks5h", **options,
-        )
+    if proxy is not None and proxy.scheme in SOCKS_SCHEMES:
+        from voigpt.adapters.aiohttp.socks import socks_connector  # aiohttp-socks: only now
+
+        connector = socks_connector(proxy, options)
     else:
         connector = _Connector(**options)
     return aiohttp.ClientSession(
