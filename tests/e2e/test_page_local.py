@@ -99,7 +99,7 @@ def test_the_page_and_its_files_are_served_with_a_strict_policy_and_no_inline_sc
     assert not re.search(rb"https?://", body), "nothing from another origin (no CDN)"
 
     for name, kind in (("app.js", "text/javascript"), ("api.js", "text/javascript"),
-                       ("style.css", "text/css")):
+                       ("markdown.js", "text/javascript"), ("style.css", "text/css")):
         status, headers, source = fetch(f"{server.url}/static/{name}")
         assert headers["content-type"].startswith(kind)
         assert headers["content-security-policy"] == policy
@@ -116,10 +116,12 @@ def test_the_page_and_its_files_are_served_with_a_strict_policy_and_no_inline_sc
 
 
 def test_the_page_files_ship_in_the_package() -> None:
-    """A non-editable install carries what setuptools' package-data names."""
+    """A non-editable install carries what setuptools' package-data names, the vendored
+    libraries in their folders included."""
     static = ROOT / "voigpt" / "entrypoints" / "server" / "static"
-    assert {p.name for p in static.iterdir()} >= {"index.html", "app.js", "api.js", "style.css"}
-    assert '"entrypoints/server/static/*"' in (ROOT / "pyproject.toml").read_text()
+    assert {p.name for p in static.iterdir()} >= {
+        "index.html", "app.js", "api.js", "markdown.js", "style.css", "vendor"}
+    assert '"entrypoints/server/static/**/*"' in (ROOT / "pyproject.toml").read_text()
 
 
 def test_enter_sends_the_message_and_the_reply_appears_shift_enter_makes_a_new_line(

@@ -72,12 +72,14 @@ def browser(playwright_: Playwright) -> Iterator[Browser]:
 
 
 def open_page(browser: Browser, url: str, *, viewport: dict[str, int] | None = None,
-              dark: bool = False) -> Page:
+              dark: bool = False, touch: bool = False) -> Page:
     """A fresh context (empty localStorage) at ``url``, its script loaded; uncaught page
-    errors and CSP violations are kept in ``page.problems`` (a list of str)."""
+    errors and CSP violations are kept in ``page.problems`` (a list of str). ``touch``: a
+    touch screen (a coarse pointer) instead of a mouse."""
     context = browser.new_context(
         viewport=viewport or DESKTOP,  # type: ignore[arg-type]
         color_scheme="dark" if dark else "light", service_workers="block",
+        has_touch=touch, is_mobile=touch,
     )
     context.set_default_timeout(10_000)
     page = context.new_page()

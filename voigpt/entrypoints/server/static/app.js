@@ -1,11 +1,16 @@
-// The chat page. A reply is untrusted text: it is only ever set with textContent, never
-// parsed as HTML. Chats, the API key and the last model live in this browser's localStorage.
+// The chat page. A reply is untrusted: it is shown as sanitised Markdown (markdown.js), and
+// what you type is shown as plain text, exactly as sent. Chats, the API key and the last
+// model live in this browser's localStorage.
 
 import { ApiError, listModels, streamCompletion } from "./api.js";
+import { showMarkdown } from "./markdown.js";
 
 const STORE = { chats: "voigpt.chats.v1", current: "voigpt.current", key: "voigpt.apiKey", model: "voigpt.model" };
 const MAX_CHATS = 50;
 const TITLE_LENGTH = 48;
+// A phone or a touch screen, with no keyboard to speak of: no "Enter sends, Shift+Enter..." hints.
+const TOUCH = matchMedia("(max-width: 600px), (pointer: coarse)");
+const PLACEHOLDER = { keys: "Message voigpt (Enter sends, Shift+Enter: new line)", touch: "Message voigpt" };
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -85,12 +90,17 @@ function appendMessage(role, text) {
   who.className = "who";
   who.textContent = role === "user" ? "You" : "voigpt";
   const body = document.createElement("div");
-  body.className = "text";
-  body.textContent = text; // untrusted: text only, never HTML
+  body.className = role === "user" ? "text" : "text markdown";
+  showText(body, role, text);
   item.append(who, body);
   ui.log.append(item);
   scrollToEnd();
   return { item, body };
+}
+
+function showText(body, role, text) {
+  if (role === "user") body.textContent = text; // as typed: text only
+  else showMarkdown(body, text); // untrusted: sanitised Markdown
 }
 
 function scrollToEnd() {
@@ -325,11 +335,11 @@ async function send() {
     });
     for await (const delta of stream) {
       reply += delta;
-      answer.body.textContent = reply; // untrusted: text only
+      showText(answer.body, "assistant", reply); // the Markdown of the text so far
       scrollToEnd();
     }
     answer.item.classList.remove("pending");
-    answer.body.textContent = reply;
+    showText(answer.body, "assistant", reply);
     chat.messages.push({ role: "assistant", content: reply });
     saveChat(chat);
     if (chat === current) renderChats();
@@ -395,6 +405,11 @@ function deleteChat(id) {
   }
 }
 
+function keyHints() {
+  for (const hint of document.querySelectorAll(".key-hint")) hint.hidden = TOUCH.matches;
+  ui.message.placeholder = TOUCH.matches ? PLACEHOLDER.touch : PLACEHOLDER.keys;
+}
+
 // ---- wiring ----
 
 ui.composer.addEventListener("submit", (event) => {
@@ -441,6 +456,9 @@ ui.forgetKey.addEventListener("click", () => {
   renderChats();
   ui.message.focus();
 });
+
+TOUCH.addEventListener("change", keyHints);
+keyHints();
 
 current = chats.find((c) => c.id === read(STORE.current, "")) || newChat();
 renderChat();
