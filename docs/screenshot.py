@@ -17,7 +17,9 @@ from tests.support.browser import CHROMIUM_ARGS, DESKTOP, PHONE, open_page, send
 from tests.support.server import ServeProcess  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
-
+# The local backend's reply repeats the message, so this is a reply in Markdown.
+MARKDOWN = ("Some **Markdown**, with `inline code` and a block:\n\n```python\n"
+            "from voigpt import Client\nprint(Client().ask(\"Hello!\"))\n```")
 
 
 def conversation(page: Page) -> None:
@@ -27,6 +29,7 @@ def conversation(page: Page) -> None:
     page.get_by_label("System prompt", exact=True).fill("Answer in one short paragraph.")
     send(page, "Hello! Can you hear me?")
     send(page, "Write a haiku about\nrunning fully offline.")
+    send(page, MARKDOWN)
     page.get_by_label("Message", exact=True).fill("Thanks!")
 
 
@@ -38,7 +41,8 @@ def main() -> int:
             page = open_page(browser, server.url + "/", viewport=viewport)
             if viewport is PHONE:
                 send(page, "Hello from a phone!")
-                send(page, "Does the page fit a 375 px screen?")
+                send(page, "Does the page fit a 375 px screen?\n\n"
+                           "```sh\nvoigpt serve --backend local\n```")
             else:
                 conversation(page)
             page.locator("#message").blur()
