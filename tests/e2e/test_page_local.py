@@ -8,7 +8,6 @@ import json
 import re
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from html.parser import HTMLParser
 
 import pytest
@@ -20,29 +19,18 @@ from tests.support.browser import (
     ROOT,
     browser,
     open_page,
+    page,
     playwright_,
     problems,
     screenshot,
     send,
+    server,
 )
 from tests.support.server import ServeProcess
 
-__all__ = ["browser", "playwright_"]  # the module's fixtures
+__all__ = ["browser", "page", "playwright_", "server"]  # the module's fixtures
 REPLY = "[voigpt emulator] You said: "
 XSS = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>'
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[ServeProcess]:
-    with ServeProcess("--backend", "local") as process:
-        yield process
-
-
-@pytest.fixture
-def page(browser: Browser, server: ServeProcess) -> Iterator[Page]:
-    opened = open_page(browser, server.url + "/")
-    yield opened
-    opened.context.close()
 
 
 

@@ -20,29 +20,18 @@ from tests.support.browser import (
     ROOT,
     browser,
     open_page,
+    page,
     playwright_,
     problems,
     screenshot,
     send,
+    server,
 )
 from tests.support.server import ServeProcess
 
-__all__ = ["browser", "playwright_"]  # the module's fixtures
+__all__ = ["browser", "page", "playwright_", "server"]  # the module's fixtures
 VENDOR = ROOT / "voigpt" / "entrypoints" / "server" / "static" / "vendor"
 REPLIES = ".message.assistant .text"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[ServeProcess]:
-    with ServeProcess("--backend", "local") as process:
-        yield process
-
-
-@pytest.fixture
-def page(browser: Browser, server: ServeProcess) -> Iterator[Page]:
-    opened = open_page(browser, server.url + "/")
-    yield opened
-    opened.context.close()
 
 
 class Beacon:

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
+from tests.support.server import ServeProcess
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = (
     "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -69,6 +71,22 @@ def browser(playwright_: Playwright) -> Iterator[Browser]:
     )
     yield launched
     launched.close()
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[ServeProcess]:
+    """A real ``voigpt serve --backend local`` (the offline demo, whose reply repeats the
+    message) for a whole test module; a module whose server is another defines its own."""
+    with ServeProcess("--backend", "local") as process:
+        yield process
+
+
+@pytest.fixture
+def page(browser: Browser, server: ServeProcess) -> Iterator[Page]:
+    """The chat page of ``server`` in a fresh context."""
+    opened = open_page(browser, server.url + "/")
+    yield opened
+    opened.context.close()
 
 
 def open_page(browser: Browser, url: str, *, viewport: dict[str, int] | None = None,
