@@ -168,11 +168,27 @@ class AccessToken:
     __str__ = __repr__
 
 
+def _well_formed(text: Any) -> Any:
+    """``text`` as valid Unicode, read as UTF-16 is (as a browser reads a JSON string): each
+    lone surrogate, such as a ``"\\ud800"`` escape (half an emoji cut in two), becomes
+    U+FFFD and a pair split over two code points is joined. A non-string is left to the
+    validator."""
+    if not isinstance(text, str) or text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text
+
+
 @attrs.frozen
 class Completion:
-    """The assistant's reply."""
+    """The assistant's reply. Its ``text`` is always valid Unicode that encodes to UTF-8:
+    whatever the site or a transport sent, a lone surrogate in it is replaced by U+FFFD
+    (the one place this is decided, for every entry point)."""
 
-    text: str = attrs.field(validator=attrs.validators.instance_of(str))
+    text: str = attrs.field(converter=_well_formed, validator=attrs.validators.instance_of(str))
     model: str = attrs.field(validator=attrs.validators.instance_of(str))
 
     def __str__(self) -> str:
