@@ -4,16 +4,23 @@ for one if none is fresh) and 503 when it does not; both stay open when keys are
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 
+from tests.hostile.servers import response, send, serving, stall
 from tests.support.messages import HELLO
 from tests.support.ports import unused_port
 from tests.support.server import Served, metric, served
 from voigpt.async_client import AsyncClient
 from voigpt.emulator import Emulator, Fault
+from voigpt.entrypoints.server import health
+
+BOUND = 1.5  # the probe's bound in these tests (PROBE_TIMEOUT is 5 s)
+SLACK = 2.0
 
 
 @pytest.fixture
@@ -97,3 +104,67 @@ def test_health_ready_and_metrics_need_no_key_when_keys_are_set(
         assert httpx.get(server.url + "/health/ready").status_code == 200
         assert httpx.get(server.url + "/metrics").status_code == 200
         assert httpx.get(server.v1 + "/models").status_code == 401
+
+
+# --- one probe at a time, shared ---------------------------------------------------------
+
+
+def test_concurrent_checks_against_a_hung_site_share_one_probe_and_its_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Five checks at once, the site answering nothing: one probe reaches the site, and all
+    five are answered when it gives up, one probe's bound after they came (not one bound
+    after another: 1, 2, 3, 4, 5 bounds)."""
+    monkeypatch.setattr(health, "PROBE_TIMEOUT", BOUND)
+    with serving(stall, budget=BOUND * 6) as site, served(
+        AsyncClient(base_url=site.url, retries=0, timeout=30, environ={})
+    ) as server, ThreadPoolExecutor(5) as pool:
+
+        def check() -> tuple[int, float]:
+            response = httpx.get(server.url + "/health/ready", timeout=BOUND * 8)
+            return response.status_code, time.monotonic() - started
+
+        started = time.monotonic()
+        answers = list(pool.map(lambda _: check(), range(5)))
+        assert [status for status, _ in answers] == [503] * 5
+        assert max(took for _, took in answers) < BOUND + SLACK, answers
+        assert len(site.seen("GET")) == 1  # one probe reached the site
+        assert metric(server.url, "voigpt_token_fetches_total") == 1
+
+
+def test_a_check_after_a_failed_probe_probes_again(voigpt_emulator: Emulator) -> None:
+    client = AsyncClient(base_url=voigpt_emulator.url, retries=0, timeout=5, environ={})
+    voigpt_emulator.inject(Fault.SERVER_ERROR, endpoint="token", status=503)
+    with served(client) as server:
+        assert httpx.get(server.url + "/health/ready").status_code == 503
+        assert httpx.get(server.url + "/health/ready").status_code == 200
+        assert [r.path for r in voigpt_emulator.requests] == ["/", "/"]
+
+
+# --- what an unauthenticated check is told -----------------------------------------------
+
+PAGE_CANARY = "page-canary-3f9d: internal host db-7.corp, build 1f2e"
+
+
+@pytest.mark.parametrize(
+    ("status", "kind", "code"),
+    [(503, "ServiceUnavailable", "upstream_unavailable"),
+     (403, "AccessRejected", "upstream_access_rejected"),
+     (404, "UnexpectedStatus", "upstream_unexpected_status")],
+)
+def test_an_unready_answer_says_the_kind_of_failure_never_the_sites_text(
+    status: int, kind: str, code: str
+) -> None:
+    page = response(status, f"<html><body><h1>{PAGE_CANARY}</h1></body></html>",
+                    content_type="text/html; charset=utf-8")
+    with serving(send(page)) as site, served(
+        AsyncClient(base_url=site.url, retries=0, timeout=5, environ={})
+    ) as server:
+        answer = httpx.get(server.url + "/health/ready")
+    assert site.seen("GET"), "the probe reached the site"
+    assert answer.status_code == 503
+    assert answer.json() == {
+        "status": "unready", "reason": f"the site did not hand out a token ({kind})",
+        "error": kind, "code": code,
+    }
+    assert "page-canary" not in answer.text
