@@ -12,7 +12,8 @@ The tree::
           ├── AccessRejected               403 CSRF failure: the token was refused
           ├── RateLimited                  429; carries ``retry_after`` seconds (or None)
           ├── ServiceUnavailable           5xx from the service
-          ├── ConnectionFailed             DNS, refused, reset, proxy failures, dropped mid-reply
+          ├── ConnectionFailed             DNS, refused, reset, proxy failures, dropped mid-reply;
+          │                                ``answer_began`` when some of the answer had come
           │    └── UntrustedCertificate    the site's or https proxy's TLS certificate is untrusted
           ├── TimedOut                     connect/read timeout or the overall deadline passed
           ├── MalformedReply               not JSON, no ``response``, or not a string
@@ -85,7 +86,18 @@ class ServiceUnavailable(VoiGptError):
 
 
 class ConnectionFailed(VoiGptError):
-    """No usable connection: refused, reset, DNS, proxy, or dropped before the reply."""
+    """No usable connection: refused, reset, DNS, proxy, or dropped before the reply.
+
+    ``answer_began``: some of the answer had arrived when the connection broke (its status
+    line, say), so the service may have done the work; a completion is then not sent again.
+    """
+
+    def __init__(
+        self, message: str, *, status: int | None = None, excerpt: str = "",
+        answer_began: bool = False,
+    ) -> None:
+        self.answer_began = answer_began
+        super().__init__(message, status=status, excerpt=excerpt)
 
 
 class UntrustedCertificate(ConnectionFailed):

@@ -2,7 +2,9 @@
 
 Retried: connection failures (including a connection dropped before the reply), 429 and
 502/503/504. Never retried: 400 and other statuses, a malformed 200, an anti-bot page, a
-timeout, a rejected proxy password (407), an untrusted TLS certificate, bad input. Backoff
+timeout, a rejected proxy password (407), an untrusted TLS certificate, bad input, and a
+request that is not idempotent (the completion's POST) whose connection broke once the
+answer had begun: the service may already have done the work. Backoff
 is exponential from ``base`` (0.5 s), capped at ``cap`` (8 s), with "equal" jitter (between
 half and all of the step).
 A ``Retry-After`` hint replaces the backoff, capped at ``RETRY_AFTER_CAP`` (60 s): the
@@ -38,17 +40,20 @@ class RetryPolicy:
     cap: float = 8.0
     retry_after_cap: float = RETRY_AFTER_CAP
 
-    def should_retry(self, error: VoiGptError, attempt: int) -> bool:
-        """``attempt`` counts from 0: the first retry is decided after attempt 0."""
+    def should_retry(self, error: VoiGptError, attempt: int, *, idempotent: bool = True) -> bool:
+        """``attempt`` counts from 0: the first retry is decided after attempt 0.
+        ``idempotent``: whether the request that failed may be done twice harmlessly (the
+        token's GET); one that is not is sent again only if it is known not to have been
+        processed: refused, or dropped before any byte of its answer."""
         if attempt >= self.retries:
             return False
         if isinstance(error, RateLimited):
             return True
         if isinstance(error, ServiceUnavailable):
             return error.status in RETRYABLE_5XX
-        if isinstance(error, UntrustedCertificate):
+        if isinstance(error, UntrustedCertificate) or not isinstance(error, ConnectionFailed):
             return False
-        return isinstance(error, ConnectionFailed) and error.status != 407
+        return error.status != 407 and (idempotent or not error.answer_began)
 
     def pause(self, error: VoiGptError, attempt: int, jitter: float) -> float:
         """Seconds to wait before retry number ``attempt + 1``; ``jitter`` is in [0, 1)."""

@@ -9,7 +9,9 @@ use case and the async one are two small drivers over the same rules:
    is fetched once and the request sent once more; an explicit token is never replaced (its
    rejection is reported).
 3. Transient failures are retried under ``RetryPolicy``; every attempt and wait counts
-   against one ``Deadline``, and a wait that would pass it is not taken.
+   against one ``Deadline``, and a wait that would pass it is not taken. Sending is not
+   idempotent (the site may have answered already): a send whose connection broke once
+   the answer had begun is not retried. Fetching a token is.
 """
 
 from __future__ import annotations
@@ -64,12 +66,13 @@ def completion_steps(
 ) -> Steps:
     attempt = 0
     while True:
+        sends = _Sends()
         try:
             if explicit is not None:
-                return (yield from _with_explicit(conversation, explicit))
-            return (yield from _with_managed(conversation))
+                return (yield from _with_explicit(conversation, explicit, sends))
+            return (yield from _with_managed(conversation, sends))
         except VoiGptError as error:
-            if not retry.should_retry(error, attempt):
+            if not retry.should_retry(error, attempt, idempotent=error is not sends.failed):
                 raise
             pause = retry.pause(error, attempt, jitter())
             if pause >= deadline.remaining():
@@ -78,9 +81,23 @@ def completion_steps(
             attempt += 1
 
 
-def _with_explicit(conversation: Conversation, token: AccessToken) -> Steps:
+@attrs.define
+class _Sends:
+    """The sends of one attempt: ``failed`` is the error the last one raised, if it did."""
+
+    failed: VoiGptError | None = None
+
+    def send(self, conversation: Conversation, token: AccessToken) -> Steps:
+        try:
+            return _text((yield Send(conversation, token)))
+        except VoiGptError as error:
+            self.failed = error
+            raise
+
+
+def _with_explicit(conversation: Conversation, token: AccessToken, sends: _Sends) -> Steps:
     try:
-        return _text((yield Send(conversation, token)))
+        return (yield from sends.send(conversation, token))
     except AccessRejected as exc:
         raise AccessRejected(
             "the service rejected the access token you supplied; get a fresh csrftoken "
@@ -90,15 +107,15 @@ def _with_explicit(conversation: Conversation, token: AccessToken) -> Steps:
         ) from exc
 
 
-def _with_managed(conversation: Conversation) -> Steps:
+def _with_managed(conversation: Conversation, sends: _Sends) -> Steps:
     token = _token((yield GetToken()))
     try:
-        return _text((yield Send(conversation, token)))
+        return (yield from sends.send(conversation, token))
     except AccessRejected:
         yield Forget(token)
     fresh = _token((yield GetToken()))
     try:
-        return _text((yield Send(conversation, fresh)))
+        return (yield from sends.send(conversation, fresh))
     except AccessRejected as exc:
         yield Forget(fresh)
         raise AccessRejected(

@@ -16,7 +16,7 @@ from yarl import URL
 from voigpt.adapters.aiohttp.mapping import translate
 from voigpt.adapters.aiohttp.reading import read_answer
 from voigpt.adapters.aiohttp.routes import Route, chosen_proxy
-from voigpt.adapters.aiohttp.sessions import POOL_LIMIT, Sessions
+from voigpt.adapters.aiohttp.sessions import POOL_LIMIT, Sessions, watching_answer
 from voigpt.adapters.environment import Environment
 from voigpt.adapters.site import (
     MAX_REDIRECTS,
@@ -151,23 +151,26 @@ class AiohttpEndpoint:
             total=left + _SLACK, sock_connect=connect, sock_read=read, ceil_threshold=math.inf
         )
         try:
-            session = await self._sessions.current()
-            response = await session.request(
-                method, self._url(url), headers=headers, data=body, allow_redirects=False,
-                timeout=timeout, **self._route.options,
-            )
-            try:
-                answer = await read_answer(response, self.max_reply_bytes, what=what, url=url)
-            except BaseException:
-                response.close()  # never back to the pool: its exchange did not end
-                raise
-            response.release()
+            with watching_answer() as watch:
+                session = await self._sessions.current()
+                response = await session.request(
+                    method, self._url(url), headers=headers, data=body, allow_redirects=False,
+                    timeout=timeout, **self._route.options,
+                )
+                try:
+                    answer = await read_answer(
+                        response, self.max_reply_bytes, what=what, url=url
+                    )
+                except BaseException:
+                    response.close()  # never back to the pool: its exchange did not end
+                    raise
+                response.release()
         except VoiGptError:
             raise
         except Exception as exc:
             error = translate(
                 exc, what=what, url=url, connect_timeout=connect, read_timeout=read,
-                proxy=self._route.proxy, deadline=deadline,
+                proxy=self._route.proxy, deadline=deadline, answer_began=watch.began,
             )
             raise error from safe_cause(exc, self._secrets(headers))
         if logger.isEnabledFor(logging.DEBUG):

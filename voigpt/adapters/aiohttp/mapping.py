@@ -6,6 +6,7 @@ redacted proxy) and what to try next, never a header, cookie, token or proxy pas
 from __future__ import annotations
 
 import asyncio
+import functools
 import ssl
 import sys
 
@@ -36,9 +37,13 @@ def translate(
     read_timeout: float,
     proxy: ProxyUrl | None,
     deadline: Deadline | None,
+    answer_began: bool = False,
 ) -> VoiGptError:
     """The voigpt error for ``exc``, raised by an exchange bounded by the deadline (or by
-    connect + read without one) as a whole, and by the connect and read timeouts."""
+    connect + read without one) as a whole, and by the connect and read timeouts.
+    ``answer_began``: some of the answer had arrived (``sessions.AnswerWatch``); a broken
+    connection says so, for the retry policy."""
+    failed = functools.partial(ConnectionFailed, answer_began=answer_began)
     via = proxy.redacted() if proxy is not None else None
     route = f" via proxy {via}" if via else ""
     timed_out = _timed_out(exc, what, url, route, (connect_timeout, read_timeout), deadline)
@@ -51,7 +56,7 @@ def translate(
             "private CA, point REQUESTS_CA_BUNDLE at that CA's PEM file"
         )
     if isinstance(exc, aiohttp.ClientHttpProxyError) and exc.status == 407:
-        return ConnectionFailed(
+        return failed(
             f"{what}: the proxy {via} refused to forward to {url} (HTTP 407 Proxy "
             "Authentication Required); check the user and password in the proxy URL",
             status=407,
@@ -59,19 +64,19 @@ def translate(
     if isinstance(exc, (aiohttp.ClientProxyConnectionError, aiohttp.ClientHttpProxyError)) or (
         _raised_in_socks(exc)
     ):
-        return ConnectionFailed(
+        return failed(
             f"{what}: the proxy {via} refused or failed the connection to {url}"
         )
     if isinstance(exc, aiohttp.ClientSSLError) or caused_by(exc, ssl.SSLError):
-        return ConnectionFailed(f"{what}: the TLS handshake with {url}{route} failed")
+        return failed(f"{what}: the TLS handshake with {url}{route} failed")
     if isinstance(exc, aiohttp.ClientPayloadError):
-        return ConnectionFailed(f"{what}: the connection to {url} broke mid-reply")
+        return failed(f"{what}: the connection to {url} broke mid-reply")
     if isinstance(exc, aiohttp.ClientResponseError):  # the answer's head was not HTTP
         return MalformedReply(
             f"{what}: the answer from {url} could not be read as HTTP ({_inner_name(exc)})"
         )
     if isinstance(exc, (aiohttp.ClientConnectionError, aiohttp.InvalidURL, OSError)):
-        return ConnectionFailed(
+        return failed(
             f"{what}: could not connect to {url}{route}, or the connection dropped "
             "before the reply"
         )

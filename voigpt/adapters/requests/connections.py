@@ -3,7 +3,8 @@ read past interim answers.
 
 The response class skips every interim (1xx) answer, not only ``100 Continue``: reading a
 ``103 Early Hints`` as the answer would leave the real one unread on a pooled connection,
-for the next call to take as its own.
+for the next call to take as its own. It also notes when the answer's first byte arrives
+(``exchange.answer_began``): whether a broken POST may be sent again depends on it.
 """
 
 from __future__ import annotations
@@ -19,12 +20,20 @@ from urllib3.contrib.socks import SOCKSConnection, SOCKSProxyManager
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 from urllib3.util.ssl_ import create_urllib3_context
 
+from voigpt.adapters.requests.exchange import answer_began
 from voigpt.adapters.requests.sockets import BoundedSocksSocket, adopt, keeping_deadline
 
 _MAX_INTERIM = 32
 
 
 class _FinalResponse(http.client.HTTPResponse):
+    def begin(self) -> None:
+        # Wait for the answer's first byte (or the connection's end) and note that it came:
+        # a connection that breaks from then on may have had its request processed.
+        if self.fp is not None and self.fp.peek(1):
+            answer_began()
+        super().begin()
+
     def _read_status(self) -> tuple[str, int, str]:
         for _ in range(_MAX_INTERIM):
             version, status, reason = super()._read_status()  # type: ignore[misc]

@@ -135,10 +135,10 @@ class HttpEndpoint:
             connect, read = min(connect, left), min(read, left)
         started = time.perf_counter()
         secrets = self._secrets(headers)
-        with mapped_exceptions(
+        with exchange(time.monotonic() + left, secrets) as progress, mapped_exceptions(
             what, url, connect_timeout=connect, read_timeout=read, via=self._via,
-            secrets=secrets, deadline=deadline,
-        ), exchange(time.monotonic() + left, secrets):
+            secrets=secrets, deadline=deadline, progress=progress,
+        ):
             response = self.session.request(
                 method,
                 url,

@@ -1,5 +1,6 @@
 """The exchange in progress on this thread: its deadline, which the sockets keep
-(``sockets.py``), and its secrets, which urllib3's own log records are scrubbed of.
+(``sockets.py``), its secrets, which urllib3's own log records are scrubbed of, and its
+progress: whether its answer has begun (``connections.py`` notes it).
 
 urllib3 logs at DEBUG and WARNING, with exceptions attached, text the server sent (a header
 line it could not parse, for one); a server that echoes the token would have it logged.
@@ -18,21 +19,43 @@ _local = threading.local()
 _URLLIB3_LOGGERS = ("urllib3.connectionpool", "urllib3.connection", "urllib3.response")
 
 
+class Progress:
+    """How far the exchange got: ``answer_began`` once the first byte of its answer arrived
+    (noted by ``connections.py``), after which the request may have been processed."""
+
+    __slots__ = ("answer_began",)
+
+    def __init__(self) -> None:
+        self.answer_began = False
+
+
 @contextlib.contextmanager
-def exchange(expires_at: float, secrets: Iterable[str]) -> Iterator[None]:
+def exchange(expires_at: float, secrets: Iterable[str]) -> Iterator[Progress]:
     """Within the block, this thread's sockets end by ``expires_at`` (``time.monotonic``)
-    and urllib3's log records hold none of ``secrets``."""
-    previous = getattr(_local, "expires_at", None), getattr(_local, "secrets", ())
-    _local.expires_at, _local.secrets = expires_at, tuple(secrets)
+    and urllib3's log records hold none of ``secrets``; the block gets the exchange's
+    ``Progress``."""
+    previous = (
+        getattr(_local, "expires_at", None), getattr(_local, "secrets", ()),
+        getattr(_local, "progress", None),
+    )
+    progress = Progress()
+    _local.expires_at, _local.secrets, _local.progress = expires_at, tuple(secrets), progress
     try:
-        yield
+        yield progress
     finally:
-        _local.expires_at, _local.secrets = previous
+        _local.expires_at, _local.secrets, _local.progress = previous
 
 
 def current_deadline() -> float | None:
     expires_at: float | None = getattr(_local, "expires_at", None)
     return expires_at
+
+
+def answer_began() -> None:
+    """The first byte of the answer to this thread's exchange has arrived."""
+    progress: Progress | None = getattr(_local, "progress", None)
+    if progress is not None:
+        progress.answer_began = True
 
 
 class _ScrubSecrets(logging.Filter):

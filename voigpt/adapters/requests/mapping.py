@@ -5,11 +5,13 @@ header, cookie, token or proxy password."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import ssl
 from collections.abc import Iterable, Iterator
 
 import requests
 
+from voigpt.adapters.requests.exchange import Progress
 from voigpt.adapters.requests.sockets import DeadlinePassed
 from voigpt.adapters.site import caused_by, safe_cause
 from voigpt.domain.errors import (
@@ -32,10 +34,12 @@ def mapped_exceptions(
     via: str | None,
     secrets: Iterable[str] = (),
     deadline: Deadline | None = None,
+    progress: Progress | None = None,
 ) -> Iterator[None]:
     """Run a requests call, re-raising whatever it raises as a voigpt error.
 
-    ``what`` says what was being done ("fetching a token"), ``via`` is the redacted proxy.
+    ``what`` says what was being done ("fetching a token"), ``via`` is the redacted proxy,
+    ``progress`` how far the answer got (a broken connection says whether it had begun).
     The original exception is chained, unless its text holds one of ``secrets``: then a
     scrubbed account of it is.
     """
@@ -44,7 +48,8 @@ def mapped_exceptions(
     except VoiGptError:
         raise
     except Exception as exc:
-        error = _translate(exc, what, url, connect_timeout, read_timeout, via)
+        began = progress is not None and progress.answer_began
+        error = _translate(exc, what, url, connect_timeout, read_timeout, via, began)
         if isinstance(error, TimedOut) and deadline is not None and caused_by(exc, DeadlinePassed):
             error = TimedOut(f"{what}: the {deadline.seconds:g}s deadline passed (timeout)")
         raise error from safe_cause(exc, secrets)
@@ -52,8 +57,9 @@ def mapped_exceptions(
 
 def _translate(
     exc: Exception, what: str, url: str, connect_timeout: float, read_timeout: float,
-    via: str | None,
+    via: str | None, answer_began: bool,
 ) -> VoiGptError:
+    failed = functools.partial(ConnectionFailed, answer_began=answer_began)
     route = f" via proxy {via}" if via else ""
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return TimedOut(
@@ -64,20 +70,20 @@ def _translate(
     if isinstance(exc, requests.exceptions.ProxyError):
         if caused_by(exc, ssl.SSLCertVerificationError):
             return _untrusted(what, f"the proxy {via}")
-        return ConnectionFailed(
+        return failed(
             f"{what}: the proxy {via} refused or failed the connection to {url}"
         )
     if isinstance(exc, requests.exceptions.SSLError):
         if caused_by(exc, ssl.SSLCertVerificationError):
             return _untrusted(what, f"{url}{route}")
-        return ConnectionFailed(f"{what}: the TLS handshake with {url}{route} failed")
+        return failed(f"{what}: the TLS handshake with {url}{route} failed")
     if isinstance(exc, requests.exceptions.ConnectionError):
-        return ConnectionFailed(
+        return failed(
             f"{what}: could not connect to {url}{route}, or the connection dropped "
             "before the reply"
         )
     if isinstance(exc, (OSError, requests.exceptions.ChunkedEncodingError)):
-        return ConnectionFailed(f"{what}: the connection to {url} broke mid-reply")
+        return failed(f"{what}: the connection to {url} broke mid-reply")
     return MalformedReply(
         f"{what}: the answer from {url} could not be read as HTTP ({type(exc).__name__})"
     )
