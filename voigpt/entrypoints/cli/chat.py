@@ -12,7 +12,17 @@ from voigpt.domain.errors import VoiGptError
 from voigpt.domain.values import Conversation, Role
 from voigpt.entrypoints.cli.ask import read_text
 
-BANNER = "voigpt chat: type a message and press Enter. /reset forgets the history, /exit ends."
+BANNER = "voigpt chat: type a message and press Enter. /help lists the commands, /exit ends."
+COMMANDS = {
+    "/help": "list these commands",
+    "/reset": "forget the history (a --system message stays)",
+    "/exit": "end the chat (so do EOF and Ctrl-D; Ctrl-C interrupts, exit 130)",
+}
+HELP = "\n".join(
+    [*(f"  {name:<7} {what}" for name, what in COMMANDS.items()),
+     "A line that starts with / is a command, never sent; start it with // to send it:",
+     "//etc/hosts is sent as /etc/hosts."]
+)
 
 
 def run_chat(
@@ -34,7 +44,12 @@ def run_chat(
     start: list[dict[str, str]] = [] if system is None else [{"role": "system", "content": system}]
     history = start
     while True:
-        line = _read_line(stdin, interactive)
+        try:
+            line = _read_line(stdin, interactive)
+        except KeyboardInterrupt:
+            if interactive:  # the message goes below the half-typed line, not after it
+                print(file=stderr, flush=True)
+            raise
         if line is None:
             if interactive:
                 print(file=stderr)
@@ -43,12 +58,18 @@ def run_chat(
         command = text.strip()
         if not command:
             continue
-        if command == "/exit":
-            return 0
-        if command == "/reset":
-            history = start
-            if interactive:
-                print("(history cleared)", file=stderr)
+        if command.startswith("//"):
+            text = text.replace("/", "", 1)  # escaped: sent, less its first slash
+        elif command.startswith("/"):
+            name, *rest = command.split()
+            if name == "/exit" and not rest:
+                return 0
+            if name == "/reset" and not rest:
+                history = start
+                if interactive:
+                    print("(history cleared)", file=stderr)
+            else:
+                print(_answer(name, rest), file=stderr, flush=True)
             continue
         try:
             asked = [*history, {"role": Role.USER.value, "content": text}]
@@ -60,6 +81,15 @@ def run_chat(
             continue
         print(reply, file=stdout, flush=True)
         history = [*asked, {"role": Role.ASSISTANT.value, "content": reply}]
+
+
+def _answer(name: str, rest: list[str]) -> str:
+    """What a command other than /exit and /reset prints; it sends nothing."""
+    if name == "/help" and not rest:
+        return HELP
+    if name in COMMANDS:
+        return f"voigpt: {name} takes nothing after it; /help lists the commands"
+    return f"voigpt: unknown command {name}; /help lists the commands"
 
 
 def _read_line(stdin: TextIO | None, interactive: bool) -> str | None:
