@@ -16,11 +16,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from voigpt.domain.errors import InvalidInput
 from voigpt.entrypoints.batch.plan import Plan, prepare
 from voigpt.entrypoints.batch.progress import Reporter, reporter_for
 from voigpt.entrypoints.batch.reading import BadInputFile
 from voigpt.entrypoints.batch.runner import GRACE, execute
 from voigpt.entrypoints.batch.summary import RESUME_HINT, BatchSummary, WriteFailed
+from voigpt.entrypoints.cli.batch_input import (
+    as_given,
+    input_path,
+    refuse_missing_extra,
+    refuse_streams,
+)
 from voigpt.entrypoints.cli.settings import reachable_site, settings_from
 
 _BAR_END = "\n"  # the bar's line stays; the note starts below it
@@ -31,14 +38,28 @@ if TYPE_CHECKING:
 
 
 def run_batch(
-    args: argparse.Namespace, *, stdout: TextIO, stderr: TextIO, secrets: SecretsFilter
+    args: argparse.Namespace, *, stdin: TextIO | None, stdout: TextIO, stderr: TextIO,
+    secrets: SecretsFilter,
 ) -> int:
+    refuse_streams(args.output, args.errors)
     settings = settings_from(args, secrets)
+    refuse_missing_extra(settings)
+    with input_path(args.input, stdin, stderr) as source:
+        return _batch(source, args, settings, stderr=stderr, secrets=secrets)
+
+
+def _batch(
+    source: Path, args: argparse.Namespace, settings: Settings, *, stderr: TextIO,
+    secrets: SecretsFilter,
+) -> int:
     errors = Path(args.errors) if args.errors else None
     try:
-        plan = prepare(Path(args.input), Path(args.output), errors)
-    except BadInputFile as exc:
-        print(secrets.scrub(f"voigpt: error: {exc}"), file=stderr)
+        plan = prepare(source, Path(args.output), errors)
+    except InvalidInput as exc:
+        exc.args = (as_given(str(exc), source, args.input),)
+        if not isinstance(exc, BadInputFile):
+            raise
+        print(secrets.scrub(f"voigpt: error: {exc}"), file=stderr)  # a line per bad line
         return 2
     try:
         if plan.journal.torn is not None:

@@ -17,9 +17,10 @@ def add_batch_parser(commands: Any, connection: argparse.ArgumentParser) -> None
         "Running the same command again resumes. Exit 0: all succeeded; 1: some failed "
         "(see ERRORS); 2: bad input (nothing sent); 130: interrupted.",
     )
-    batch.add_argument("input", metavar="INPUT.jsonl", help="the requests, one per line")
+    batch.add_argument("input", metavar="INPUT.jsonl",
+                       help="the requests, one per line; - reads them from stdin")
     batch.add_argument("-o", "--output", required=True, metavar="OUTPUT.jsonl",
-                       help="successes go here (and are skipped on resume)")
+                       help="successes go here (and are skipped on resume); a file, not -")
     batch.add_argument("--errors", metavar="ERRORS.jsonl",
                        help="this run's failures (default: OUTPUT with .errors.jsonl)")
     batch.add_argument("--concurrency", type=concurrency, default=8, metavar="N",

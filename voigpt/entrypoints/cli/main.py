@@ -2,7 +2,9 @@
 
 Exit codes: 0 success, 1 service or network error, 2 usage or bad input, 130 interrupted,
 141 the reader of standard output went away (a closed pipe), quietly, as Unix tools do.
-Every failure is one line on standard error; ``-v`` adds the traceback.
+Every failure is one line on standard error (``-v`` adds the traceback); with
+``ask --json``, it is one JSON object on standard output instead,
+``{"error": {"type", "message"}}``, with the same exit code.
 """
 
 from __future__ import annotations
@@ -15,13 +17,15 @@ import traceback
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, TextIO
 
-from voigpt.entrypoints.cli.parser import build_parser
+from voigpt.entrypoints.cli.failures import Failure, UsageError
+from voigpt.entrypoints.cli.parser import build_parser, wants_json
 
 if TYPE_CHECKING:
     import argparse
 
     from voigpt.client import Client
     from voigpt.logs import SecretsFilter
+
 
 def main(
     argv: Sequence[str] | None = None,
@@ -30,9 +34,16 @@ def main(
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
 ) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
     stdin = stdin if stdin is not None else sys.stdin
     stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
+    as_json = wants_json(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as exc:
+        if not as_json:
+            print(exc.usage, file=stderr, end="")
+        return _report(exc, stderr, json_out=stdout if as_json else None)
     from voigpt.logs import SecretsFilter
 
     secrets = SecretsFilter()
@@ -50,7 +61,7 @@ def main(
         if args.command == "batch":
             from voigpt.entrypoints.cli.batch import run_batch
 
-            return run_batch(args, stdout=stdout, stderr=stderr, secrets=secrets)
+            return run_batch(args, stdin=stdin, stdout=stdout, stderr=stderr, secrets=secrets)
         with _client(args, secrets) as client:
             if args.command == "ask":
                 from voigpt.entrypoints.cli.ask import run_ask
@@ -61,16 +72,34 @@ def main(
             return run_chat(
                 client, system=args.system, model=args.model,
                 stdin=stdin, stdout=stdout, stderr=stderr,
-                report=lambda exc: _report(exc, args.verbose, stderr, secrets),
+                report=lambda exc: _report(exc, stderr, verbose=args.verbose, secrets=secrets),
             )
-    except KeyboardInterrupt:
-        print("voigpt: interrupted", file=stderr)
-        return 130
     except BrokenPipeError:
         _discard_output(stdout)
         return 141
-    except Exception as exc:
-        return _report(exc, args.verbose, stderr, secrets)
+    except (Exception, KeyboardInterrupt) as exc:
+        return _report(exc, stderr, json_out=stdout if as_json else None,
+                       verbose=args.verbose, secrets=secrets)
+
+
+def _report(
+    exc: BaseException, stderr: TextIO, *, json_out: TextIO | None = None,
+    verbose: bool = False, secrets: SecretsFilter | None = None,
+) -> int:
+    """``exc`` as one JSON object on ``json_out`` (for ``--json``), else one line on
+    ``stderr``, scrubbed of ``secrets``; with ``verbose``, the traceback first on stderr.
+    Returns the exit code."""
+    failure = Failure.of(exc, secrets.scrub if secrets is not None else str)
+    if verbose and secrets is not None and not isinstance(exc, KeyboardInterrupt):
+        print(secrets.scrub("".join(traceback.format_exception(exc))), file=stderr, end="")
+    if json_out is not None:
+        try:
+            print(failure.json(), file=json_out, flush=True)
+            return failure.code
+        except (OSError, ValueError):  # stdout is what failed (a full disk, closed)
+            pass
+    print(failure.line, file=stderr)
+    return failure.code
 
 
 def _discard_output(stdout: TextIO) -> None:
@@ -94,23 +123,6 @@ def _client(args: argparse.Namespace, secrets: SecretsFilter) -> Iterator[Client
         container=container_for(settings)
     ) as client:
         yield client
-
-
-def _report(exc: BaseException, verbose: bool, stderr: TextIO, secrets: SecretsFilter) -> int:
-    from voigpt.domain.errors import InvalidInput, VoiGptError
-
-    if isinstance(exc, InvalidInput):
-        code, line = 2, f"voigpt: error: {exc}"
-    elif isinstance(exc, VoiGptError):
-        code, line = 1, f"voigpt: {type(exc).__name__}: {exc}"
-    elif isinstance(exc, OSError):
-        code, line = 1, f"voigpt: {exc}"
-    else:
-        code, line = 1, f"voigpt: internal error: {type(exc).__name__}: {exc} (-v shows where)"
-    if verbose:
-        print(secrets.scrub("".join(traceback.format_exception(exc))), file=stderr, end="")
-    print(secrets.scrub(" ".join(line.split())), file=stderr)
-    return code
 
 
 def _log_to(stream: TextIO, secrets: SecretsFilter) -> None:

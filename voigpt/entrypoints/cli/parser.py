@@ -4,12 +4,30 @@ library, no container), so ``voigpt --help`` starts fast."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
+from typing import NoReturn
 
 from voigpt.config import BACKENDS, ENVIRONMENT
+from voigpt.entrypoints.cli.failures import UsageError
+
+
+class Parser(argparse.ArgumentParser):
+    """Raises ``UsageError`` where argparse would print and exit, so that the caller words
+    it (as JSON for ``ask --json``); every subcommand's parser is one too."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message, prog=self.prog, usage=self.format_usage())
+
+
+def wants_json(argv: Sequence[str]) -> bool:
+    """Whether the command line is ``ask ... --json ...`` (before any ``--``), even one
+    argparse refuses."""
+    words = list(argv[: list(argv).index("--")] if "--" in argv else argv)
+    return bool(words) and words[0] == "ask" and "--json" in words
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="voigpt",
         description="Talk to voigpt.com (or its bundled emulator) from the terminal.",
         epilog=f"Settings also come from {', '.join(ENVIRONMENT.values())}; "
@@ -21,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     connection = connection_flags()
-    conversation = argparse.ArgumentParser(add_help=False)
+    conversation = Parser(add_help=False)
     conversation.add_argument("--system", metavar="TEXT", help="a system message sent first")
     conversation.add_argument("--model", help="model name (default: gpt-3.5-turbo)")
     common = [conversation, connection]
@@ -31,11 +49,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print only the reply text on stdout.",
     )
     ask.add_argument("prompt", metavar="PROMPT", help="the question; - reads it from stdin")
-    ask.add_argument("--json", action="store_true", help="print {reply, model, elapsed_seconds}")
+    ask.add_argument("--json", action="store_true",
+                     help="print {reply, model, elapsed_seconds} on stdout; a failure is "
+                     "{error: {type, message}} on stdout, with the same exit code")
 
     commands.add_parser(
         "chat", parents=common, help="hold a conversation (history is kept)",
-        description="One message per line. /reset forgets the history, /exit or EOF ends.",
+        description="One message per line. /help lists the commands (/reset forgets the "
+        "history, /exit or EOF ends); a line that starts with // is sent less one slash.",
     )
 
     from voigpt.entrypoints.cli.batch_parser import add_batch_parser
@@ -55,9 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def connection_flags() -> argparse.ArgumentParser:
+def connection_flags() -> Parser:
     """The flags of every command that talks to the site (a parent parser)."""
-    connection = argparse.ArgumentParser(add_help=False)
+    connection = Parser(add_help=False)
     connection.add_argument("--base-url", metavar="URL", help="site to talk to")
     connection.add_argument(
         "--proxy", metavar="URL", help="http://, https://, socks5:// or socks5h://"
