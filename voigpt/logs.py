@@ -1,11 +1,15 @@
-"""Redaction for logs: a filter that scrubs tokens, cookies and proxy passwords from every
-record a handler emits, whichever library logged it (voigpt, urllib3, requests)."""
+"""Redaction for logs: a filter that scrubs tokens, cookies, proxy passwords and API keys
+from every record a handler emits, whichever library logged it (voigpt, urllib3, requests,
+uvicorn), in every form they take there: as set, percent-encoded (an access log's URL), or
+escaped (a ``repr``): the forms ``voigpt.domain.redaction`` matches."""
 
 from __future__ import annotations
 
 import logging
 import re
 import threading
+
+from voigpt.domain.redaction import MASK, pattern
 
 _PATTERNS = [
     (re.compile(r"(csrftoken=)[^;\s'\"]+", re.IGNORECASE), r"\1***"),
@@ -22,19 +26,20 @@ class SecretsFilter(logging.Filter):
     def __init__(self) -> None:
         super().__init__()
         self._known: set[str] = set()
+        self._masks: list[re.Pattern[str]] = []  # the known secrets' forms, longest first
         self._lock = threading.Lock()
 
     def remember(self, *secrets: str | None) -> None:
         with self._lock:
             self._known.update(s for s in secrets if s and len(s) >= 4)
+            known = sorted(self._known, key=len, reverse=True)
+            self._masks = [pattern(secret) for secret in known]
 
     def scrub(self, text: str) -> str:
-        for pattern, replacement in _PATTERNS:
-            text = pattern.sub(replacement, text)
-        with self._lock:
-            known = sorted(self._known, key=len, reverse=True)
-        for secret in known:
-            text = text.replace(secret, "***")
+        for shape, replacement in _PATTERNS:
+            text = shape.sub(replacement, text)
+        for mask in self._masks:  # a list replaced whole by remember: safe to read
+            text = mask.sub(MASK, text)
         return text
 
     def filter(self, record: logging.LogRecord) -> bool:
