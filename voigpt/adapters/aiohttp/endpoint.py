@@ -21,11 +21,11 @@ from voigpt.adapters.environment import Environment
 from voigpt.adapters.site import (
     MAX_REDIRECTS,
     Answer,
+    account,
     credential_forms,
     exchange_secrets,
     raise_for_status,
     redirect_target,
-    safe_cause,
 )
 from voigpt.domain.errors import UnexpectedStatus, VoiGptError
 from voigpt.domain.limits import DEFAULT_MAX_REPLY_BYTES, Timeouts
@@ -150,6 +150,7 @@ class AiohttpEndpoint:
         timeout = aiohttp.ClientTimeout(
             total=left + _SLACK, sock_connect=connect, sock_read=read, ceil_threshold=math.inf
         )
+        failure: VoiGptError | None = None
         try:
             with watching_answer() as watch:
                 session = await self._sessions.current()
@@ -168,11 +169,13 @@ class AiohttpEndpoint:
         except VoiGptError:
             raise
         except Exception as exc:
-            error = translate(
+            failure = translate(
                 exc, what=what, url=url, connect_timeout=connect, read_timeout=read,
                 proxy=self._route.proxy, deadline=deadline, answer_began=watch.began,
             )
-            raise error from safe_cause(exc, self._secrets(headers))
+            failure.__cause__ = account(exc)
+        if failure is not None:
+            raise failure  # outside the except block: aiohttp's exception is not its context
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "%s %s -> %d (%d bytes) in %.1f ms", method, url, answer.status,

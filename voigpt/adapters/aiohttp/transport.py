@@ -9,6 +9,7 @@ from voigpt.adapters.site import (
     COMPLETION_PATH,
     completion_headers,
     decode_reply,
+    detached_errors,
     encode_request,
 )
 from voigpt.domain.retry import Deadline
@@ -26,18 +27,19 @@ class AiohttpChatTransport:
     async def send(
         self, conversation: Conversation, token: AccessToken, *, deadline: Deadline | None = None
     ) -> str:
-        base = self.endpoint.base_url
-        answer = await self.endpoint.post(
-            COMPLETION_PATH,
-            what="sending the conversation",
-            headers=self._headers_for(token),
-            body=encode_request(conversation),
-            deadline=deadline,
-        )
-        return decode_reply(
-            answer.body, where=f"the reply from {base}{COMPLETION_PATH}", status=answer.status,
-            secrets=(token.value,),
-        )
+        with detached_errors():  # nothing of a library's exception leaves here
+            base = self.endpoint.base_url
+            answer = await self.endpoint.post(
+                COMPLETION_PATH,
+                what="sending the conversation",
+                headers=self._headers_for(token),
+                body=encode_request(conversation),
+                deadline=deadline,
+            )
+            return decode_reply(
+                answer.body, where=f"the reply from {base}{COMPLETION_PATH}", status=answer.status,
+                secrets=(token.value,),
+            )
 
     def _headers_for(self, token: AccessToken) -> dict[str, str]:
         headers = self._headers.get(token.value)

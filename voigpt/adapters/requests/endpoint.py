@@ -137,7 +137,7 @@ class HttpEndpoint:
         secrets = self._secrets(headers)
         with exchange(time.monotonic() + left, secrets) as progress, mapped_exceptions(
             what, url, connect_timeout=connect, read_timeout=read, via=self._via,
-            secrets=secrets, deadline=deadline, progress=progress,
+            deadline=deadline, progress=progress,
         ):
             response = self.session.request(
                 method,

@@ -7,13 +7,13 @@ from __future__ import annotations
 import contextlib
 import functools
 import ssl
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 import requests
 
 from voigpt.adapters.requests.exchange import Progress
 from voigpt.adapters.requests.sockets import DeadlinePassed
-from voigpt.adapters.site import caused_by, safe_cause
+from voigpt.adapters.site import account, caused_by
 from voigpt.domain.errors import (
     ConnectionFailed,
     MalformedReply,
@@ -32,7 +32,6 @@ def mapped_exceptions(
     connect_timeout: float,
     read_timeout: float,
     via: str | None,
-    secrets: Iterable[str] = (),
     deadline: Deadline | None = None,
     progress: Progress | None = None,
 ) -> Iterator[None]:
@@ -40,8 +39,8 @@ def mapped_exceptions(
 
     ``what`` says what was being done ("fetching a token"), ``via`` is the redacted proxy,
     ``progress`` how far the answer got (a broken connection says whether it had begun).
-    The original exception is chained, unless its text holds one of ``secrets``: then a
-    scrubbed account of it is.
+    What is chained is an ``account`` of the original exception, never the exception (its
+    ``.request`` holds the token); the transports drop the context (``detached_errors``).
     """
     try:
         yield
@@ -52,7 +51,7 @@ def mapped_exceptions(
         error = _translate(exc, what, url, connect_timeout, read_timeout, via, began)
         if isinstance(error, TimedOut) and deadline is not None and caused_by(exc, DeadlinePassed):
             error = TimedOut(f"{what}: the {deadline.seconds:g}s deadline passed (timeout)")
-        raise error from safe_cause(exc, secrets)
+        raise error from account(exc)  # the context, requests' exception, goes at the port
 
 
 def _translate(

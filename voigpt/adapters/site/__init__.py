@@ -14,7 +14,10 @@ from voigpt.adapters.site.answers import (
 )
 from voigpt.adapters.site.causes import (
     RedactedCause,
+    account,
     caused_by,
+    detach,
+    detached_errors,
     exception_chain,
     safe_cause,
 )
@@ -45,10 +48,13 @@ __all__ = [
     "TOKEN_PATH",
     "Answer",
     "RedactedCause",
+    "account",
     "caused_by",
     "completion_headers",
     "credential_forms",
     "decode_reply",
+    "detach",
+    "detached_errors",
     "encode_request",
     "exception_chain",
     "excerpt",

@@ -1,15 +1,19 @@
-"""What may be chained to a voigpt error: the original exception, unless its text (or the
-text of anything it carries) holds a secret of the exchange; then a scrubbed stand-in.
+"""What a voigpt error may hold of the library exception it stands for: an account of its
+chain (the exceptions' types and OS error numbers), never the exception itself. A library's
+exception carries the request (aiohttp's ``request_info``, requests' ``.request``: the
+cookie and the ``X-CSRFToken`` among their headers) and text the server sent; an error
+reporter that walks ``__cause__`` and ``__context__`` (Sentry does) would ship them.
 
 No HTTP library here: the same rule serves every adapter.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from urllib.parse import quote
+import contextlib
+import os
+from collections.abc import Iterable, Iterator
 
-from voigpt.adapters.site.answers import scrub
+from voigpt.domain.errors import VoiGptError
 
 # Where libraries keep the exceptions and objects an exception carries: urllib3's
 # ``reason``, aiohttp's ``os_error`` and ``request_info`` (the request's headers, the
@@ -18,21 +22,51 @@ _CARRIED = ("reason", "os_error", "socket_err", "request_info")
 
 
 class RedactedCause(Exception):
-    """Stands in for an exception whose text held a secret: its type and scrubbed text."""
+    """Stands in for a library's exception: the types of its chain, with OS error numbers,
+    and nothing the exception carried or said."""
 
 
-def safe_cause(exc: BaseException, secrets: Iterable[str]) -> BaseException:
-    """``exc``, or a ``RedactedCause`` when any of ``secrets`` shows in it or in what it
-    carries (its cause, context, arguments; as given or percent-encoded)."""
-    secrets = [secret for secret in secrets if secret]
-    if not secrets:
-        return exc
-    chain = exception_chain(exc)
-    text = " ".join(_texts(item) for item in chain)
-    if not any(secret in text or quote(secret, safe="") in text for secret in secrets):
-        return exc
-    shown = " <- ".join(f"{type(item).__name__}: {scrub(str(item), secrets)}" for item in chain)
-    return RedactedCause(shown)
+def account(exc: BaseException) -> RedactedCause:
+    """A ``RedactedCause`` for ``exc``: e.g. ``aiohttp.client_exceptions.ClientOSError
+    [Errno 104] Connection reset by peer <- ConnectionResetError [Errno 104] ...``."""
+    return RedactedCause(" <- ".join(_described(item) for item in exception_chain(exc)))
+
+
+def safe_cause(exc: BaseException, secrets: Iterable[str] = ()) -> RedactedCause:
+    """What to chain to the voigpt error that stands for ``exc``: its ``account``, whatever
+    ``secrets`` it may hold (kept for callers that name the exchange's secrets)."""
+    return account(exc)
+
+
+def detach(error: VoiGptError) -> VoiGptError:
+    """``error``, holding no library exception: a cause that is one becomes its
+    ``account``, and a context that is one is dropped (shown as its account when it was
+    shown at all); so for every voigpt error chained to it. Returns ``error``."""
+    pending: list[BaseException] = [error]
+    seen: list[BaseException] = []
+    while pending:
+        item = pending.pop()
+        if any(item is s for s in seen):
+            continue
+        seen.append(item)
+        cause, context = item.__cause__, item.__context__
+        if cause is not None and not _ours(cause):
+            item.__cause__ = cause = account(cause)
+        if context is not None and not _ours(context):
+            shown = not item.__suppress_context__ and context is not cause
+            item.__context__ = account(context) if shown else None
+        pending.extend(x for x in (item.__cause__, item.__context__) if isinstance(x, VoiGptError))
+    return error
+
+
+@contextlib.contextmanager
+def detached_errors() -> Iterator[None]:
+    """The voigpt errors raised in the block leave it ``detach``ed."""
+    try:
+        yield
+    except VoiGptError as error:
+        detach(error)
+        raise
 
 
 def exception_chain(exc: BaseException) -> list[BaseException]:
@@ -55,8 +89,16 @@ def caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
     return any(isinstance(item, kind) for item in exception_chain(exc))
 
 
-def _texts(item: BaseException) -> str:
-    parts = [repr(item), str(item), *(repr(arg) for arg in item.args)]
-    parts += [repr(getattr(item, name, None)) for name in _CARRIED]
-    parts += [value for value in vars(item).values() if isinstance(value, str)]
-    return " ".join(parts)
+def _ours(exc: BaseException) -> bool:
+    return isinstance(exc, (VoiGptError, RedactedCause))
+
+
+def _described(exc: BaseException) -> str:
+    kind = type(exc)
+    name = kind.__qualname__
+    if kind.__module__ != "builtins":
+        name = f"{kind.__module__}.{name}"
+    number = exc.errno if isinstance(exc, OSError) else None
+    if isinstance(number, int) and not isinstance(number, bool):
+        return f"{name} [Errno {number}] {os.strerror(number)}"
+    return name
