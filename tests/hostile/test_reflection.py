@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 import subprocess
 from collections.abc import Callable
+from urllib.parse import quote, unquote
 
 import pytest
 
@@ -125,6 +127,86 @@ def test_reflected_token_never_shows(
     assert sent and sent <= set(secrets), (sent, secrets)  # the reflected ones are secrets
     assert_no_leak(error, secrets, records=caplog.records, log_text=caplog.text,
                    what=f"{case} ({token_kind} token)")
+
+
+# -- secrets echoed percent-encoded ----------------------------------------------------------
+
+# A token as voigpt.com could hand it out (a cookie value may hold any of these), with every
+# character of /?#@% that a cookie value may hold, and others that percent-encoders disagree on.
+SPECIAL_TOKEN = "Tk7#Qz9%Wm4&Lp2!Rb8'Yc3*Vn6+Hd1$Gf5^Js0`Ek7|Xa2~Zr4"
+# How a page or a proxy may percent-encode what it echoes: Python's quote (and Django's
+# urlencode filter, which keeps "/"), JavaScript's encodeURIComponent, lower-case hex, and
+# every byte escaped.
+ENCODINGS: dict[str, Callable[[str], str]] = {
+    "quote": lambda s: quote(s, safe=""),
+    "quote-keeping-slash": quote,
+    "encodeURIComponent": lambda s: quote(s, safe="!'()*"),
+    "lower-case-hex": lambda s: re.sub(r"%[0-9A-F]{2}", lambda m: m[0].lower(),
+                                       quote(s, safe="")),
+    "every-byte": lambda s: "".join(f"%{byte:02X}" for byte in s.encode("utf-8")),
+}
+ENCODED_ECHOES: dict[str, str] = {  # {e}: the secret, percent-encoded
+    "403-html": "<p>CSRF cookie {e} rejected</p>",
+    "500-text": "Internal error at /generate_response/?csrftoken={e}",
+    "302-location": "",  # the Location header holds it
+}
+
+
+def _echo_encoded(kind: str, encode: Callable[[str], str]) -> Script:
+    def answer(conn: Conn, request: Request) -> None:
+        encoded = encode(request.token)
+        if kind == "302-location":
+            conn.send(response(302, "", headers=[("Location", f"/login/?csrf={encoded}")]))
+        else:
+            status = int(kind[:3])
+            conn.send(response(status, ENCODED_ECHOES[kind].replace("{e}", encoded),
+                               content_type="text/html"))
+
+    return answer
+
+
+def _special_get(conn: Conn, request: Request) -> None:
+    """``GET /`` handing out ``SPECIAL_TOKEN`` as the csrftoken cookie."""
+    conn.server.issued.append(SPECIAL_TOKEN)
+    conn.send(response(200, "<html>voigpt</html>", content_type="text/html",
+                       headers=[("Set-Cookie", f"csrftoken={SPECIAL_TOKEN}; Path=/")]))
+
+
+def assert_no_encoded_leak(
+    error: BaseException, secret: str, caplog: pytest.LogCaptureFixture, *, what: str
+) -> None:
+    """No form of ``secret`` anywhere: as sent, in every encoding above, and in whatever
+    percent-decodes to it (any other encoding of it)."""
+    forms = [secret, *(encode(secret) for encode in ENCODINGS.values())]
+    assert_no_leak(error, forms, records=caplog.records, log_text=caplog.text, what=what)
+    texts = {**renderings(error), "caplog.text": caplog.text}
+    texts.update({f"log record {i}": r.getMessage() for i, r in enumerate(caplog.records)})
+    decoded = {where: unquote(text) for where, text in texts.items()}
+    found = leaks(decoded, [secret])
+    assert not found, f"{what}: a secret leaked percent-encoded: {found}; the error: {error}"
+
+
+@pytest.mark.parametrize("encoding", list(ENCODINGS))
+@pytest.mark.parametrize("kind", list(ENCODED_ECHOES))
+@pytest.mark.parametrize("token_kind", ["explicit", "fetched"])
+def test_a_token_echoed_percent_encoded_never_shows(
+    make_client: MakeClient, serve: Serve, caplog: pytest.LogCaptureFixture, kind: str,
+    encoding: str, token_kind: str,
+) -> None:
+    _capture(caplog)
+    post = _echo_encoded(kind, ENCODINGS[encoding])
+    get = _special_get if token_kind == "fetched" else None
+    server = serve(normal_except(get=get, post=post))
+    settings = {"access_token": SPECIAL_TOKEN} if token_kind == "explicit" else {}
+    client = make_client(base_url=server.url, timeout=2, **settings)
+
+    outcome = run(lambda: client.ask("hi"))
+
+    what = f"{kind}, {encoding} ({token_kind} token)"
+    error = expect_error(outcome, what=what)
+    assert {r.token for r in server.seen("POST")} == {SPECIAL_TOKEN}, what  # it was echoed
+    assert ENCODINGS[encoding](SPECIAL_TOKEN) != SPECIAL_TOKEN
+    assert_no_encoded_leak(error, SPECIAL_TOKEN, caplog, what=what)
 
 
 GET_REFLECTIONS: dict[str, Script] = {
@@ -250,6 +332,37 @@ def test_proxy_reflecting_its_credentials_never_shows_the_password(
     assert proxy.requests, "the proxy was never asked (the test is wrong)"
     assert_no_leak(error, [password, credentials], records=caplog.records,
                    log_text=caplog.text, what=f"proxy answering {status}")
+
+
+PERCENT_PASSWORD = "Hx7q/Kp2w?Zr9t#Lm4v@Nb8c%Qd5s"  # all of /?#@%
+
+
+@pytest.mark.parametrize("encoding", list(ENCODINGS))
+@pytest.mark.parametrize("status", [403, 502])
+def test_a_proxy_echoing_the_password_percent_encoded_never_shows_it(
+    make_client: MakeClient, serve: Serve, caplog: pytest.LogCaptureFixture, status: int,
+    encoding: str,
+) -> None:
+    _capture(caplog)
+    received: list[str] = []
+
+    def answer(conn: Conn, request: Request) -> None:
+        auth = (request.header("Proxy-Authorization") or "").removeprefix("Basic ")
+        received.append(base64.b64decode(auth).decode("latin-1").partition(":")[2])
+        body = f"proxy user user:{ENCODINGS[encoding](received[-1])} may not pass"
+        conn.send(response(status, body, content_type="text/plain"))
+
+    proxy = serve(answer)
+    encoded = quote(PERCENT_PASSWORD, safe="")
+    client = make_client(base_url="http://voigpt.test", timeout=2,
+                         proxy=f"http://user:{encoded}@127.0.0.1:{proxy.port}")
+
+    outcome = run(lambda: client.ask("hi"))
+
+    what = f"proxy answering {status}, password {encoding}"
+    error = expect_error(outcome, what=what)
+    assert received and set(received) == {PERCENT_PASSWORD}, received  # it was echoed
+    assert_no_encoded_leak(error, PERCENT_PASSWORD, caplog, what=what)
 
 
 def test_socks_proxy_refusing_credentials_never_shows_the_password(

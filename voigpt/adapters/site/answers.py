@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import base64
 import email.utils
+import functools
 import math
 import re
 import time
 from collections.abc import Iterable, Mapping
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from voigpt.domain.errors import (
     AccessRejected,
@@ -40,17 +41,51 @@ def credential_forms(username: str | None, password: str | None) -> set[str]:
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every secret, as sent or percent-encoded, replaced by ``***``."""
-    forms = {form for secret in secrets for form in (secret, quote(secret, safe="")) if form}
-    for form in sorted(forms, key=len, reverse=True):
-        text = text.replace(form, "***")
+    """``text`` with every secret replaced by ``***``: as sent, and percent-encoded however
+    an echo encoded it (any of its characters escaped or not, hex digits in either case).
+    The longest secret goes first, so no piece of it is left beside a shorter one."""
+    for secret in sorted({secret for secret in secrets if secret}, key=len, reverse=True):
+        text = _any_encoding(secret).sub("***", text)
     return text
 
 
+@functools.lru_cache(maxsize=64)
+def _any_encoding(secret: str) -> re.Pattern[str]:
+    """``secret`` with each character as itself or percent-encoded: its UTF-8 bytes (or its
+    Latin-1 byte, as Basic credentials carry it), or ``+`` for a space (a form's encoding)."""
+    pieces = []
+    for char in secret:
+        forms = {re.escape(char), _escaped(char.encode("utf-8"))}
+        if "\x80" <= char <= "\xff":
+            forms.add(_escaped(char.encode("latin-1")))
+        if char == " ":
+            forms.add(r"\+")
+        pieces.append("(?:" + "|".join(sorted(forms, key=len, reverse=True)) + ")")
+    return re.compile("".join(pieces))
+
+
+def _escaped(data: bytes) -> str:
+    """A pattern of ``data`` percent-encoded, hex digits in either case (``%2[Ff]``)."""
+    return "".join(
+        "%" + "".join(f"[{d}{d.lower()}]" if d.isalpha() else d for d in f"{byte:02X}")
+        for byte in data
+    )
+
+
 def excerpt(text: str, secrets: Iterable[str] = (), limit: int = EXCERPT_LIMIT) -> str:
-    """At most ``limit`` characters of ``text`` (a cut marked with an ellipsis), scrubbed."""
-    text = scrub(text, secrets).strip()
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """At most ``limit`` characters of ``text`` (a cut marked with an ellipsis), scrubbed.
+    Only its start is scrubbed (a 10 MiB error page costs what a short one does), and what
+    may be the start of a secret cut off there is dropped with the rest."""
+    secrets = [secret for secret in secrets if secret]
+    text = text.strip()
+    # How far a secret cut off at the end may reach back, once scrubbed: its longest form
+    # (every byte escaped, 3 characters each), as much as tripled by "***"s before it.
+    reach = 9 * max((len(secret.encode("utf-8")) for secret in secrets), default=0)
+    head = text[: 8 * limit + 2 * reach]
+    cut = len(head) < len(text)
+    shown = scrub(head, secrets)
+    shown = (shown[: len(shown) - reach] if cut else shown).rstrip()
+    return shown if len(shown) <= limit and not cut else shown[: limit - 1] + "…"
 
 
 def redirect_target(
