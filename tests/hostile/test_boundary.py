@@ -156,7 +156,7 @@ RESULT_OR_ERROR: dict[str, Script] = {
 }
 
 
-EXPECTED = {"lone-surrogate-escape": "\ud800"}  # else TEXT
+EXPECTED = {"lone-surrogate-escape": "\ufffd"}  # a lone surrogate reads as U+FFFD; else TEXT
 
 
 @pytest.mark.parametrize("case", list(RESULT_OR_ERROR))
