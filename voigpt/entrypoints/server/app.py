@@ -67,9 +67,12 @@ def create_app(
         if close_client:
             await client.aclose()
 
+    # No trailing-slash redirects: Starlette builds their Location from the client's Host
+    # header, so anyone could have the server point elsewhere. /v1/models/ is a 404.
     app = ServerApp(
         title="voigpt", summary="An OpenAI-compatible server for voigpt.com",
         version=_version(), docs_url=None, redoc_url=None, lifespan=lifespan,
+        redirect_slashes=False,
     )
     app.state.metrics = metrics
     answer_error = ErrorAnswers(metrics)
