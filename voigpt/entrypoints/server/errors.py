@@ -5,7 +5,9 @@
 with the status that makes the openai SDK do the right thing: 400 bad input (naming the
 parameter), 401 no or wrong key, 404 unknown route or model, 413 body too large, 429 the
 site's rate limit (its ``Retry-After`` passed on) or this server's concurrency limit, 502
-or 503 the site failed, 504 the deadline passed. voigpt's errors never carry a token, a
+or 503 the site failed, 504 the deadline passed. ``voigpt serve``'s HTTP layer
+(``connections.py``) answers in the same shape: 400 not HTTP, 408 too slow, 431 head too
+large, 503 cut short by the drain timeout. voigpt's errors never carry a token, a
 cookie or a proxy password, so their messages can be shown as they are.
 """
 
@@ -174,3 +176,39 @@ def _dotted(location: Sequence[Any]) -> str:
 def _upstream_code(exc: errors.VoiGptError) -> str:
     name = re.sub(r"(?<!^)(?=[A-Z])", "_", type(exc).__name__).lower()
     return f"upstream_{name}"
+
+
+# The refusals of ``voigpt serve``'s HTTP layer (connections.py, outermost.py): decided
+# before a request reaches the app, or after the app can no longer answer. Each closes
+# the connection.
+_CLOSE = {"Connection": "close"}
+
+
+def not_http(*, method: bool = False) -> APIError:
+    """A head (or a chunked body) the HTTP parser cannot read."""
+    message = ("the request method is not one this server knows" if method
+               else "the request is not valid HTTP/1.1")
+    return APIError(400, message, code="invalid_http_request", headers=_CLOSE)
+
+
+def head_too_large(cap: int) -> APIError:
+    return APIError(431, f"the request line and headers are larger than {cap} bytes",
+                    code="request_headers_too_large", headers=_CLOSE)
+
+
+def too_slow(part: str, seconds: float) -> APIError:
+    """``part`` ("head" or "body") did not arrive whole within ``seconds``."""
+    return APIError(408, f"the request {part} did not arrive within {seconds:g} seconds",
+                    code="request_timeout", headers=_CLOSE)
+
+
+def shutting_down() -> APIError:
+    """The server stopped (its drain timeout passed) before this request had its answer."""
+    return APIError(503, "the server is shutting down and could not finish this request",
+                    type="server_error", code="server_shutting_down", headers=_CLOSE)
+
+
+def no_answer() -> APIError:
+    """The app ended without answering (a bug): what uvicorn would send as a plain 500."""
+    return APIError(500, "internal server error", type="server_error", code="internal_error",
+                    headers=_CLOSE)

@@ -29,6 +29,9 @@ ENVIRONMENT = {
     "drain_timeout": "VOIGPT_DRAIN_TIMEOUT",
     "cors_origins": "VOIGPT_CORS_ORIGINS",
     "log_prompts": "VOIGPT_LOG_PROMPTS",
+    "max_header_bytes": "VOIGPT_MAX_HEADER_BYTES",
+    "head_timeout": "VOIGPT_HEAD_TIMEOUT",
+    "body_timeout": "VOIGPT_BODY_TIMEOUT",
 }
 _FLAG_NAMES = {"api_keys": "--api-key", "cors_origins": "--cors-origin"}
 LOOPBACK_NAMES = ("localhost",)
@@ -49,6 +52,11 @@ class ServerSettings:
     drain_timeout: float = 30.0
     cors_origins: tuple[str, ...] = ()
     log_prompts: bool = False
+    # What ``voigpt serve``'s own HTTP server allows a connection (``connections.py``); an
+    # app embedded in another server leaves these to that server.
+    max_header_bytes: int = 64 * 1024
+    head_timeout: float = 10.0
+    body_timeout: float = 30.0
 
     @classmethod
     def load(cls, *, environ: Mapping[str, str] | None = None, **flags: Any) -> ServerSettings:
@@ -168,4 +176,7 @@ _PARSERS: dict[str, Callable[[object, str], Any]] = {
     "drain_timeout": _seconds(0, 3600),
     "cors_origins": _origins,
     "log_prompts": _flag,
+    "max_header_bytes": _whole(1024, 16 * 1024**2, "a number of bytes"),
+    "head_timeout": _seconds(0.1, 3600),
+    "body_timeout": _seconds(0.1, 3600),
 }
