@@ -38,6 +38,19 @@ def add_serve_parser(commands: Any, connection: argparse.ArgumentParser) -> None
         "--max-body-bytes", metavar="N", help="largest request body (default 1048576)"
     )
     serve.add_argument(
+        "--max-header-bytes", metavar="N",
+        help="largest request line and headers together (default 65536); past it, 431",
+    )
+    serve.add_argument(
+        "--head-timeout", metavar="SECONDS",
+        help="how long a connection may take to send a request's line and headers "
+        "(default 10); then 408",
+    )
+    serve.add_argument(
+        "--body-timeout", metavar="SECONDS",
+        help="how long a request body may take to arrive whole (default 30); then 408",
+    )
+    serve.add_argument(
         "--workers", metavar="N",
         help="server processes (default 1); each has its own token cache, limits and metrics",
     )

@@ -2,8 +2,10 @@
 socket (each with its own token cache, limits and metrics).
 
 SIGTERM (or Ctrl-C) stops accepting, lets in-flight requests finish for up to
-``drain_timeout`` seconds, then exits 0. Logs go to standard error through the secrets
-filter; the access log and debug logs only with ``-v``.
+``drain_timeout`` seconds (one still unanswered then gets a 503), then exits 0. Each
+connection is uvicorn's, with a head cap and timeouts (``connections.py``). Logs go to
+standard error through the secrets filter; the access log and debug logs only with
+``-v``.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from typing import Any, TextIO
 import uvicorn
 
 from voigpt.config import Settings
+from voigpt.entrypoints.server.connections import ServerConfig
 from voigpt.entrypoints.server.settings import ServerSettings
+from voigpt.entrypoints.server.watch import Limits
 from voigpt.logs import SecretsFilter
 
 FACTORY = "voigpt.entrypoints.server.app:app_from_environment"
@@ -31,11 +35,11 @@ def serve(
     # Every process's settings, and its log filter's secrets (the flags' keys too), come
     # from these variables: set them before the log config below builds the filter.
     os.environ.update(_environment(settings, server))
-    config = uvicorn.Config(
-        _app(settings, server) if server.workers == 1 else FACTORY,
+    config = ServerConfig(
+        _app(settings, server) if server.workers == 1 else FACTORY, Limits.of(server),
         factory=server.workers > 1, host=server.host, port=server.port,
         workers=server.workers, log_config=log_config(verbose), access_log=verbose,
-        timeout_graceful_shutdown=server.drain_timeout,  # type: ignore[arg-type]
+        timeout_graceful_shutdown=server.drain_timeout,
         server_header=False, backlog=2048, lifespan="on",
     )
     sock = _listen(server.host, server.port, config.backlog)
@@ -118,6 +122,9 @@ def _environment(settings: Settings, server: ServerSettings) -> Mapping[str, str
         "VOIGPT_HOST": server.host, "VOIGPT_MAX_CONCURRENCY": str(server.max_concurrency),
         "VOIGPT_QUEUE_TIMEOUT": str(server.queue_timeout),
         "VOIGPT_MAX_BODY_BYTES": str(server.max_body_bytes),
+        "VOIGPT_MAX_HEADER_BYTES": str(server.max_header_bytes),
+        "VOIGPT_HEAD_TIMEOUT": str(server.head_timeout),
+        "VOIGPT_BODY_TIMEOUT": str(server.body_timeout),
         "VOIGPT_ALLOW_UNAUTHENTICATED": str(server.allow_unauthenticated),
         "VOIGPT_LOG_PROMPTS": str(server.log_prompts),
         "VOIGPT_API_KEYS": ",".join(server.api_keys),
