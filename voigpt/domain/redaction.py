@@ -39,10 +39,10 @@ def _character(char: str) -> str:
         forms.add(_percent(char.encode("latin-1")))
     if char == " ":
         forms.add(r"\+")
-    if code < 0x80 and char.isprintable():
-        if not char.isalnum():
+    if code < 0x80:
+        if char.isprintable() and not char.isalnum():
             forms.add(r"\\" + re.escape(char))  # repr's \\ and \', JSON's \" and \/
-    else:
+    else:  # at most 3 characters for each UTF-8 byte, as percent-encoding takes
         forms.add(_hex(r"\\u", code, 4) if code <= 0xFFFF else _hex(r"\\U", code, 8))
         if code <= 0xFF:
             forms.add(_hex(r"\\x", code, 2))

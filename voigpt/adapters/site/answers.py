@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import email.utils
-import functools
 import math
 import re
 import time
@@ -21,6 +20,7 @@ from voigpt.domain.errors import (
     ServiceUnavailable,
     UnexpectedStatus,
 )
+from voigpt.domain.redaction import scrub as scrub  # a secret in every form, as logs mask it
 
 EXCERPT_LIMIT = 500
 MAX_REDIRECTS = 5
@@ -38,38 +38,6 @@ def credential_forms(username: str | None, password: str | None) -> set[str]:
         return set()
     basic = base64.b64encode(f"{username or ''}:{password}".encode("latin-1", "replace"))
     return {password, basic.decode("ascii")}
-
-
-def scrub(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every secret replaced by ``***``: as sent, and percent-encoded however
-    an echo encoded it (any of its characters escaped or not, hex digits in either case).
-    The longest secret goes first, so no piece of it is left beside a shorter one."""
-    for secret in sorted({secret for secret in secrets if secret}, key=len, reverse=True):
-        text = _any_encoding(secret).sub("***", text)
-    return text
-
-
-@functools.lru_cache(maxsize=64)
-def _any_encoding(secret: str) -> re.Pattern[str]:
-    """``secret`` with each character as itself or percent-encoded: its UTF-8 bytes (or its
-    Latin-1 byte, as Basic credentials carry it), or ``+`` for a space (a form's encoding)."""
-    pieces = []
-    for char in secret:
-        forms = {re.escape(char), _escaped(char.encode("utf-8"))}
-        if "\x80" <= char <= "\xff":
-            forms.add(_escaped(char.encode("latin-1")))
-        if char == " ":
-            forms.add(r"\+")
-        pieces.append("(?:" + "|".join(sorted(forms, key=len, reverse=True)) + ")")
-    return re.compile("".join(pieces))
-
-
-def _escaped(data: bytes) -> str:
-    """A pattern of ``data`` percent-encoded, hex digits in either case (``%2[Ff]``)."""
-    return "".join(
-        "%" + "".join(f"[{d}{d.lower()}]" if d.isalpha() else d for d in f"{byte:02X}")
-        for byte in data
-    )
 
 
 def excerpt(text: str, secrets: Iterable[str] = (), limit: int = EXCERPT_LIMIT) -> str:
