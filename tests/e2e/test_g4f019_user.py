@@ -4,9 +4,11 @@
 That provider sends ``Origin: https://voigpt.com`` and ``Referer: https://voigpt.com/``
 whatever its URL, so the emulator must take voigpt.com's origin for its own.
 
-g4f 0.1.9.3 never touches the project's venv: it is installed once into a venv in pytest's
-cache (``.pytest_cache/d/g4f-0.1.9.3``; PyPI is needed that once, about a minute) with
-``--no-deps``, plus the packages ``import g4f`` really imports (it imports every provider)."""
+g4f 0.1.9.3 never touches the project's venv: it is installed once per machine into a venv
+in the user's cache (``$VOIGPT_TEST_CACHE``, else ``$XDG_CACHE_HOME/voigpt-tests``, else
+``~/.cache/voigpt-tests``), so a fresh clone and every CI run reuse it; PyPI is needed that
+once, about a minute. It gets ``--no-deps``, plus the packages ``import g4f`` really imports
+(it imports every provider)."""
 
 from __future__ import annotations
 
@@ -68,12 +70,20 @@ def _run(*command: str | Path) -> None:
         )
 
 
+def _cache_root() -> Path:
+    explicit = os.environ.get("VOIGPT_TEST_CACHE")
+    if explicit:
+        return Path(explicit)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "voigpt-tests"
+
+
 @pytest.fixture(scope="session")
-def g4f_python(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The interpreter of a venv holding g4f 0.1.9.3, built once and kept in pytest's cache
-    (a lock makes parallel sessions wait for one build)."""
-    cache = getattr(request.config, "cache", None)
-    root = cache.mkdir("g4f-0.1.9.3") if cache else tmp_path_factory.mktemp("g4f-0.1.9.3")
+def g4f_python() -> Path:
+    """The interpreter of a venv holding g4f 0.1.9.3, built once per machine and kept in the
+    user's cache (a lock makes parallel sessions wait for one build)."""
+    root = _cache_root() / "g4f-0.1.9.3"
+    root.mkdir(parents=True, exist_ok=True)
     venv, ready = root / "venv", root / "ready"
     wanted = "\n".join((sys.version, G4F, *IMPORT_NEEDS))
     with open(root / "lock", "w") as lock:
