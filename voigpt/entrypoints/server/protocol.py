@@ -157,6 +157,10 @@ class ModelList(BaseModel):
 
 class Health(BaseModel):
     status: str
+    # Only in an unready answer: the kind of failure, never text the site sent.
+    reason: str | None = None
+    error: str | None = None
+    code: str | None = None
 
 
 def describe(status: int, what: str) -> dict[str, Any]:
