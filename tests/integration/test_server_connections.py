@@ -27,7 +27,14 @@ import httpx
 import pytest
 import uvicorn
 
-from tests.support.raw_http import exchange, head, openai_error, read_answer, send
+from tests.support.raw_http import (
+    exchange,
+    head,
+    openai_error,
+    read_answer,
+    read_answers,
+    send,
+)
 from tests.support.server import metric
 from voigpt.async_client import AsyncClient
 from voigpt.entrypoints.server.app import create_app
@@ -214,6 +221,14 @@ def test_a_kept_alive_connection_serves_requests_in_turn(address: tuple[str, int
             answer = read_answer(sock)
             assert answer is not None and answer.status == 200, answer
             time.sleep(HEAD_TIMEOUT / 3)  # each wait shorter than the head timeout
+
+
+def test_requests_pipelined_in_one_write_are_each_answered(address: tuple[str, int]) -> None:
+    one = b"GET /health HTTP/1.1\r\nHost: test\r\nX-Pad: " + b"p" * (CAP - 100) + b"\r\n\r\n"
+    with socket.create_connection(address, timeout=10) as sock:
+        send(sock, one * 3)  # three heads under the cap each, over it together
+        answers = read_answers(sock, 3)
+    assert [answer.status for answer in answers] == [200, 200, 200], answers
 
 
 # --- what uvicorn answered in plain text -----------------------------------------------------

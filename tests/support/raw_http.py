@@ -31,28 +31,42 @@ def send(sock: socket.socket, data: bytes) -> bool:
 def read_answer(sock: socket.socket) -> Answer | None:
     """The first answer on ``sock``, its body read by its Content-Length; None if the
     connection closed without one."""
+    answers = read_answers(sock, 1)
+    return answers[0] if answers else None
+
+
+def read_answers(sock: socket.socket, count: int) -> list[Answer]:
+    """Up to ``count`` answers in a row on ``sock`` (fewer if it closes first)."""
+    answers: list[Answer] = []
     received = b""
-    while b"\r\n\r\n" not in received:
-        try:
-            chunk = sock.recv(65536)
-        except ConnectionResetError:
-            chunk = b""
-        if not chunk:
-            assert not received, f"the connection closed mid-answer: {received!r}"
-            return None
-        received += chunk
-    head, _, body = received.partition(b"\r\n\r\n")
-    status_line, *lines = head.decode("latin-1").split("\r\n")
-    headers = {}
-    for line in lines:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    length = int(headers.get("content-length", "0"))
-    while len(body) < length:
-        chunk = sock.recv(65536)
-        assert chunk, f"the connection closed mid-body: {body!r}"
-        body += chunk
-    return Answer(int(status_line.split()[1]), headers, body[:length])
+    while len(answers) < count:
+        while b"\r\n\r\n" not in received:
+            chunk = _recv(sock)
+            if not chunk:
+                assert not received, f"the connection closed mid-answer: {received!r}"
+                return answers
+            received += chunk
+        head, _, received = received.partition(b"\r\n\r\n")
+        status_line, *lines = head.decode("latin-1").split("\r\n")
+        headers = {}
+        for line in lines:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        length = int(headers.get("content-length", "0"))
+        while len(received) < length:
+            chunk = _recv(sock)
+            assert chunk, f"the connection closed mid-body: {received!r}"
+            received += chunk
+        body, received = received[:length], received[length:]
+        answers.append(Answer(int(status_line.split()[1]), headers, body))
+    return answers
+
+
+def _recv(sock: socket.socket) -> bytes:
+    try:
+        return sock.recv(65536)
+    except ConnectionResetError:
+        return b""
 
 
 def exchange(address: tuple[str, int], request: bytes, *, timeout: float = 10) -> Answer:
