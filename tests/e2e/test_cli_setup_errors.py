@@ -7,14 +7,15 @@ from __future__ import annotations
 import errno
 import json
 import os
-import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.support.cli import run_cli
+from tests.support.ports import busy_port
 from voigpt.emulator import Emulator
+
+__all__ = ["busy_port"]  # the module's fixtures
 
 REQUEST = json.dumps({"custom_id": "q", "method": "POST", "url": "/v1/chat/completions",
                       "body": {"messages": [{"role": "user", "content": "Hi"}]}}) + "\n"
@@ -42,15 +43,6 @@ class TestEmulatorAddress:
             f"voigpt: error: cannot listen on --host 127.0.0.1 --port {busy_port}: "
             f"{os.strerror(errno.EADDRINUSE)}\n"
         )
-
-
-@pytest.fixture
-def busy_port() -> Iterator[int]:
-    holder = socket.socket()
-    holder.bind(("127.0.0.1", 0))
-    holder.listen(1)
-    yield int(holder.getsockname()[1])
-    holder.close()
 
 
 def without(tmp_path: Path, *modules: str) -> dict[str, str]:

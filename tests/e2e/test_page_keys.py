@@ -9,12 +9,19 @@ import urllib.request
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
-from tests.support.browser import ask, browser, open_page, playwright_, problems, screenshot
+from tests.support.browser import (
+    ask,
+    browser,
+    page,
+    playwright_,
+    problems,
+    screenshot,
+)
 from tests.support.server import ServeProcess
 
-__all__ = ["browser", "playwright_"]  # the module's fixtures
+__all__ = ["browser", "page", "playwright_"]  # the module's fixtures
 KEY = "page-test-key-0123456789"
 REPLY = "[voigpt emulator] You said: "
 
@@ -23,13 +30,6 @@ REPLY = "[voigpt emulator] You said: "
 def server() -> Iterator[ServeProcess]:
     with ServeProcess("--backend", "local", "--api-key", KEY) as process:
         yield process
-
-
-@pytest.fixture
-def page(browser: Browser, server: ServeProcess) -> Iterator[Page]:
-    opened = open_page(browser, server.url + "/")
-    yield opened
-    opened.context.close()
 
 
 def status_of(url: str) -> int:

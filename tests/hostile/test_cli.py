@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,9 @@ from tests.hostile.servers import (
     response,
     stall,
 )
+from tests.support.ports import busy_port
 
+__all__ = ["busy_port"]  # the module's fixtures
 Serve = Callable[..., HostileServer]
 TRACEBACK = b"Traceback (most recent call last)"
 # 141 = 128 + SIGPIPE, what a shell reports for a writer whose reader went away (the
@@ -166,15 +167,6 @@ def test_unusable_ca_bundle_is_one_line_and_exit_2(tmp_path: Path, variable: str
     done = voigpt("ask", "--base-url", "https://127.0.0.1:1", "--timeout", "2", "hi", env=env)
 
     assert_one_line(done, (2,), f"{variable} pointing at a non-PEM file")
-
-
-@pytest.fixture
-def busy_port() -> Iterator[int]:
-    holder = socket.socket()
-    holder.bind(("127.0.0.1", 0))
-    holder.listen(1)
-    yield int(holder.getsockname()[1])
-    holder.close()
 
 
 @pytest.mark.parametrize(
