@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -44,7 +45,7 @@ class Gate:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        status = 500
+        status = 0  # none yet
 
         async def counted_send(message: Message) -> None:
             nonlocal status
@@ -59,10 +60,15 @@ class Gate:
                 await self.answer_error(refusal, scope)(scope, receive, counted_send)
                 return
             await self.app(scope, self._capped(receive), counted_send)
+        except asyncio.CancelledError:
+            # The server cut the request before it had an answer (SIGTERM, then the drain
+            # timeout): what the client gets is the connections' 503 (outermost.py).
+            status = status or 503
+            raise
         finally:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
-            self.metrics.answered(template, scope["method"], status)
+            self.metrics.answered(template, scope["method"], status or 500)
 
     def _refusal(self, scope: Scope) -> APIError | None:
         path = route_path(scope)
