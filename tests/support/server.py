@@ -23,7 +23,9 @@ from fastapi import FastAPI
 
 from voigpt.async_client import AsyncClient
 from voigpt.entrypoints.server.app import create_app
+from voigpt.entrypoints.server.connections import ServerConfig
 from voigpt.entrypoints.server.settings import ServerSettings
+from voigpt.entrypoints.server.watch import Limits
 
 _LISTENING = re.compile(r"listening on (http://\S+)")
 
@@ -74,12 +76,15 @@ def served(
     client: AsyncClient, settings: ServerSettings | None = None, *,
     wrap: Callable[[FastAPI], Any] | None = None, **server: object,
 ) -> Iterator[Served]:
-    """``create_app(client, settings)`` served by uvicorn in a background thread; inside
-    ``wrap(app)`` (an ASGI app of its own) if given."""
-    app = create_app(client, settings or ServerSettings(**server))  # type: ignore[arg-type]
+    """``create_app(client, settings)`` served by uvicorn in a background thread, on the
+    connections ``voigpt serve`` runs (``ServerConfig``: the head cap, the head and body
+    timeouts, the JSON refusals); inside ``wrap(app)`` (an ASGI app of its own) if given."""
+    settings = settings or ServerSettings(**server)  # type: ignore[arg-type]
+    app = create_app(client, settings)
     outer = app if wrap is None else wrap(app)
-    config = uvicorn.Config(outer, host="127.0.0.1", port=0, log_config=None, access_log=False,
-                            lifespan="on", timeout_graceful_shutdown=5)
+    config = ServerConfig(outer, Limits.of(settings), host="127.0.0.1", port=0,
+                          log_config=None, access_log=False, lifespan="on",
+                          timeout_graceful_shutdown=5)
     server_ = uvicorn.Server(config)
     server_.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     thread = threading.Thread(target=lambda: asyncio.run(server_.serve()), daemon=True)
