@@ -1,6 +1,6 @@
 """API keys and secrets. With keys set, every ``/v1/*`` route needs ``Authorization: Bearer
-KEY`` (401 in OpenAI's error shape otherwise, before the body is read or anything goes
-upstream); ``/health`` stays open. Canary secrets (an API key, a VOIGPT access token, a proxy
+KEY`` or ``x-api-key: KEY`` (401 in the route's error shape otherwise, before the body is
+read or anything goes upstream); ``/health`` stays open. Canary secrets (an API key, a VOIGPT access token, a proxy
 password) never show in a response body, a header or a log line, DEBUG included."""
 
 from __future__ import annotations
@@ -48,9 +48,13 @@ def server(site: Emulator) -> Iterator[Served]:
         {"authorization": f"Bearer {KEY[:-1]}"},
         {"authorization": f"Bearer {KEY}x"},
         {"authorization": f"Bearer {KEY.upper()}"},
-        {"x-api-key": KEY},
+        {"x-api-key": "sk-wrong"},
+        {"x-api-key": ""},
+        {"x-api-key": KEY.upper()},
+        {"x-api-key": f"Bearer {KEY}"},
     ],
-    ids=["none", "wrong", "basic", "no-scheme", "empty", "prefix", "longer", "case", "x-api-key"],
+    ids=["none", "wrong", "basic", "no-scheme", "empty", "prefix", "longer", "case",
+         "x-api-key-wrong", "x-api-key-empty", "x-api-key-case", "x-api-key-bearer"],
 )
 @pytest.mark.parametrize(
     ("method", "path"),
@@ -78,6 +82,20 @@ def test_any_configured_key_is_accepted(server: Served, key: str) -> None:
     assert httpx.get(server.v1 + "/models", headers=headers).status_code == 200
     lower = {"authorization": f"bearer {key}"}  # the scheme is case-insensitive
     assert httpx.get(server.v1 + "/models", headers=lower).status_code == 200
+
+
+@pytest.mark.parametrize("key", [KEY, OTHER_KEY])
+def test_a_key_is_also_accepted_as_x_api_key_on_every_v1_route(server: Served, key: str) -> None:
+    headers = {"x-api-key": key}  # as Anthropic's clients send it
+    response = httpx.post(server.v1 + "/chat/completions", json={"messages": HELLO},
+                          headers=headers)
+    assert response.status_code == 200
+    assert httpx.get(server.v1 + "/models", headers=headers).status_code == 200
+    # a wrong Bearer key beside it does not undo a right x-api-key, nor the reverse
+    both = {"x-api-key": key, "authorization": "Bearer sk-wrong"}
+    assert httpx.get(server.v1 + "/models", headers=both).status_code == 200
+    both = {"x-api-key": "sk-wrong", "authorization": f"Bearer {key}"}
+    assert httpx.get(server.v1 + "/models", headers=both).status_code == 200
 
 
 def test_a_large_body_without_a_key_is_refused_with_401_before_it_is_read(
@@ -133,7 +151,10 @@ def test_the_openapi_document_declares_bearer_auth_without_showing_a_key(
     text = httpx.get(server.url + "/openapi.json").text
     document = httpx.get(server.url + "/openapi.json").json()
     assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
-    assert document["paths"]["/v1/chat/completions"]["post"]["security"] == [{"bearer": []}]
+    assert document["components"]["securitySchemes"]["api_key"] == {
+        "type": "apiKey", "in": "header", "name": "x-api-key"}
+    assert document["paths"]["/v1/chat/completions"]["post"]["security"] == [
+        {"bearer": []}, {"api_key": []}]
     assert KEY not in text and OTHER_KEY not in text
 
 

@@ -1,8 +1,9 @@
 """What every request passes before and after its route, as one plain ASGI middleware
 (no per-request task or copy of the body):
 
-- ``/v1/*`` needs ``Authorization: Bearer KEY`` when keys are configured; the key is
-  compared with every configured key in constant time, so timing tells nothing.
+- ``/v1/*`` needs ``Authorization: Bearer KEY`` (or ``x-api-key: KEY``, as Anthropic's
+  clients send it) when keys are configured; what is offered is compared with every
+  configured key in constant time, so timing tells nothing.
 - A body larger than the cap is refused with 413: at once when ``Content-Length`` says
   so, else as soon as the bytes received pass it, without reading the rest.
 - Each answer is counted by route template and status; a refused request by the template
@@ -76,7 +77,8 @@ class Gate:
         if (self.keys and protected and scope["method"] != "OPTIONS"
                 and not self._authorized(scope)):
             return APIError(
-                401, "a valid API key is required: send 'Authorization: Bearer KEY'",
+                401, "a valid API key is required: send 'Authorization: Bearer KEY' "
+                "or 'x-api-key: KEY'",
                 code="invalid_api_key", headers={"WWW-Authenticate": "Bearer"},
             )
         for name, value in scope["headers"]:
@@ -87,16 +89,19 @@ class Gate:
         return None
 
     def _authorized(self, scope: Scope) -> bool:
-        offered = b""
+        bearer = api_key = b""
         for name, value in scope["headers"]:
             if name == b"authorization":
                 scheme, _, credential = value.partition(b" ")
                 if scheme.lower() == b"bearer":
-                    offered = credential.strip()
+                    bearer = credential.strip()
+            elif name == b"x-api-key":
+                api_key = value.strip()
         matched = False
         for key in self.keys:  # every key is compared, whichever matches
-            matched |= hmac.compare_digest(offered, key)
-        return matched and bool(offered)
+            matched |= bool(bearer) and hmac.compare_digest(bearer, key)
+            matched |= bool(api_key) and hmac.compare_digest(api_key, key)
+        return matched
 
     def _too_large(self) -> APIError:
         return APIError(

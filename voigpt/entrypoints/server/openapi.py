@@ -1,5 +1,6 @@
 """What the OpenAPI document (``/openapi.json``) says beyond the routes' models: every
-error each route can answer, the event stream, and the Bearer key when keys are set."""
+error each route can answer, the event stream, and the key (Bearer, or x-api-key) when keys
+are set."""
 
 from __future__ import annotations
 
@@ -64,11 +65,15 @@ def document(app: FastAPI, *, keyed: bool, documented: Sequence[APIRoute] = ()) 
                 schema.get("components", {}).get("schemas", {}).pop(unused, None)
             if keyed:
                 components = schema.setdefault("components", {})
-                components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
+                components["securitySchemes"] = {
+                    "bearer": {"type": "http", "scheme": "bearer"},
+                    # Anthropic's clients send the key so (gate.py takes either)
+                    "api_key": {"type": "apiKey", "in": "header", "name": "x-api-key"},
+                }
                 for path, operations in schema["paths"].items():
                     if path.startswith("/v1/"):
                         for operation in operations.values():
-                            operation["security"] = [{"bearer": []}]
+                            operation["security"] = [{"bearer": []}, {"api_key": []}]
             app.openapi_schema = schema
         return app.openapi_schema
 
