@@ -158,6 +158,9 @@ BAD_VALUES = [
     ([], {"VOIGPT_LOG_PROMPTS": "maybe"}, "$VOIGPT_LOG_PROMPTS"),
     (["--timeout", "soon"], {}, "--timeout"),
     ([], {"VOIGPT_RETRIES": "-1"}, "$VOIGPT_RETRIES"),
+    (["--model-alias", ""], {}, "--model-alias"),
+    (["--model-alias", "gpt 4o"], {}, "--model-alias"),
+    ([], {"VOIGPT_MODEL_ALIASES": " , "}, "$VOIGPT_MODEL_ALIASES"),
 ]
 
 

@@ -171,7 +171,7 @@ def test_parameters_that_only_tune_sampling_are_accepted_and_ignored(
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("GET", "/v1"), ("GET", "/v1/completions"), ("POST", "/v1/embeddings"),
+    [("GET", "/v1"), ("GET", "/v1/edits"), ("POST", "/v1/embeddings"),
      ("GET", "/v1/chat/completions/x"), ("DELETE", "/nope/../v2")],
 )
 def test_an_unknown_route_is_a_404_in_the_error_shape(

@@ -67,7 +67,8 @@ def test_the_fuzzed_document_is_the_one_the_server_publishes(server_url: str) ->
     published = httpx.get(f"{server_url}/openapi.json", timeout=10)
     assert published.status_code == 200
     assert published.json() == DOCUMENT
-    assert set(DOCUMENT["paths"]) >= {"/v1/chat/completions", "/v1/models", "/health"}
+    assert set(DOCUMENT["paths"]) >= {"/v1/chat/completions", "/v1/completions", "/v1/models",
+                                      "/health"}
     # Invalid input is a 400 in OpenAI's shape, never FastAPI's 422: not documented either.
     documented = {status for operations in DOCUMENT["paths"].values()
                   for operation in operations.values() for status in operation["responses"]}
@@ -88,6 +89,7 @@ def test_every_answer_matches_the_document(case: schemathesis.Case, server_url: 
 CONFORMANCE = [status_code_conformance, content_type_conformance,
                response_schema_conformance, response_headers_conformance]
 CAP = 4096
+LEGACY = "/v1/completions"
 
 
 class Scenario(NamedTuple):
@@ -126,6 +128,18 @@ SCENARIOS = {
                               (Fault.SLOW, "generate", {"delay": 3}), body={"messages": HELLO}),
     "200-stream": Scenario("/v1/chat/completions", "POST", 200,
                            body={"messages": HELLO, "stream": True}),
+    "legacy-400-echo": Scenario(LEGACY, "POST", 400, body={"prompt": "Hi", "echo": True}),
+    "legacy-401-no-key": Scenario(LEGACY, "POST", 401, body={"prompt": "Hi"}, headers={}),
+    "legacy-404-unknown-model": Scenario(LEGACY, "POST", 404,
+                                         body={"prompt": "Hi", "model": "gpt-99"}),
+    "legacy-413-over-the-cap": Scenario(LEGACY, "POST", 413, body={"prompt": "x" * CAP}),
+    "legacy-502-site-html": Scenario(LEGACY, "POST", 502,
+                                     (Fault.HTML_INSTEAD_OF_JSON, "generate", {}),
+                                     body={"prompt": "Hi"}),
+    "legacy-200": Scenario(LEGACY, "POST", 200, body={"prompt": ["Hi"]}),
+    "legacy-200-stream": Scenario(LEGACY, "POST", 200,
+                                  body={"prompt": "Hi", "stream": True,
+                                        "stream_options": {"include_usage": True}}),
 }
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from voigpt.domain.values import Completion
-from voigpt.entrypoints.server.completions import WATCH_AFTER, until_disconnected
+from voigpt.entrypoints.server.disconnect import WATCH_AFTER, until_disconnected
 from voigpt.entrypoints.server.errors import APIError
 from voigpt.entrypoints.server.metrics import ServerMetrics
 from voigpt.entrypoints.server.slots import Slots

@@ -1,5 +1,6 @@
 """OpenAI's ``chat.completion`` shapes, as plain dicts: what ``voigpt serve`` answers and what
-``voigpt batch`` writes, built in one place so the two agree to the byte.
+``voigpt batch`` writes, built in one place so the two agree to the byte; and the legacy
+``text_completion`` shapes of ``POST /v1/completions``.
 
 Stdlib only (no pydantic): the server's pydantic models in ``entrypoints.server.protocol``
 *describe* these shapes for the OpenAPI document; they are built here, cheaply.
@@ -23,9 +24,10 @@ TOKENS_PER_MESSAGE = 3
 REPLY_PRIMING_TOKENS = 3
 
 
-def completion_id() -> str:
-    """``chatcmpl-`` and 32 random hex digits."""
-    return f"chatcmpl-{os.urandom(16).hex()}"
+def completion_id(prefix: str = "chatcmpl-") -> str:
+    """``prefix`` (``chatcmpl-``; ``cmpl-`` for a legacy completion) and 32 random hex
+    digits."""
+    return f"{prefix}{os.urandom(16).hex()}"
 
 
 def estimate_tokens(text: str) -> int:
@@ -106,3 +108,43 @@ def chat_completion_chunks(
     if include_usage:
         chunks.append({**base, "choices": [], "usage": usage(conversation, completion.text)})
     return chunks
+
+
+def text_completion(
+    conversation: Conversation, completion: Completion, *, id: str, created: int | None = None,
+) -> dict[str, Any]:
+    """The legacy ``text_completion`` object for one reply (``POST /v1/completions``)."""
+    return {
+        **_text_base(completion, id, created),
+        "choices": [_text_choice(completion.text, "stop")],
+        "usage": usage(conversation, completion.text),
+    }
+
+
+def text_completion_chunks(
+    conversation: Conversation, completion: Completion, *, id: str,
+    created: int | None = None, include_usage: bool = False,
+) -> Sequence[dict[str, Any]]:
+    """The ``text_completion`` objects of a streamed legacy reply: the text (in one piece),
+    then an empty text with ``finish_reason: "stop"``, and with ``include_usage`` a usage
+    chunk with empty ``choices`` (every other chunk then carries ``"usage": null``)."""
+    base = _text_base(completion, id, created)
+    chunks = [{**base, "choices": [_text_choice(text, reason)]}
+              for text, reason in ((completion.text, None), ("", "stop"))]
+    if include_usage:
+        for chunk in chunks:
+            chunk["usage"] = None
+        chunks.append({**base, "choices": [], "usage": usage(conversation, completion.text)})
+    return chunks
+
+
+def _text_base(completion: Completion, id: str, created: int | None) -> dict[str, Any]:
+    return {
+        "id": id, "object": "text_completion",
+        "created": int(time.time()) if created is None else created,
+        "model": completion.model, "system_fingerprint": None,
+    }
+
+
+def _text_choice(text: str, finish_reason: str | None) -> dict[str, Any]:
+    return {"text": text, "index": 0, "logprobs": None, "finish_reason": finish_reason}

@@ -11,8 +11,8 @@ def add_serve_parser(commands: Any, connection: argparse.ArgumentParser) -> None
     serve = commands.add_parser(
         "serve", parents=[connection],
         help="run an OpenAI-compatible server (needs voigpt[server])",
-        description="Serve POST /v1/chat/completions, /v1/models, /health, /metrics and a "
-        "chat page at /. Every flag also comes from its VOIGPT_* variable "
+        description="Serve POST /v1/chat/completions, POST /v1/completions, /v1/models, "
+        "/health, /metrics and a chat page at /. Every flag also comes from its VOIGPT_* variable "
         "(VOIGPT_HOST, VOIGPT_PORT, VOIGPT_API_KEYS comma-separated, ...).",
     )
     serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
@@ -61,6 +61,11 @@ def add_serve_parser(commands: Any, connection: argparse.ArgumentParser) -> None
     serve.add_argument(
         "--cors-origin", dest="cors_origins", action="append", metavar="ORIGIN",
         help="allow browser requests from this origin (repeat; default: no CORS)",
+    )
+    serve.add_argument(
+        "--model-alias", dest="model_aliases", action="append", metavar="PATTERN",
+        help="also accept this model id, or fnmatch glob ('gpt-4o*', '*'), and answer it "
+        "with gpt-3.5-turbo (repeat for several)",
     )
     serve.add_argument(
         "--log-prompts", action="store_true", default=None,

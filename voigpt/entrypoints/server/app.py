@@ -23,8 +23,7 @@ from starlette.routing import Route
 
 from voigpt.async_client import AsyncClient
 from voigpt.domain.errors import VoiGptError
-from voigpt.domain.values import DEFAULT_MODEL
-from voigpt.entrypoints.server import openapi
+from voigpt.entrypoints.server import legacy_completions, openapi
 from voigpt.entrypoints.server.completions import Completions
 from voigpt.entrypoints.server.errors import APIError, ErrorAnswers
 from voigpt.entrypoints.server.front import Lanes, ServerApp, route_finder
@@ -32,6 +31,7 @@ from voigpt.entrypoints.server.gate import ASGIApp, Gate
 from voigpt.entrypoints.server.health import Readiness
 from voigpt.entrypoints.server.heap import settle_heap
 from voigpt.entrypoints.server.metrics import ServerMetrics
+from voigpt.entrypoints.server.model_ids import ModelIds, UnknownModel
 from voigpt.entrypoints.server.protocol import (
     ChatCompletion,
     ChatCompletionRequest,
@@ -43,7 +43,6 @@ from voigpt.entrypoints.server.settings import ServerSettings
 from voigpt.entrypoints.server.slots import Slots
 
 logger = logging.getLogger("voigpt.server")
-MODELS = (DEFAULT_MODEL,)
 OWNER = "voigpt"
 
 
@@ -76,19 +75,24 @@ def create_app(
     )
     app.state.metrics = metrics
     answer_error = ErrorAnswers(metrics)
-    completions = Completions(
-        client, Slots(settings.max_concurrency, settings.queue_timeout, metrics), MODELS,
-        log_prompts=settings.log_prompts, answer_error=answer_error,
+    model_ids = ModelIds(settings.model_aliases)
+    slots = Slots(settings.max_concurrency, settings.queue_timeout, metrics)  # one limit for all
+    completions, legacy = (
+        kind(client, slots, model_ids, log_prompts=settings.log_prompts, answer_error=answer_error)
+        for kind in (Completions, legacy_completions.LegacyCompletions)
     )
     readiness = Readiness(client, metrics)
     created = int(time.time())
     models = [{"id": name, "object": "model", "created": created, "owned_by": OWNER}
-              for name in MODELS]
+              for name in model_ids.listed()]
 
     # Served by the front (front.py); in the router too, so that other methods get a 405.
     completion_route = Route(COMPLETIONS_PATH, completions, methods=["POST"],
                              include_in_schema=False)
     app.router.routes.append(completion_route)
+    legacy_route = Route(legacy_completions.PATH, legacy, methods=["POST"],
+                         include_in_schema=False)
+    app.router.routes.append(legacy_route)
 
     @app.get("/v1/models", response_model=ModelList, responses=openapi.KEYED_RESPONSES)
     async def list_models() -> Response:
@@ -97,11 +101,9 @@ def create_app(
     @app.get("/v1/models/{model_id}", response_model=Model,
              responses={**openapi.KEYED_RESPONSES, **openapi.NOT_FOUND})
     async def get_model(model_id: str) -> Response:
-        for model in models:
-            if model["id"] == model_id:
-                return _json(model)
-        raise APIError(404, f"the model {model_id!r} does not exist", param="model_id",
-                       code="model_not_found")
+        """Any id the completion routes accept (an alias too, named as asked)."""
+        model_ids.require(model_id, param="model_id")
+        return _json({"id": model_id, "object": "model", "created": created, "owned_by": OWNER})
 
     app.get("/health", response_model=Health, summary="Liveness")(readiness.live)
     app.get("/health/ready", response_model=Health, summary="Readiness",
@@ -115,9 +117,11 @@ def create_app(
 
     add_page(app)  # the chat page at /: no key needed to load it, only to use /v1/*
     _handle_errors(app, answer_error)
-    openapi.document(app, keyed=bool(settings.api_keys), documented=[_DOCUMENTED_COMPLETIONS])
+    openapi.document(app, keyed=bool(settings.api_keys),
+                     documented=[_DOCUMENTED_COMPLETIONS, legacy_completions.DOCUMENTED])
     front: ASGIApp = Gate(
-        Lanes(completion_route, app.everything_else), keys=settings.api_keys,
+        Lanes(completion_route, Lanes(legacy_route, app.everything_else)),
+        keys=settings.api_keys,
         max_body_bytes=settings.max_body_bytes, metrics=metrics, answer_error=answer_error,
         find_route=route_finder(app),
     )
@@ -153,7 +157,8 @@ def _handle_errors(app: FastAPI, answer_error: ErrorAnswers) -> None:
     async def handler(request: Request, exc: Exception) -> Response:
         return answer_error(exc, request.scope)
 
-    for kind in (APIError, HTTPException, RequestValidationError, VoiGptError, Exception):
+    for kind in (APIError, UnknownModel, HTTPException, RequestValidationError, VoiGptError,
+                 Exception):
         app.add_exception_handler(kind, handler)
 
 

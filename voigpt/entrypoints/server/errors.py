@@ -26,6 +26,7 @@ from starlette.responses import Response
 
 from voigpt.domain import errors
 from voigpt.entrypoints.server.metrics import ServerMetrics
+from voigpt.entrypoints.server.model_ids import UnknownModel
 
 logger = logging.getLogger("voigpt.server")
 
@@ -38,6 +39,8 @@ _NOT_SUPPORTED = {
     "response_format": "response_format must be {\"type\": \"text\"}: voigpt.com answers in text",
     "logprobs": "logprobs are not available from voigpt.com",
     "top_logprobs": "top_logprobs are not available from voigpt.com",
+    "echo": "echo is not supported: voigpt.com answers with its reply alone",
+    "suffix": "suffix is not supported: voigpt.com does not insert text",
 }
 # "messages[2]: 'role' must be ..." and "messages[2] is missing 'role'" -> messages[2].role;
 # "messages[0].content[1]: ..." as is.
@@ -82,6 +85,8 @@ class ErrorAnswers:
     def error_of(self, exc: Exception, scope: Mapping[str, Any]) -> APIError:
         if isinstance(exc, APIError):
             return exc
+        if isinstance(exc, UnknownModel):
+            return APIError(404, exc.message, param=exc.param, code="model_not_found")
         if isinstance(exc, errors.VoiGptError):
             return from_voigpt(exc)
         if isinstance(exc, RequestValidationError):
@@ -142,7 +147,7 @@ def from_validation(problems: Sequence[Any]) -> APIError:
     param = _dotted(location)
     if head in _NOT_SUPPORTED and kind != "missing":
         return APIError(400, _NOT_SUPPORTED[head], param=head, code="unsupported_parameter")
-    message = str(problem.get("msg", "is not valid"))
+    message = str(problem.get("msg", "is not valid")).removeprefix("Value error, ")
     if kind == "missing":
         return APIError(400, f"{param} is required", param=param, code="missing_required_parameter")
     return APIError(400, f"{param}: {message}", param=param, code="invalid_value")

@@ -129,6 +129,7 @@ def _environment(settings: Settings, server: ServerSettings) -> Mapping[str, str
         "VOIGPT_LOG_PROMPTS": str(server.log_prompts),
         "VOIGPT_API_KEYS": ",".join(server.api_keys),
         "VOIGPT_CORS_ORIGINS": ",".join(server.cors_origins),
+        "VOIGPT_MODEL_ALIASES": ",".join(server.model_aliases),
     }
     if settings.timeout is not None:
         values["VOIGPT_TIMEOUT"] = str(settings.timeout)

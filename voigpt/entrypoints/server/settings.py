@@ -16,6 +16,7 @@ from typing import Any
 import attrs
 
 from voigpt.domain.errors import InvalidConfig
+from voigpt.entrypoints.server.model_ids import parse_aliases
 
 ENVIRONMENT = {
     "host": "VOIGPT_HOST",
@@ -32,8 +33,10 @@ ENVIRONMENT = {
     "max_header_bytes": "VOIGPT_MAX_HEADER_BYTES",
     "head_timeout": "VOIGPT_HEAD_TIMEOUT",
     "body_timeout": "VOIGPT_BODY_TIMEOUT",
+    "model_aliases": "VOIGPT_MODEL_ALIASES",
 }
-_FLAG_NAMES = {"api_keys": "--api-key", "cors_origins": "--cors-origin"}
+_FLAG_NAMES = {"api_keys": "--api-key", "cors_origins": "--cors-origin",
+               "model_aliases": "--model-alias"}
 LOOPBACK_NAMES = ("localhost",)
 
 
@@ -57,6 +60,8 @@ class ServerSettings:
     max_header_bytes: int = 64 * 1024
     head_timeout: float = 10.0
     body_timeout: float = 30.0
+    # More model ids the site's model answers (``model_ids.py``): exact ids or globs.
+    model_aliases: tuple[str, ...] = ()
 
     @classmethod
     def load(cls, *, environ: Mapping[str, str] | None = None, **flags: Any) -> ServerSettings:
@@ -179,4 +184,5 @@ _PARSERS: dict[str, Callable[[object, str], Any]] = {
     "max_header_bytes": _whole(1024, 16 * 1024**2, "a number of bytes"),
     "head_timeout": _seconds(0.1, 3600),
     "body_timeout": _seconds(0.1, 3600),
+    "model_aliases": parse_aliases,
 }
