@@ -1,7 +1,8 @@
 """API keys and secrets. With keys set, every ``/v1/*`` route needs ``Authorization: Bearer
 KEY`` or ``x-api-key: KEY`` (401 in the route's error shape otherwise, before the body is
-read or anything goes upstream); ``/health`` stays open. Canary secrets (an API key, a VOIGPT access token, a proxy
-password) never show in a response body, a header or a log line, DEBUG included."""
+read or anything goes upstream); ``/health`` stays open. Canary secrets (an API key, a
+VOIGPT access token, a proxy password) never show in a response body, a header or a log
+line, DEBUG included."""
 
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ from starlette.routing import Route
 
 from voigpt.async_client import AsyncClient
 from voigpt.domain.errors import VoiGptError
-from voigpt.entrypoints.server import legacy_completions, openapi
+from voigpt.entrypoints.server import anthropic_messages, legacy_completions, openapi
 from voigpt.entrypoints.server.completions import Completions
 from voigpt.entrypoints.server.errors import APIError, ErrorAnswers
 from voigpt.entrypoints.server.front import Lanes, ServerApp, route_finder
@@ -93,6 +93,9 @@ def create_app(
     legacy_route = Route(legacy_completions.PATH, legacy, methods=["POST"],
                          include_in_schema=False)
     app.router.routes.append(legacy_route)
+    app.router.routes.extend(anthropic_messages.routes(  # through FastAPI's router
+        client, slots, model_ids, log_prompts=settings.log_prompts, answer_error=answer_error,
+    ))
 
     @app.get("/v1/models", response_model=ModelList, responses=openapi.KEYED_RESPONSES)
     async def list_models() -> Response:
@@ -118,7 +121,8 @@ def create_app(
     add_page(app)  # the chat page at /: no key needed to load it, only to use /v1/*
     _handle_errors(app, answer_error)
     openapi.document(app, keyed=bool(settings.api_keys),
-                     documented=[_DOCUMENTED_COMPLETIONS, legacy_completions.DOCUMENTED])
+                     documented=[_DOCUMENTED_COMPLETIONS, legacy_completions.DOCUMENTED,
+                                 *anthropic_messages.DOCUMENTED])
     front: ASGIApp = Gate(
         Lanes(completion_route, Lanes(legacy_route, app.everything_else)),
         keys=settings.api_keys,
@@ -131,7 +135,8 @@ def create_app(
         front = CORSMiddleware(
             front, allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "POST", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type"], expose_headers=["Retry-After"],
+            allow_headers=["Authorization", "X-Api-Key", "Content-Type"],
+            expose_headers=["Retry-After"],
         )
     app.front = front
     return app

@@ -7,8 +7,9 @@ parameter), 401 no or wrong key, 404 unknown route or model, 413 body too large,
 site's rate limit (its ``Retry-After`` passed on) or this server's concurrency limit, 502
 or 503 the site failed, 504 the deadline passed. ``voigpt serve``'s HTTP layer
 (``connections.py``) answers in the same shape: 400 not HTTP, 408 too slow, 431 head too
-large, 503 cut short by the drain timeout. voigpt's errors never carry a token, a
-cookie or a proxy password, so their messages can be shown as they are.
+large, 503 cut short by the drain timeout. Under ``/v1/messages`` the same errors, with
+the same statuses, are in Anthropic's shape (``body_for``). voigpt's errors never carry a
+token, a cookie or a proxy password, so their messages can be shown as they are.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from voigpt.domain import errors
+from voigpt.entrypoints import anthropic_format
 from voigpt.entrypoints.server.metrics import ServerMetrics
 from voigpt.entrypoints.server.model_ids import UnknownModel
 
@@ -79,7 +81,7 @@ class ErrorAnswers:
     def __call__(self, exc: Exception, scope: Mapping[str, Any]) -> Response:
         error = self.error_of(exc, scope)
         self.metrics.rejected(error.code)
-        return Response(error.body(), error.status, dict(error.headers or {}),
+        return Response(body_for(error, scope), error.status, dict(error.headers or {}),
                         "application/json")
 
     def error_of(self, exc: Exception, scope: Mapping[str, Any]) -> APIError:
@@ -97,6 +99,25 @@ class ErrorAnswers:
         logger.error("internal error in %s: %s", what, type(exc).__name__)
         return APIError(500, "internal server error", type="server_error",
                         code="internal_error")
+
+
+# The routes at and under this path speak Anthropic's Messages API (anthropic_messages.py).
+ANTHROPIC_PATH = "/v1/messages"
+
+
+def body_for(error: APIError, scope: Mapping[str, Any]) -> bytes:
+    """``error``'s body in the dialect of the path it answers, decided here once for
+    whoever raised it (an endpoint, a FastAPI route, the gate, the connection layer):
+    Anthropic's ``{"type": "error", "error": {type, message}}`` at and under
+    ``/v1/messages``, OpenAI's everywhere else. The status is the same in both."""
+    path: str = scope.get("path", "")
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root):  # mounted under a prefix, as the router reads it
+        path = path[len(root):]
+    if path == ANTHROPIC_PATH or path.startswith(ANTHROPIC_PATH + "/"):
+        document = anthropic_format.error(error.status, error.message)
+        return json.dumps(document, ensure_ascii=False).encode()
+    return error.body()
 
 
 def _from_http(exc: HTTPException, what: str) -> APIError:
