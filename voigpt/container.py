@@ -27,6 +27,7 @@ from voigpt.adapters.memory import (
     AsyncFakeTokenSource,
     AsyncInMemoryTokenCache,
     AttributeTokenCache,
+    BoundedResponseStore,
     FakeChatTransport,
     FakeTokenSource,
     InMemoryTokenCache,
@@ -146,6 +147,10 @@ class Container(containers.DeclarativeContainer):
     async_attribute_token_cache = providers.Factory(AsyncAttributeTokenCache)
 
     async_clock = providers.ThreadSafeSingleton(AsyncSystemClock)
+
+    # voigpt serve's stored responses (the Responses API): built by the app with its
+    # settings, ``container.response_store(max_records=..., ttl=...)``.
+    response_store = providers.Factory(BoundedResponseStore)
 
     async_complete_chat = providers.Factory(
         AsyncCompleteChat,

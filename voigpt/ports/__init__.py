@@ -2,6 +2,7 @@
 
 from voigpt.ports.clock import AsyncClock, Clock
 from voigpt.ports.observer import NO_OBSERVER, CompletionObserver
+from voigpt.ports.response_store import ResponseStore
 from voigpt.ports.token_cache import AsyncTokenCache, TokenCache
 from voigpt.ports.token_source import AsyncTokenSource, TokenSource
 from voigpt.ports.transport import AsyncChatTransport, ChatTransport
@@ -15,6 +16,7 @@ __all__ = [
     "ChatTransport",
     "Clock",
     "CompletionObserver",
+    "ResponseStore",
     "TokenCache",
     "TokenSource",
 ]

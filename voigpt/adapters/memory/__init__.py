@@ -1,5 +1,5 @@
-"""In-memory adapters: the token caches the product uses, and fakes for offline tests,
-each with its asyncio twin."""
+"""In-memory adapters: the token caches, the server's stored responses, and fakes for
+offline tests, each with its asyncio twin."""
 
 from voigpt.adapters.memory.caches import (
     AsyncAttributeTokenCache,
@@ -18,6 +18,7 @@ from voigpt.adapters.memory.fakes import (
     SentRequest,
     echo_reply,
 )
+from voigpt.adapters.memory.responses import BoundedResponseStore
 
 __all__ = [
     "AsyncAttributeTokenCache",
@@ -26,6 +27,7 @@ __all__ = [
     "AsyncFakeTokenSource",
     "AsyncInMemoryTokenCache",
     "AttributeTokenCache",
+    "BoundedResponseStore",
     "FakeChatTransport",
     "FakeClock",
     "FakeTokenSource",

@@ -15,7 +15,8 @@ if TYPE_CHECKING:
 _SERVER_FLAGS = (
     "host", "port", "api_keys", "allow_unauthenticated", "max_concurrency", "queue_timeout",
     "max_body_bytes", "workers", "drain_timeout", "cors_origins", "log_prompts",
-    "max_header_bytes", "head_timeout", "body_timeout", "model_aliases",
+    "max_header_bytes", "head_timeout", "body_timeout", "model_aliases", "responses_max",
+    "responses_ttl",
 )
 
 

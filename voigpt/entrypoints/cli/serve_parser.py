@@ -11,7 +11,8 @@ def add_serve_parser(commands: Any, connection: argparse.ArgumentParser) -> None
     serve = commands.add_parser(
         "serve", parents=[connection],
         help="run an OpenAI-compatible server (needs voigpt[server])",
-        description="Serve POST /v1/chat/completions, POST /v1/completions, /v1/models, "
+        description="Serve POST /v1/chat/completions, POST /v1/responses, POST /v1/completions, "
+        "POST /v1/messages, /v1/models, "
         "/health, /metrics and a chat page at /. Every flag also comes from its VOIGPT_* variable "
         "(VOIGPT_HOST, VOIGPT_PORT, VOIGPT_API_KEYS comma-separated, ...).",
     )
@@ -66,6 +67,15 @@ def add_serve_parser(commands: Any, connection: argparse.ArgumentParser) -> None
         "--model-alias", dest="model_aliases", action="append", metavar="PATTERN",
         help="also accept this model id, or fnmatch glob ('gpt-4o*', '*'), and answer it "
         "with gpt-3.5-turbo (repeat for several)",
+    )
+    serve.add_argument(
+        "--responses-max", metavar="N",
+        help="stored responses (POST /v1/responses, store: true) kept in memory, the oldest "
+        "forgotten first (default 1000; 0 stores none)",
+    )
+    serve.add_argument(
+        "--responses-ttl", metavar="SECONDS",
+        help="how long a stored response is kept (default 3600)",
     )
     serve.add_argument(
         "--log-prompts", action="store_true", default=None,

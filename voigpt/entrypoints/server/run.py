@@ -130,6 +130,8 @@ def _environment(settings: Settings, server: ServerSettings) -> Mapping[str, str
         "VOIGPT_API_KEYS": ",".join(server.api_keys),
         "VOIGPT_CORS_ORIGINS": ",".join(server.cors_origins),
         "VOIGPT_MODEL_ALIASES": ",".join(server.model_aliases),
+        "VOIGPT_RESPONSES_MAX": str(server.responses_max),
+        "VOIGPT_RESPONSES_TTL": str(server.responses_ttl),
     }
     if settings.timeout is not None:
         values["VOIGPT_TIMEOUT"] = str(settings.timeout)

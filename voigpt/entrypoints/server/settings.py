@@ -34,6 +34,8 @@ ENVIRONMENT = {
     "head_timeout": "VOIGPT_HEAD_TIMEOUT",
     "body_timeout": "VOIGPT_BODY_TIMEOUT",
     "model_aliases": "VOIGPT_MODEL_ALIASES",
+    "responses_max": "VOIGPT_RESPONSES_MAX",
+    "responses_ttl": "VOIGPT_RESPONSES_TTL",
 }
 _FLAG_NAMES = {"api_keys": "--api-key", "cors_origins": "--cors-origin",
                "model_aliases": "--model-alias"}
@@ -62,6 +64,10 @@ class ServerSettings:
     body_timeout: float = 30.0
     # More model ids the site's model answers (``model_ids.py``): exact ids or globs.
     model_aliases: tuple[str, ...] = ()
+    # Stored responses (the Responses API), in memory: at most this many (0: none is
+    # stored), each for at most this many seconds; the oldest go first.
+    responses_max: int = 1000
+    responses_ttl: float = 3600.0
 
     @classmethod
     def load(cls, *, environ: Mapping[str, str] | None = None, **flags: Any) -> ServerSettings:
@@ -185,4 +191,6 @@ _PARSERS: dict[str, Callable[[object, str], Any]] = {
     "head_timeout": _seconds(0.1, 3600),
     "body_timeout": _seconds(0.1, 3600),
     "model_aliases": parse_aliases,
+    "responses_max": _whole(0, 1_000_000, "a whole number"),
+    "responses_ttl": _seconds(1, 30 * 24 * 3600),
 }
