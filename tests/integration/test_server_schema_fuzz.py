@@ -68,7 +68,7 @@ def test_the_fuzzed_document_is_the_one_the_server_publishes(server_url: str) ->
     assert published.status_code == 200
     assert published.json() == DOCUMENT
     assert set(DOCUMENT["paths"]) >= {"/v1/chat/completions", "/v1/completions", "/v1/models",
-                                      "/health"}
+                                      "/health", RESPONSES, STORED, STORED + "/input_items"}
     # Invalid input is a 400 in OpenAI's shape, never FastAPI's 422: not documented either.
     documented = {status for operations in DOCUMENT["paths"].values()
                   for operation in operations.values() for status in operation["responses"]}
@@ -90,6 +90,8 @@ CONFORMANCE = [status_code_conformance, content_type_conformance,
                response_schema_conformance, response_headers_conformance]
 CAP = 4096
 LEGACY = "/v1/completions"
+RESPONSES = "/v1/responses"
+STORED = RESPONSES + "/{response_id}"
 
 
 class Scenario(NamedTuple):
@@ -140,6 +142,25 @@ SCENARIOS = {
     "legacy-200-stream": Scenario(LEGACY, "POST", 200,
                                   body={"prompt": "Hi", "stream": True,
                                         "stream_options": {"include_usage": True}}),
+    "responses-400-tools": Scenario(RESPONSES, "POST", 400,
+                                    body={"input": "Hi", "tools": [{"type": "function"}]}),
+    "responses-401-no-key": Scenario(RESPONSES, "POST", 401, body={"input": "Hi"}, headers={}),
+    "responses-404-unknown-model": Scenario(RESPONSES, "POST", 404,
+                                            body={"input": "Hi", "model": "gpt-99"}),
+    "responses-413-over-the-cap": Scenario(RESPONSES, "POST", 413, body={"input": "x" * CAP}),
+    "responses-502-site-html": Scenario(RESPONSES, "POST", 502,
+                                        (Fault.HTML_INSTEAD_OF_JSON, "generate", {}),
+                                        body={"input": "Hi"}),
+    "responses-200": Scenario(RESPONSES, "POST", 200, body={"input": [
+        {"role": "user", "content": [{"type": "input_text", "text": "Hi"}]}]}),
+    "responses-200-stream": Scenario(RESPONSES, "POST", 200,
+                                     body={"input": "Hi", "stream": True}),
+    "responses-404-unknown-id": Scenario(STORED, "GET", 404,
+                                         path_parameters={"response_id": "resp_0"}),
+    "responses-404-delete-unknown-id": Scenario(STORED, "DELETE", 404,
+                                                path_parameters={"response_id": "resp_0"}),
+    "responses-404-unknown-input-items": Scenario(
+        STORED + "/input_items", "GET", 404, path_parameters={"response_id": "resp_0"}),
 }
 
 

@@ -23,7 +23,7 @@ from starlette.routing import Route
 
 from voigpt.async_client import AsyncClient
 from voigpt.domain.errors import VoiGptError
-from voigpt.entrypoints.server import anthropic_messages, legacy_completions, openapi
+from voigpt.entrypoints.server import anthropic_messages, legacy_completions, openapi, responses
 from voigpt.entrypoints.server.completions import Completions
 from voigpt.entrypoints.server.errors import APIError, ErrorAnswers
 from voigpt.entrypoints.server.front import Lanes, ServerApp, route_finder
@@ -81,6 +81,11 @@ def create_app(
         kind(client, slots, model_ids, log_prompts=settings.log_prompts, answer_error=answer_error)
         for kind in (Completions, legacy_completions.LegacyCompletions)
     )
+    store = client.container.response_store(max_records=settings.responses_max,
+                                            ttl=settings.responses_ttl)
+    responder = responses.Responses(client, slots, model_ids, log_prompts=settings.log_prompts,
+                                    answer_error=answer_error)
+    responder.store = store
     readiness = Readiness(client, metrics)
     created = int(time.time())
     models = [{"id": name, "object": "model", "created": created, "owned_by": OWNER}
@@ -93,6 +98,10 @@ def create_app(
     legacy_route = Route(legacy_completions.PATH, legacy, methods=["POST"],
                          include_in_schema=False)
     app.router.routes.append(legacy_route)
+    responses_route = Route(responses.PATH, responder, methods=["POST"],
+                            include_in_schema=False)
+    app.router.routes.append(responses_route)
+    app.router.routes.extend(responses.stored_routes(store))
     app.router.routes.extend(anthropic_messages.routes(  # through FastAPI's router
         client, slots, model_ids, log_prompts=settings.log_prompts, answer_error=answer_error,
     ))
@@ -122,9 +131,10 @@ def create_app(
     _handle_errors(app, answer_error)
     openapi.document(app, keyed=bool(settings.api_keys),
                      documented=[_DOCUMENTED_COMPLETIONS, legacy_completions.DOCUMENTED,
-                                 *anthropic_messages.DOCUMENTED])
+                                 *responses.DOCUMENTED, *anthropic_messages.DOCUMENTED])
     front: ASGIApp = Gate(
-        Lanes(completion_route, Lanes(legacy_route, app.everything_else)),
+        Lanes(completion_route, Lanes(responses_route, Lanes(legacy_route,
+                                                             app.everything_else))),
         keys=settings.api_keys,
         max_body_bytes=settings.max_body_bytes, metrics=metrics, answer_error=answer_error,
         find_route=route_finder(app),

@@ -52,7 +52,7 @@ class Endpoint(Generic[R]):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             body = parse(scope, await _read_body(receive), self.request)
-            answer = await self.respond(body, receive)
+            answer = await self.respond_to(scope, body, receive)
         except Exception as exc:  # every failure is an answer in the app's error shape
             await self.answer_error(exc, scope)(scope, receive, send)
             return
@@ -60,6 +60,11 @@ class Endpoint(Generic[R]):
 
     async def respond(self, body: R, receive: Receive) -> Answer:
         raise NotImplementedError
+
+    async def respond_to(self, scope: Scope, body: R, receive: Receive) -> Answer:
+        """``respond``; a dialect that needs the request's scope too (whose key sent it:
+        ``gate.KEY_HASH``) answers here instead."""
+        return await self.respond(body, receive)
 
     async def complete(self, conversation: Conversation, model: str,
                        receive: Receive) -> Completion:

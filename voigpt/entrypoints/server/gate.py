@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -27,6 +28,9 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 PROTECTED_PREFIX = "/v1"
+# In the scope of a request that passed with a key: the key's SHA-256 (hex), never the key.
+# What a request stores (a response) belongs to it (``responses.py``).
+KEY_HASH = "voigpt.key_hash"
 
 
 class Gate:
@@ -97,11 +101,14 @@ class Gate:
                     bearer = credential.strip()
             elif name == b"x-api-key":
                 api_key = value.strip()
-        matched = False
+        matched = b""
         for key in self.keys:  # every key is compared, whichever matches
-            matched |= bool(bearer) and hmac.compare_digest(bearer, key)
-            matched |= bool(api_key) and hmac.compare_digest(api_key, key)
-        return matched
+            if (bool(bearer) and hmac.compare_digest(bearer, key)) | (
+                    bool(api_key) and hmac.compare_digest(api_key, key)):
+                matched = key
+        if matched:
+            scope[KEY_HASH] = hashlib.sha256(matched).hexdigest()
+        return bool(matched)
 
     def _too_large(self) -> APIError:
         return APIError(
