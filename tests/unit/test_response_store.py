@@ -82,3 +82,22 @@ def test_a_workers_process_reads_them_back() -> None:
     server = ServerSettings(responses_max=7, responses_ttl=12.5)
     back = ServerSettings.load(environ=dict(_environment(Settings.load(environ={}), server)))
     assert (back.responses_max, back.responses_ttl) == (7, 12.5)
+
+
+def test_the_oldest_are_forgotten_to_keep_the_bytes_within_the_budget() -> None:
+    store = BoundedResponseStore(100, 60, max_bytes=10)
+
+    async def run() -> None:
+        await store.put("a", b"1234")
+        await store.put("b", b"5678")
+        await store.put("c", b"90ab")  # 12 bytes would pass the budget: "a" goes
+        assert [await store.get(key) for key in "abc"] == [None, b"5678", b"90ab"]
+        await store.put("b", b"123456")  # replacing counts the new size only
+        assert await store.get("c") == b"90ab" and await store.get("b") == b"123456"
+        await store.put("huge", b"x" * 11)  # over the whole budget: never stored
+        assert await store.get("huge") is None and len(store) == 2
+        assert await store.delete("c")
+        await store.put("d", b"1234")
+        assert await store.get("b") == b"123456" and await store.get("d") == b"1234"
+
+    asyncio.run(run())
