@@ -157,9 +157,9 @@ def test_a_message_problem_drops_pydantics_value_error_prefix() -> None:
         ({"type": "json_invalid", "loc": ("body", 1), "msg": "JSON decode error"},
          "invalid_json", "the body is not valid JSON"),
         ({"type": "model_attributes_type", "loc": ("body",), "input": []}, "invalid_value",
-         "the body must be a JSON object (a chat completion request)"),
+         "the body must be a JSON object"),
         ({"type": "model_attributes_type", "loc": ("body",), "input": "text"}, "invalid_value",
-         "the body must be a JSON object (a chat completion request) sent as "
+         "the body must be a JSON object sent as "
          "Content-Type: application/json"),
     ],
     ids=["bad-json", "not-an-object", "not-json-content-type"],

@@ -160,7 +160,7 @@ def from_validation(problems: Sequence[Any]) -> APIError:
     if not location:
         hint = " sent as Content-Type: application/json" if isinstance(
             problem.get("input"), (bytes, str)) else ""
-        return APIError(400, f"the body must be a JSON object (a chat completion request){hint}",
+        return APIError(400, f"the body must be a JSON object{hint}",
                         code="invalid_value")
     head = str(location[0])
     if head == "messages":
