@@ -12,13 +12,18 @@ and one in front of a fast stand-in (``benchmarks/server_upstream.py``), since t
 emulator, a thread per connection, costs more CPU per request than either server and on a
 small machine takes that CPU from them. The load generator (``benchmarks/server_load.py``)
 is a raw keep-alive HTTP/1.1 client in this process that sends OpenAI's
-``POST /v1/chat/completions`` and checks every answer.
+``POST /v1/chat/completions`` and checks every answer. (j) in front of the stand-in is also
+loaded with OpenAI's ``POST /v1/responses`` (a string input, stored: ``store`` left to its
+default, as the openai SDK sends it), each answer checked too, taking its turns beside the
+chat route's in the same run: the Responses route is held to the chat route's requests/s.
 
-- Requests/s at 32 clients: the four servers take turns (i j i j, stand-in then emulator),
-  a fixed time each; the figure is the median over turns, with each server's CPU per request
-  (its own process, psutil), which contention on a shared machine barely moves. The target
-  is held on the stand-in pair; the emulator pair and each upstream loaded alone are shown
-  beside it, so whether the upstream capped anything can be read off the table.
+- Requests/s at 32 clients: the four servers take turns (i, j, j on /v1/responses in
+  front of the stand-in, then i, j in front of the emulator), a fixed time each; the figure
+  is the median over turns, with each server's CPU per request (its own process, psutil),
+  which contention on a shared machine barely moves. The targets are held on the stand-in:
+  (j)/(i), and (j)'s Responses route against its chat route; the emulator pair and each
+  upstream loaded alone are shown beside them, so whether the upstream capped anything can
+  be read off the table.
 - 256 clients at once at a 1 s service time (the emulator's SLOW fault): wall time from the
   first connect to the last answer, median over turns, (i) and (j) taking turns.
 - One client, instant emulator: the median latency of each, (i) and (j) taking turns.
@@ -51,7 +56,14 @@ import uvloop
 
 from benchmarks.emulator_process import EmulatorProcess
 from benchmarks.report import MB, Target, arguments, exit_code
-from benchmarks.server_load import Load, burst, chat_completions, hammer, site_completion
+from benchmarks.server_load import (
+    Load,
+    burst,
+    chat_completions,
+    hammer,
+    responses_create,
+    site_completion,
+)
 from benchmarks.server_load import Target as LoadTarget
 from benchmarks.threads import set_latency
 
@@ -60,11 +72,13 @@ CLIENTS = 32
 BURST_CLIENTS = 256
 MAX_CONCURRENCY = 512
 THROUGHPUT_RATIO = 0.7  # (j)/(i) requests/s, at least
+RESPONSES_RATIO = 0.9  # (j) responses / (j) chat requests/s, at least
 BURST_SLACK = 0.5  # seconds a burst may take beyond the service time
 LATENCY_ADDED = 1e-3  # seconds (j) may add to (i)'s median latency at one client
 RSS_GROWTH = 10 * MB  # over the RSS run, less than
-FLOOR, SERVE = "i", "j"
-LABELS = {FLOOR: "(i) floor: Starlette + one aiohttp session", SERVE: "(j) voigpt serve"}
+FLOOR, SERVE, RESPONSES = "i", "j", "j-responses"
+LABELS = {FLOOR: "(i) floor: Starlette + one aiohttp session", SERVE: "(j) voigpt serve",
+          RESPONSES: "(j) voigpt serve, POST /v1/responses (stored)"}
 EMULATOR, STAND_IN = "emulator", "stand-in"
 
 
@@ -97,7 +111,7 @@ QUICK = Sizes(rounds=1, seconds=0.25, upstream_rounds=1, warmup=30, latency_roun
 class Rate:
     """Requests/s of one server (or an upstream alone) at ``clients`` keep-alive clients."""
 
-    key: str  # FLOOR, SERVE, or "upstream"
+    key: str  # FLOOR, SERVE, RESPONSES, or "upstream"
     label: str
     upstream: str  # EMULATOR or STAND_IN
     per_second: float  # median over turns
@@ -167,6 +181,11 @@ class ServerRun:
             found.append(Target(f"(j)/(i) requests/s, {CLIENTS} clients, {STAND_IN} upstream",
                                 serve.per_second / floor.per_second, THROUGHPUT_RATIO,
                                 at_most=False))
+        responses = self.rate(RESPONSES, STAND_IN)
+        if serve and responses and serve.per_second:
+            found.append(Target(f"(j) responses / (j) chat requests/s, {CLIENTS} clients, "
+                                f"{STAND_IN} upstream", responses.per_second / serve.per_second,
+                                RESPONSES_RATIO, at_most=False))
         for b in self.bursts:
             if b.key == SERVE:
                 found.append(Target(f"(j) {b.clients} clients at once, {b.service:g} s service, "
@@ -350,7 +369,7 @@ def csrf_token(url: str) -> str:
 
 @attrs.frozen
 class Server:
-    key: str  # FLOOR or SERVE
+    key: str  # FLOOR, SERVE, or RESPONSES (SERVE's process, loaded on /v1/responses)
     upstream: str  # EMULATOR or STAND_IN
     url: str
     process: psutil.Process
@@ -361,7 +380,7 @@ class Server:
         return LABELS[self.key]
 
     def target(self) -> LoadTarget:
-        return chat_completions(self.url)
+        return responses_create(self.url) if self.key == RESPONSES else chat_completions(self.url)
 
 
 def _errors(loads: Sequence[Load]) -> tuple[int, str]:
@@ -456,7 +475,9 @@ async def _measure(run: ServerRun, sizes: Sizes, emulator_url: str,
                                                    rounds=sizes.upstream_rounds,
                                                    seconds=sizes.seconds / 2))
     _say(f"requests/s, {CLIENTS} clients, {sizes.rounds} turns of {sizes.seconds:g} s each")
-    run.rates = await _rates([*pair(STAND_IN), *pair(EMULATOR)], CLIENTS,
+    responses = attrs.evolve(servers[SERVE, STAND_IN], key=RESPONSES)
+    await hammer(responses.target(), CLIENTS, requests=sizes.warmup)
+    run.rates = await _rates([*pair(STAND_IN), responses, *pair(EMULATOR)], CLIENTS,
                              rounds=sizes.rounds, seconds=sizes.seconds)
     _say("latency, one client")
     run.latencies = await _latencies(pair(EMULATOR), rounds=sizes.latency_rounds,

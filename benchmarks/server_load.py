@@ -73,6 +73,13 @@ def chat_completions(url: str) -> Target:
                 check_completion)
 
 
+def responses_create(url: str) -> Target:
+    """OpenAI's ``POST /v1/responses`` with a string input, as the openai SDK's
+    ``responses.create`` sends it: no ``store``, so the response is stored (the default)."""
+    body = json.dumps({"model": "gpt-3.5-turbo", "input": MESSAGES[0]["content"]}).encode()
+    return post(url, "/v1/responses", body, {"Accept": "application/json"}, check_response)
+
+
 def site_completion(url: str, token: str) -> Target:
     """The site's ``POST /generate_response/``, the bare protocol (to load an upstream)."""
     headers = {"Cookie": f"csrftoken={token}", "X-CSRFToken": token, "Origin": url,
@@ -87,6 +94,18 @@ def check_completion(status: int, body: bytes) -> str | None:
     except (ValueError, KeyError, IndexError, TypeError):
         content = None
     if status == 200 and content == EXPECTED:
+        return None
+    return f"HTTP {status}: {body[:200]!r}"
+
+
+def check_response(status: int, body: bytes) -> str | None:
+    try:
+        document = json.loads(body)
+        content = document["output"][0]["content"][0]["text"]
+        stored = document["store"] is True and document["status"] == "completed"
+    except (ValueError, KeyError, IndexError, TypeError):
+        content, stored = None, False
+    if status == 200 and content == EXPECTED and stored:
         return None
     return f"HTTP {status}: {body[:200]!r}"
 
