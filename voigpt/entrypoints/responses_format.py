@@ -11,6 +11,7 @@ these shapes for the OpenAPI document. Usage is ``openai_format``'s estimate:
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -19,6 +20,7 @@ from voigpt.domain.values import Conversation
 from voigpt.entrypoints.openai_format import usage
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_string = json.encoder.encode_basestring  # what that encoder writes a str with
 
 
 def response_id() -> str:
@@ -60,14 +62,7 @@ def response(
     done = item is not None
     counts = None
     if item is not None and conversation is not None:
-        estimate = usage(conversation, item["content"][0]["text"])
-        counts = {
-            "input_tokens": estimate["prompt_tokens"],
-            "input_tokens_details": {"cached_tokens": 0},
-            "output_tokens": estimate["completion_tokens"],
-            "output_tokens_details": {"reasoning_tokens": 0},
-            "total_tokens": estimate["total_tokens"],
-        }
+        counts = _usage(conversation, item["content"][0]["text"])
     return {
         "id": id, "object": "response", "created_at": created_at,
         "status": "completed" if done else "in_progress",
@@ -85,6 +80,73 @@ def response(
         "truncation": "disabled", "usage": counts, "user": options.get("user"),
         "metadata": _given(options, "metadata", {}),
     }
+
+
+def _usage(conversation: Conversation, text: str) -> dict[str, Any]:
+    estimate = usage(conversation, text)
+    return {
+        "input_tokens": estimate["prompt_tokens"],
+        "input_tokens_details": {"cached_tokens": 0},
+        "output_tokens": estimate["completion_tokens"],
+        "output_tokens_details": {"reasoning_tokens": 0},
+        "total_tokens": estimate["total_tokens"],
+    }
+
+
+def encoded_response(
+    options: Mapping[str, Any], *, id: str, created_at: int, model: str,
+    conversation: Conversation, item: dict[str, Any],
+) -> str:
+    """The JSON of the completed ``response(...)``, character for character, written
+    without the encoder's walk over the whole object: the answer of every request (and
+    the record it is stored in), so the Responses route's hot path. ``item`` is an
+    ``output_item`` with its text."""
+    text = item["content"][0]["text"]
+    counts = _usage(conversation, text)
+    return "".join((
+        '{"id":', _string(id), ',"object":"response","created_at":', _json(created_at),
+        ',"status":"completed","background":false,"error":null,"incomplete_details":null,'
+        '"instructions":', _json(options.get("instructions")),
+        ',"max_output_tokens":', _json(options.get("max_output_tokens")),
+        ',"model":', _string(model),
+        ',"output":[{"id":', _string(item["id"]), ',"type":"message","status":"completed",'
+        '"role":"assistant","content":[{"type":"output_text","text":', _string(text),
+        ',"annotations":[],"logprobs":[]}]}]',
+        ',"parallel_tool_calls":', _json(_given(options, "parallel_tool_calls", True)),
+        ',"previous_response_id":', _json(options.get("previous_response_id")),
+        ',"reasoning":{"effort":null,"summary":null},"service_tier":"default","store":',
+        _json(_given(options, "store", True)),
+        ',"temperature":', _json(_given(options, "temperature", 1.0)),
+        ',"text":{"format":{"type":"text"},"verbosity":"medium"},"tool_choice":"auto",'
+        '"tools":[],"top_p":', _json(_given(options, "top_p", 1.0)),
+        ',"truncation":"disabled","usage":{"input_tokens":', str(counts["input_tokens"]),
+        ',"input_tokens_details":{"cached_tokens":0},"output_tokens":',
+        str(counts["output_tokens"]),
+        ',"output_tokens_details":{"reasoning_tokens":0},"total_tokens":',
+        str(counts["total_tokens"]),
+        '},"user":', _json(options.get("user")),
+        ',"metadata":', _json(_given(options, "metadata", {})), "}",
+    ))
+
+
+def _json(value: Any) -> str:
+    """``value`` as the encoder writes it; its scalars without the encoder's set-up."""
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    kind = type(value)
+    if kind is str:
+        return _string(value)
+    if kind is int:
+        return int.__repr__(value)
+    if kind is float and math.isfinite(value):
+        return float.__repr__(value)
+    if kind is dict and not value:
+        return "{}"
+    return _encode(value)
 
 
 def _given(options: Mapping[str, Any], name: str, default: Any) -> Any:

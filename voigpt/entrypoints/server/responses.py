@@ -80,20 +80,23 @@ class Responses(Endpoint[ResponseRequest]):
         identifier, created = shapes.response_id(), int(time.time())
         item = shapes.output_item(shapes.item_id(), completion.text)
         options = body.options()
-        document = shapes.response(options, id=identifier, created_at=created,
-                                   model=completion.model, conversation=conversation, item=item)
+        document = shapes.encoded_response(options, id=identifier, created_at=created,
+                                           model=completion.model, conversation=conversation,
+                                           item=item)
         if body.store is not False:
             context = [*history, *body.input, ("assistant", completion.text)]
             items = [shapes.input_item(role, text) for role, text in body.input]
-            await self.store.put(identifier, encode({
-                "owner": owner, "response": document, "input_items": items,
-                "context": context,
-            }).encode())
+            # {"owner", "response", "input_items", "context"}, around the answer's JSON
+            await self.store.put(identifier, "".join((
+                '{"owner":', "null" if owner is None else encode(owner),
+                ',"response":', document, ',"input_items":', encode(items),
+                ',"context":', encode(context), "}",
+            )).encode())
         if body.stream:
             events = shapes.events(options, conversation, id=identifier, created_at=created,
                                    model=completion.model, item=item)
             return Answer(EVENT_STREAM, events, identifier)
-        return Answer(JSON, encode(document), identifier)
+        return Answer(JSON, document, identifier)
 
 
 async def find(store: ResponseStore, identifier: str, owner: str | None) -> Any:
