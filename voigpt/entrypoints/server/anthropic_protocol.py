@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainValidator
 
 from voigpt.domain.errors import InvalidInput
 from voigpt.domain.values import Conversation, Message, Role
+from voigpt.entrypoints.server.protocol import conversation_of
 
 _ROLES = ("user", "assistant")
 
@@ -50,10 +51,7 @@ def _conversation(value: object) -> Conversation:
                 raise ValueError(f"messages[{index}]: 'role' must be 'user' or 'assistant', "
                                  f"got {role[:40]!r} (the system prompt is the 'system' "
                                  "parameter)")
-    try:
-        return Conversation.from_dicts(value)
-    except InvalidInput as exc:
-        raise ValueError(str(exc)) from None
+    return conversation_of(value)
 
 
 Messages = Annotated[

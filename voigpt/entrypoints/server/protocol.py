@@ -33,7 +33,9 @@ class ChatMessage(BaseModel):
     name: str = Field(default="", description="accepted, not sent (the site has no field)")
 
 
-def _conversation(value: object) -> Conversation:
+def conversation_of(value: object) -> Conversation:
+    """Messages checked by the domain's rules, a refusal as the ``ValueError`` pydantic
+    reports (naming the message: ``messages[1].role: ...``)."""
     try:
         return Conversation.from_dicts(value)
     except InvalidInput as exc:
@@ -43,7 +45,7 @@ def _conversation(value: object) -> Conversation:
 Messages = Annotated[
     Conversation,
     PlainValidator(
-        _conversation,
+        conversation_of,
         json_schema_input_type=Annotated[list[ChatMessage], Field(min_length=1)],
     ),
 ]
