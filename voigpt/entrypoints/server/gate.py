@@ -41,6 +41,8 @@ class Gate:
     ) -> None:
         self.app = app
         self.keys = tuple(key.encode() for key in keys)
+        # What a stored response records of its owner, worked out once per configured key.
+        self._key_hashes = {key: hashlib.sha256(key).hexdigest() for key in self.keys}
         self.max_body_bytes = max_body_bytes
         self.metrics = metrics
         self.answer_error = answer_error
@@ -107,7 +109,7 @@ class Gate:
                     bool(api_key) and hmac.compare_digest(api_key, key)):
                 matched = key
         if matched:
-            scope[KEY_HASH] = hashlib.sha256(matched).hexdigest()
+            scope[KEY_HASH] = self._key_hashes[matched]
         return bool(matched)
 
     def _too_large(self) -> APIError:
