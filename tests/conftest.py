@@ -39,6 +39,7 @@ def site() -> Iterator[Emulator]:
 def emulator(site: Emulator) -> Emulator:
     """The module's emulator, with no fault queued and no request recorded."""
     site.clear_faults()
+    site.clear_replies()
     site.reset_records()
     return site
 

@@ -2,7 +2,10 @@
 
 from voigpt.emulator.faults import Fault
 from voigpt.emulator.records import RecordedRequest, Rejection, Totals
+from voigpt.emulator.script import ReplyFunction
 from voigpt.emulator.server import Emulator
 from voigpt.emulator.site import reply_for
 
-__all__ = ["Emulator", "Fault", "RecordedRequest", "Rejection", "Totals", "reply_for"]
+__all__ = [
+    "Emulator", "Fault", "RecordedRequest", "Rejection", "ReplyFunction", "Totals", "reply_for",
+]

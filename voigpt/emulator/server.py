@@ -8,7 +8,8 @@ from collections.abc import Callable, Iterable
 
 from voigpt.emulator.httpd import HttpServer
 from voigpt.emulator.records import RecordedRequest
-from voigpt.emulator.site import LOGGER, Site
+from voigpt.emulator.script import ReplyFunction
+from voigpt.emulator.site import LOGGER, Site, reply_for
 
 
 class Emulator(Site):
@@ -16,7 +17,19 @@ class Emulator(Site):
     ``GET /`` issues a CSRF cookie, ``POST /generate_response/`` answers ``reply_for(messages)``.
     ``with Emulator() as emu:`` starts it on a free port of ``host`` and stops it afterwards.
 
-    ``control=True`` adds ``/__emulator__/faults`` and ``/__emulator__/state``; ``tls`` (a
+    Scripting what the "model" answers (a JSON tool call, say): ``reply=fn`` replaces the echo
+    with ``fn(messages) -> str`` (the request's messages, dicts with "role" and "content"), and
+    ``queue_replies(*texts_or_fns)`` queues answers that come first, in order, each used once::
+
+        with Emulator(reply=lambda messages: "OK") as emu:
+            emu.queue_replies('{"tool": "search", "arguments": {"q": "weather"}}')
+            Client(base_url=emu.url).ask("hi")  # the JSON above; then "OK", "OK"...
+
+    ``clear_replies()`` empties the queue, ``replies_pending`` counts it. A reply function
+    that raises or returns a non-str is logged, and the request answered Django's 500.
+
+    ``control=True`` adds ``/__emulator__/faults``, ``/__emulator__/replies`` (POST
+    ``{"replies": [...]}`` queues texts, DELETE clears) and ``/__emulator__/state``; ``tls`` (a
     server-side ``ssl.SSLContext``) makes it speak HTTPS; ``trusted_origins`` pass Django's
     Origin and Referer checks besides the site's own (its URL, and https://voigpt.com, the
     site it stands in for); ``observer(request)`` sees each recorded request before it is
@@ -27,10 +40,11 @@ class Emulator(Site):
         self, host: str = "127.0.0.1", port: int = 0, *, control: bool = False,
         tls: ssl.SSLContext | None = None, trusted_origins: Iterable[str] = (),
         observer: Callable[[RecordedRequest], object] | None = None,
+        reply: ReplyFunction = reply_for,
     ) -> None:
         super().__init__(
             control=control, secure=tls is not None, trusted_origins=trusted_origins,
-            observer=observer,
+            observer=observer, reply=reply,
         )
         self.host, self._port, self._tls = host, port, tls
         self._lifecycle = threading.RLock()  # re-entrant: stop() may run in a signal handler

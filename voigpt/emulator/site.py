@@ -1,5 +1,6 @@
 """voigpt.com as a function from a request to a response, independent of sockets: routing,
-faults, the two views and the chat protocol, the records, and the opt-in control endpoint."""
+faults, the two views and the chat protocol, the scripted replies, the records, and the opt-in
+control endpoint."""
 
 from __future__ import annotations
 
@@ -14,11 +15,15 @@ from urllib.parse import urlsplit
 from voigpt.emulator import csrf, responses
 from voigpt.emulator.faults import Fault, FaultQueue
 from voigpt.emulator.records import RecordedRequest, Records, Rejection
-from voigpt.emulator.responses import Response, error, html, json_response
+from voigpt.emulator.responses import SERVER_ERROR_PAGES, Response, error, html, json_response
+from voigpt.emulator.script import ReplyFunction, ReplyScript, Scripted
 
 LOGGER = logging.getLogger("voigpt.emulator")
 ROUTES = {"/": ("GET",), "/generate_response/": ("POST",)}  # path: the methods allowed
-CONTROL = {"/__emulator__/faults": ("POST", "DELETE"), "/__emulator__/state": ("GET",)}
+CONTROL = {
+    "/__emulator__/faults": ("POST", "DELETE"), "/__emulator__/replies": ("POST", "DELETE"),
+    "/__emulator__/state": ("GET",),
+}
 ROLES = ("system", "user", "assistant")
 
 
@@ -59,10 +64,11 @@ class Site(Records):
 
     def __init__(
         self, *, control: bool, secure: bool, trusted_origins: Iterable[str],
-        observer: Callable[[RecordedRequest], object] | None,
+        observer: Callable[[RecordedRequest], object] | None, reply: ReplyFunction = reply_for,
     ) -> None:
         super().__init__()
         self._control, self._observer = control, observer
+        self._script = ReplyScript(reply)
         self._csrf = csrf.CsrfGuard(secure=secure, trusted=trusted_origins)
         self._faults = FaultQueue()
         self._stopping = threading.Event()  # also cuts SLOW faults short
@@ -78,6 +84,21 @@ class Site(Records):
 
     def clear_faults(self) -> None:
         self._faults.clear()
+
+    def queue_replies(self, *replies: Scripted) -> None:
+        """Queue what the next completions answer, in order (FIFO), before the reply function
+        is asked again: texts, or functions (``fn(messages) -> str``, each called once). A
+        ``TypeError`` names the first argument that is neither, and then nothing is queued."""
+        self._script.push(replies, "queue_replies()")
+
+    def clear_replies(self) -> None:
+        """Forget the queued replies: the reply function answers again."""
+        self._script.clear()
+
+    @property
+    def replies_pending(self) -> int:
+        """How many queued replies are still to be used."""
+        return self._script.pending()
 
     def revoke_tokens(self) -> None:
         """Revoke every token issued so far: POSTs with them get 403 until a new ``GET /``."""
@@ -134,8 +155,10 @@ class Site(Records):
         return html(200, responses.index_page(csrf.mask(token)), cookie, ("Vary", "Cookie"))
 
     def _generate(self, request: RecordedRequest, path: str, stale: bool) -> Response:
-        """The CSRF checks, then the body, then the reply. ``stale`` (the STALE_TOKEN fault)
-        revokes a token that would have passed, and rejects it."""
+        """The CSRF checks, then the body, then the reply (the next queued one, else the reply
+        function's; if that raises or returns a non-str, it is logged and the answer is Django's
+        500). ``stale`` (the STALE_TOKEN fault) revokes a token that would have passed, and
+        rejects it."""
         reason, token = self._csrf.check(request.headers)
         if reason is None and stale and token is not None:
             self._csrf.revoke(token)
@@ -148,19 +171,34 @@ class Site(Records):
             messages = parse_request_body(request.body)
         except ValueError as exc:
             return json_response(400, {"error": str(exc)})
+        try:
+            response = json_response(200, {"response": self._script.reply(messages)})
+        except Exception:
+            LOGGER.exception("voigpt emulator: the reply function failed")
+            return html(500, SERVER_ERROR_PAGES[500])
         self._add("completions")
-        return json_response(200, {"response": reply_for(messages)})
+        return response
 
     def _serve_control(self, request: RecordedRequest) -> Response:
-        """``/__emulator__/faults`` (POST injects, DELETE clears) and ``.../state`` (GET)."""
+        """``/__emulator__/faults`` and ``.../replies`` (POST queues, DELETE clears) and
+        ``.../state`` (GET)."""
         if request.method == "GET":
             state = dataclasses.asdict(self.totals)
-            return json_response(200, {**state, "faults_pending": self._faults.pending()})
+            pending = {"faults_pending": self._faults.pending(),
+                       "replies_pending": self.replies_pending}
+            return json_response(200, {**state, **pending})
+        replies = urlsplit(request.path).path == "/__emulator__/replies"
         if request.method == "DELETE":
-            self.clear_faults()
+            if replies:
+                self.clear_replies()
+            else:
+                self.clear_faults()
             return Response(204)
         try:
-            self._faults.push_json(request.body)
+            if replies:
+                self._script.push_json(request.body)
+            else:
+                self._faults.push_json(request.body)
         except (TypeError, ValueError) as exc:
             return json_response(400, {"error": str(exc)})
         return Response(204)
