@@ -16,7 +16,7 @@ _ERRORS = (
     "VoiGptError", "InvalidInput", "InvalidMessages", "InvalidProxy", "InvalidConfig",
     "TokenUnavailable", "AccessRejected", "RateLimited", "ServiceUnavailable",
     "ConnectionFailed", "UntrustedCertificate", "TimedOut", "MalformedReply", "ReplyTooLarge",
-    "Blocked", "UnexpectedStatus",
+    "Blocked", "UnexpectedStatus", "InvalidModelReply",
 )
 _EXPORTS: dict[str, str] = {
     "Client": "voigpt.client",
@@ -29,6 +29,8 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(("AccessToken", "Completion", "Conversation", "Message", "Role"),
                     "voigpt.domain.values"),
     **dict.fromkeys(_ERRORS, "voigpt.domain.errors"),
+    **dict.fromkeys(("Tool", "ToolCall", "ToolChoice", "ResponseFormat"),
+                    "voigpt.domain.tools.values"),
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])
@@ -60,6 +62,7 @@ if TYPE_CHECKING:
     from voigpt.domain.errors import InvalidConfig as InvalidConfig
     from voigpt.domain.errors import InvalidInput as InvalidInput
     from voigpt.domain.errors import InvalidMessages as InvalidMessages
+    from voigpt.domain.errors import InvalidModelReply as InvalidModelReply
     from voigpt.domain.errors import InvalidProxy as InvalidProxy
     from voigpt.domain.errors import MalformedReply as MalformedReply
     from voigpt.domain.errors import RateLimited as RateLimited
@@ -70,6 +73,10 @@ if TYPE_CHECKING:
     from voigpt.domain.errors import UnexpectedStatus as UnexpectedStatus
     from voigpt.domain.errors import UntrustedCertificate as UntrustedCertificate
     from voigpt.domain.errors import VoiGptError as VoiGptError
+    from voigpt.domain.tools.values import ResponseFormat as ResponseFormat
+    from voigpt.domain.tools.values import Tool as Tool
+    from voigpt.domain.tools.values import ToolCall as ToolCall
+    from voigpt.domain.tools.values import ToolChoice as ToolChoice
     from voigpt.domain.values import AccessToken as AccessToken
     from voigpt.domain.values import Completion as Completion
     from voigpt.domain.values import Conversation as Conversation

@@ -15,14 +15,15 @@ aiohttp session and one token cache per client, shared by all the tasks of its e
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
-from voigpt.client import container_from
+from voigpt.client import asked_of, container_from
 from voigpt.container import Container, aclose_container
 from voigpt.domain.complete_chat import Messages
 from voigpt.domain.errors import InvalidConfig
+from voigpt.domain.tools import ResponseFormat, Tool, ToolChoice
 from voigpt.domain.values import AccessToken, Completion, Conversation
 
 
@@ -56,10 +57,17 @@ class AsyncClient:
         *,
         model: str | None = None,
         access_token: str | AccessToken | None = None,
+        tools: Sequence[Mapping[str, Any] | Tool] | None = None,
+        tool_choice: str | Mapping[str, Any] | ToolChoice | None = None,
+        response_format: Mapping[str, Any] | ResponseFormat | type | None = None,
+        parallel_tool_calls: bool | None = None,
     ) -> Completion:
-        """Send ``messages`` (a list of message dicts or a ``Conversation``)."""
+        """Send ``messages`` (a list of message dicts or a ``Conversation``); ``tools``,
+        ``tool_choice``, ``response_format`` and ``parallel_tool_calls`` as ``Client.complete``
+        takes them."""
         use_case = self.container.async_complete_chat()
-        return await use_case(messages, model=model, access_token=access_token)
+        asked = asked_of(tools, tool_choice, response_format, parallel_tool_calls)
+        return await use_case(messages, model=model, access_token=access_token, asked=asked)
 
     async def ask(self, prompt: str, *, system: str | None = None, model: str | None = None) -> str:
         """One question, one answer: the reply text."""

@@ -14,12 +14,13 @@ by every thread that uses the client.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
 from voigpt.container import Container, build_container, close_container
-from voigpt.domain.complete_chat import Messages
+from voigpt.domain.complete_chat import PLAIN, Asked, Messages
+from voigpt.domain.tools import ResponseFormat, Tool, ToolChoice
 from voigpt.domain.values import AccessToken, Completion, Conversation
 
 
@@ -58,10 +59,24 @@ class Client:
         *,
         model: str | None = None,
         access_token: str | AccessToken | None = None,
+        tools: Sequence[Mapping[str, Any] | Tool] | None = None,
+        tool_choice: str | Mapping[str, Any] | ToolChoice | None = None,
+        response_format: Mapping[str, Any] | ResponseFormat | type | None = None,
+        parallel_tool_calls: bool | None = None,
     ) -> Completion:
-        """Send ``messages`` (a list of ``{"role", "content"}`` dicts or a ``Conversation``)."""
+        """Send ``messages`` (a list of ``{"role", "content"}`` dicts, OpenAI's shapes
+        with earlier tool calls and results too, or a ``Conversation``).
+
+        ``tools`` (OpenAI's function tools), ``tool_choice``, ``response_format``
+        (``json_object``, ``json_schema``, or a pydantic model class) and
+        ``parallel_tool_calls`` are emulated: the model is told of them, and its reply
+        is parsed, checked against their JSON Schemas and repaired once if it does not fit
+        (``InvalidModelReply`` if it still does not). The ``Completion`` then carries
+        ``tool_calls`` or the structured answer in ``data``."""
         use_case = self.container.complete_chat()
-        return use_case(messages, model=model, access_token=access_token)
+        asked = asked_of(tools, tool_choice, response_format, parallel_tool_calls)
+        return use_case(messages, model=model, access_token=access_token, asked=asked)
+
 
     def ask(self, prompt: str, *, system: str | None = None, model: str | None = None) -> str:
         """One question, one answer: the reply text."""
@@ -85,3 +100,12 @@ class Client:
     def __repr__(self) -> str:
         config = self.container.config
         return f"Client(base_url={config.base_url()!r}, backend={config.backend()!r})"
+
+
+def asked_of(tools: object, tool_choice: object, response_format: object,
+             parallel_tool_calls: object) -> Asked:
+    """What ``complete`` was asked besides text: ``PLAIN`` (the plain path) if nothing."""
+    if tools is None and tool_choice is None and response_format is None and \
+            parallel_tool_calls is None:
+        return PLAIN
+    return Asked(tools, tool_choice, response_format, parallel_tool_calls)

@@ -41,6 +41,9 @@ class RecordingObserver:
         assert pause > 0
         self.calls.append(("retry", _name(error)))
 
+    def repairing(self, problem: str) -> None:
+        self.calls.append(("repair", problem))
+
 
 def _name(error: Exception | None) -> str | None:
     return None if error is None else type(error).__name__

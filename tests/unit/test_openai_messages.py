@@ -114,21 +114,21 @@ REFUSED: dict[str, tuple[list[Any], str]] = {
     ),
     "tool-role": (
         [{"role": "user", "content": "Hi"},
-         {"role": "tool", "content": "42", "tool_call_id": "call_1"}],
-        r"messages\[1\]: role 'tool' .*voigpt\.com does not support tool calls",
+         {"role": "tool", "content": "42"}],
+        r"messages\[1\]: a 'tool' message needs 'tool_call_id', a string",
     ),
     "function-role": (
-        [{"role": "function", "content": "42", "name": "f"}],
-        r"messages\[0\]: role 'function' .*voigpt\.com does not support tool calls",
+        [{"role": "function", "content": 42, "name": "f"}],
+        r"messages\[0\]: 'content' must be a string, got int",
     ),
     "tool-calls": (
         [{"role": "user", "content": "Hi"},
          {"role": "assistant", "content": None, "tool_calls": [{"id": "call_1"}]}],
-        r"messages\[1\] has 'tool_calls'; voigpt\.com does not support tool calls",
+        r"messages\[1\]\.tool_calls\[0\] must be like \{'id': \.\.\., 'type': 'function'",
     ),
     "function-call": (
-        [{"role": "assistant", "content": "", "function_call": {"name": "f"}}],
-        r"messages\[0\] has 'function_call'; voigpt\.com does not support tool calls",
+        [{"role": "user", "content": "", "function_call": {"name": "f"}}],
+        r"messages\[0\] has 'function_call', which only an assistant message may have",
     ),
     "assistant-content-null": (
         [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": None}],
@@ -192,3 +192,27 @@ def test_a_client_given_a_refused_shape_sends_nothing(case: str) -> None:
         fakes.client().complete(messages)
     assert fakes.transport.sent == []
     assert fakes.token_source.token_fetches == 0
+
+
+def test_tool_calls_and_results_in_the_history_are_sent_as_text() -> None:
+    """An assistant's calls are written as the JSON the model is asked to call with, and a
+    tool's result as a user message naming the call (``domain.tools.history``)."""
+    history: list[dict[str, Any]] = [
+        {"role": "user", "content": "Weather in Paris?"},
+        {"role": "assistant", "content": None, "refusal": None, "annotations": [],
+         "tool_calls": [{"id": "call_1", "type": "function", "function": {
+             "name": "get_weather", "arguments": '{"city": "Paris"}'}}]},
+        {"role": "tool", "tool_call_id": "call_1", "content": [text("sunny")]},
+        {"role": "assistant", "content": "Checking.", "function_call": {
+            "name": "get_time", "arguments": "{}"}},
+        {"role": "function", "name": "get_time", "content": "noon"},
+    ]
+    assert Conversation.from_dicts(history).to_dicts() == [
+        {"role": "user", "content": "Weather in Paris?"},
+        {"role": "assistant", "content": '{"tool_calls":[{"id":"call_1","name":"get_weather",'
+                                         '"arguments":{"city":"Paris"}}]}'},
+        {"role": "user", "content": "Result of tool call call_1:\nsunny"},
+        {"role": "assistant", "content": 'Checking.\n{"tool_calls":[{"name":"get_time",'
+                                         '"arguments":{}}]}'},
+        {"role": "user", "content": "Result of tool call (get_time):\nnoon"},
+    ]

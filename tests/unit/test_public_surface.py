@@ -16,9 +16,9 @@ import voigpt.testing
 PUBLIC = [
     "AccessRejected", "AccessToken", "AsyncClient", "Blocked", "Client", "CompleteChat",
     "Completion", "ConnectionFailed", "Container", "Conversation", "InvalidConfig", "InvalidInput",
-    "InvalidMessages", "InvalidProxy", "MalformedReply", "Message", "RateLimited",
-    "ReplyTooLarge", "Role", "ServiceUnavailable", "Settings", "TimedOut", "TokenUnavailable",
-    "UnexpectedStatus", "UntrustedCertificate", "VoiGpt", "VoiGptError", "__version__",
+    "InvalidMessages", "InvalidModelReply", "InvalidProxy", "MalformedReply", "Message",
+    "RateLimited", "ReplyTooLarge", "ResponseFormat", "Role", "ServiceUnavailable", "Settings",
+    "TimedOut", "TokenUnavailable", "Tool", "ToolCall", "ToolChoice", "UnexpectedStatus", "UntrustedCertificate", "VoiGpt", "VoiGptError", "__version__",
     "build_container",
 ]
 TEST_KIT = [

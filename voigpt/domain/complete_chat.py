@@ -7,7 +7,8 @@ before any I/O, then do what the rules ask with their ports.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Mapping, Sequence
+import secrets
+from collections.abc import Callable, Generator, Mapping, Sequence
 
 import attrs
 
@@ -24,6 +25,9 @@ from voigpt.domain.steps import (
     completion_steps,
     drive,
 )
+from voigpt.domain.tools.flow import Repair, output_steps
+from voigpt.domain.tools.openai import output_spec
+from voigpt.domain.tools.replies import Reading
 from voigpt.domain.values import AccessToken, Completion, Conversation, resolve_model
 from voigpt.ports.clock import AsyncClock, Clock
 from voigpt.ports.observer import NO_OBSERVER, CompletionObserver
@@ -32,6 +36,26 @@ from voigpt.ports.token_source import AsyncTokenSource, TokenSource
 from voigpt.ports.transport import AsyncChatTransport, ChatTransport
 
 Messages = Conversation | Sequence[Mapping[str, object]]
+Run = Generator[Effect | Repair, object, "str | Reading"]
+
+
+def new_call_id() -> str:
+    """``call_`` and 24 random hex digits, as OpenAI's call ids look."""
+    return f"call_{secrets.token_hex(12)}"
+
+
+@attrs.frozen
+class Asked:
+    """What a caller asked of the answer besides text, in OpenAI's shapes or as the
+    domain's values (``voigpt.domain.tools``); all None: plain text."""
+
+    tools: object = None
+    tool_choice: object = None
+    response_format: object = None
+    parallel_tool_calls: object = None
+
+
+PLAIN = Asked()
 
 
 def _prepare(
@@ -39,7 +63,8 @@ def _prepare(
     messages: Messages,
     model: str | None,
     access_token: str | AccessToken | None,
-) -> tuple[Steps, str, Deadline]:
+    asked: Asked,
+) -> tuple[Run, str, Deadline]:
     """The rules for one call, once its input is checked (before any I/O). A configured
     token (``use_case.access_token``, e.g. ``VOIGPT_ACCESS_TOKEN``) is used as given and
     never replaced, like a per-call ``access_token=``; ``use_case.deadline`` is the most
@@ -53,9 +78,23 @@ def _prepare(
         explicit = access_token
     elif access_token is not None and access_token != "":
         explicit = AccessToken.parse(access_token)
+    spec = None if asked is PLAIN else output_spec(
+        asked.tools, asked.tool_choice, asked.response_format, asked.parallel_tool_calls)
     deadline = Deadline.after(use_case.clock, use_case.deadline)
-    steps = completion_steps(conversation, explicit, use_case.retry, deadline, use_case.jitter)
-    return steps, resolved, deadline
+
+    def send(conversation: Conversation) -> Steps:
+        return completion_steps(conversation, explicit, use_case.retry, deadline,
+                                use_case.jitter)
+
+    if spec is None:  # the plain path: nothing more to do
+        return send(conversation), resolved, deadline
+    return output_steps(conversation, spec, send, use_case.new_id), resolved, deadline
+
+
+def _completion(result: str | Reading, model: str) -> Completion:
+    if isinstance(result, str):
+        return Completion(text=result, model=model)
+    return Completion(text=result.text, model=model, tool_calls=result.calls, data=result.data)
 
 
 @attrs.frozen
@@ -71,6 +110,7 @@ class CompleteChat:
     deadline: float = DEFAULT_DEADLINE
     jitter: Callable[[], float] = random.random
     observer: CompletionObserver = NO_OBSERVER
+    new_id: Callable[[], str] = new_call_id
 
     def __call__(
         self,
@@ -78,8 +118,9 @@ class CompleteChat:
         *,
         model: str | None = None,
         access_token: str | AccessToken | None = None,
+        asked: Asked = PLAIN,
     ) -> Completion:
-        steps, resolved, deadline = _prepare(self, messages, model, access_token)
+        steps, resolved, deadline = _prepare(self, messages, model, access_token, asked)
 
         clock, observer = self.clock, self.observer
 
@@ -87,7 +128,7 @@ class CompleteChat:
             with Observed(clock, observer.token_fetched):
                 return self.token_source.fetch(deadline=deadline)
 
-        def do(effect: Effect) -> object:
+        def do(effect: Effect | Repair) -> object:
             if isinstance(effect, Send):
                 with Observed(clock, observer.sent):
                     return self.transport.send(effect.conversation, effect.token, deadline=deadline)
@@ -95,12 +136,14 @@ class CompleteChat:
                 return self.token_cache.acquire(fetch)
             if isinstance(effect, Forget):
                 self.token_cache.invalidate(effect.token)
+            elif isinstance(effect, Repair):
+                observer.repairing(effect.detail)
             else:
                 _retrying(observer, effect)
                 clock.sleep(effect.seconds)
             return None
 
-        return Completion(text=drive(steps, do), model=resolved)
+        return _completion(drive(steps, do), resolved)
 
 
 @attrs.frozen
@@ -116,6 +159,7 @@ class AsyncCompleteChat:
     deadline: float = DEFAULT_DEADLINE
     jitter: Callable[[], float] = random.random
     observer: CompletionObserver = NO_OBSERVER
+    new_id: Callable[[], str] = new_call_id
 
     async def __call__(
         self,
@@ -123,8 +167,9 @@ class AsyncCompleteChat:
         *,
         model: str | None = None,
         access_token: str | AccessToken | None = None,
+        asked: Asked = PLAIN,
     ) -> Completion:
-        steps, resolved, deadline = _prepare(self, messages, model, access_token)
+        steps, resolved, deadline = _prepare(self, messages, model, access_token, asked)
 
         clock, observer = self.clock, self.observer
 
@@ -132,7 +177,7 @@ class AsyncCompleteChat:
             with Observed(clock, observer.token_fetched):
                 return await self.token_source.fetch(deadline=deadline)
 
-        async def do(effect: Effect) -> object:
+        async def do(effect: Effect | Repair) -> object:
             if isinstance(effect, Send):
                 with Observed(clock, observer.sent):
                     return await self.transport.send(
@@ -142,12 +187,14 @@ class AsyncCompleteChat:
                 return await self.token_cache.acquire(fetch)
             if isinstance(effect, Forget):
                 self.token_cache.invalidate(effect.token)
+            elif isinstance(effect, Repair):
+                observer.repairing(effect.detail)
             else:
                 _retrying(observer, effect)
                 await clock.sleep(effect.seconds)
             return None
 
-        return Completion(text=await adrive(steps, do), model=resolved)
+        return _completion(await adrive(steps, do), resolved)
 
 
 class Observed:

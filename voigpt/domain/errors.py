@@ -17,6 +17,8 @@ The tree::
           │    └── UntrustedCertificate    the site's or https proxy's TLS certificate is untrusted
           ├── TimedOut                     connect/read timeout or the overall deadline passed
           ├── MalformedReply               not JSON, no ``response``, or not a string
+          ├── InvalidModelReply            asked for tools or a JSON format, the model's reply
+          │                                did not fit, even after one correction
           ├── ReplyTooLarge                the body exceeded the size cap
           ├── Blocked                      an anti-bot challenge page answered instead
           └── UnexpectedStatus             any other non-2xx status
@@ -111,6 +113,12 @@ class TimedOut(VoiGptError):
 
 class MalformedReply(VoiGptError):
     """A 2xx reply that is not ``{"response": "<text>"}``."""
+
+
+class InvalidModelReply(VoiGptError):
+    """Tools or a JSON format were asked for, and the model's reply did not fit them (an
+    unknown tool, arguments or an answer that fail their schema, text where a call was
+    required), even after one correction. Not retried: the message says what was wrong."""
 
 
 class ReplyTooLarge(VoiGptError):

@@ -16,11 +16,12 @@ here and reduced to those two, before any I/O. The rules:
   (``image_url``, ``input_audio``, ``file``, ``refusal``...), a part that is not a dict
   or has no string ``text``, and an empty list are refused, naming the part
   (``messages[2].content[1]: ...``).
-- Tool use is refused: the roles ``tool`` and ``function``, and the keys ``tool_calls``
-  and ``function_call`` (whatever their value), since voigpt.com does not support tool
-  calls and dropping them would change what the conversation means.
-- ``"content": null`` (an assistant turn that only called tools) is refused: there is no
-  text to send. Any other key is refused, as before.
+- Tool use is written out as text (``voigpt.domain.tools.history``): an assistant's
+  ``tool_calls`` (or legacy ``function_call``) become the JSON the model is asked to call
+  tools with, after its text if it has any (``"content": null`` is then allowed); a
+  ``tool`` (or legacy ``function``) message becomes a user message naming the call it
+  answers. An assistant message read back from an answer may carry ``refusal``,
+  ``annotations`` and ``audio``: accepted, not sent. Any other key is refused, as before.
 """
 
 from __future__ import annotations
@@ -28,38 +29,88 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from voigpt.domain.errors import InvalidMessages
+from voigpt.domain.tools.history import calls_text, result_text
 
 _KEYS = ("role", "content", "name")
-_TOOL_ROLES = ("tool", "function")
-_TOOL_KEYS = ("tool_calls", "function_call")
-_NO_TOOLS = "voigpt.com does not support tool calls"
+# What an assistant message read back from an answer may carry besides.
+_ASSISTANT_KEYS = ("tool_calls", "function_call", "refusal", "annotations", "audio")
+_RESULT_KEYS = {"tool": ("role", "content", "tool_call_id", "name"),
+                "function": ("role", "content", "name")}
 
 
 def role_and_content(item: Mapping[object, object], where: str) -> tuple[object, object]:
     """The ``(role, content)`` to build a ``Message`` from, or ``InvalidMessages`` naming
     ``where`` (and the part) if ``item`` cannot be sent to voigpt.com as it is."""
     role = item.get("role")
-    if isinstance(role, str) and role in _TOOL_ROLES:
-        raise InvalidMessages(f"{where}: role {role!r} is a tool result; {_NO_TOOLS}")
-    tools = [key for key in _TOOL_KEYS if key in item]
-    if tools:
-        raise InvalidMessages(f"{where} has {' and '.join(map(repr, tools))}; {_NO_TOOLS}")
+    if isinstance(role, str) and role in _RESULT_KEYS:
+        return "user", _result(item, role, where)
     missing = [key for key in ("role", "content") if key not in item]
     if missing:
         raise InvalidMessages(f"{where} is missing {' and '.join(repr(k) for k in missing)}")
-    extra = sorted(str(key) for key in item if key not in _KEYS)
+    allowed = _KEYS + _ASSISTANT_KEYS if role == "assistant" else _KEYS
+    extra = sorted(str(key) for key in item if key not in allowed)
     if extra:
+        tools = [key for key in extra if key in _ASSISTANT_KEYS[:2]]
+        if tools:
+            raise InvalidMessages(f"{where} has {' and '.join(map(repr, tools))}, which only "
+                                  "an assistant message may have")
         raise InvalidMessages(
             f"{where} has unknown keys {extra}; only 'role', 'content' and 'name' are allowed"
         )
     if "name" in item and not isinstance(item["name"], str):
         raise InvalidMessages(f"{where}: 'name' must be a string, got {_type(item['name'])}")
+    calls = _calls(item, where) if role == "assistant" else None
     content = item["content"]
     if content is None:
+        if calls is not None:
+            return role, calls
         raise InvalidMessages(f"{where}: 'content' must be a string, got NoneType: no text to send")
     if isinstance(content, (list, tuple)):
-        return role, _joined_text(content, f"{where}.content")
+        content = _joined_text(content, f"{where}.content")
+    if calls is not None and isinstance(content, str):
+        return role, f"{content}\n{calls}" if content else calls
     return role, content
+
+
+def _result(item: Mapping[object, object], role: str, where: str) -> str:
+    """A ``tool`` (or ``function``) message as the text of a tool's result."""
+    extra = sorted(str(key) for key in item if key not in _RESULT_KEYS[role])
+    if extra:
+        raise InvalidMessages(f"{where} has unknown keys {extra} for a {role!r} message")
+    call_id = item.get("tool_call_id") if role == "tool" else None
+    name = item.get("name")
+    if role == "tool" and not isinstance(call_id, str):
+        raise InvalidMessages(f"{where}: a 'tool' message needs 'tool_call_id', a string")
+    if name is not None and not isinstance(name, str):
+        raise InvalidMessages(f"{where}: 'name' must be a string, got {_type(name)}")
+    content = item.get("content")
+    if isinstance(content, (list, tuple)):
+        content = _joined_text(content, f"{where}.content")
+    if not isinstance(content, str):
+        raise InvalidMessages(f"{where}: 'content' must be a string, got {_type(content)}")
+    return result_text(call_id if isinstance(call_id, str) else None, content, name=name)
+
+
+def _calls(item: Mapping[object, object], where: str) -> str | None:
+    """An assistant's ``tool_calls`` (or ``function_call``) as text, None if it has none."""
+    calls, legacy = item.get("tool_calls"), item.get("function_call")
+    if legacy is not None:
+        calls, where = [{"function": legacy}], f"{where}.function_call"
+    if calls is None or (isinstance(calls, list) and not calls):
+        return None
+    if not isinstance(calls, list):
+        raise InvalidMessages(f"{where}.tool_calls must be a list, got {_type(calls)}")
+    written = []
+    for index, call in enumerate(calls):
+        here = where if legacy is not None else f"{where}.tool_calls[{index}]"
+        function = call.get("function") if isinstance(call, Mapping) else None
+        if not isinstance(function, Mapping) or not isinstance(function.get("name"), str):
+            raise InvalidMessages(f"{here} must be like {{'id': ..., 'type': 'function', "
+                                  "'function': {'name': ..., 'arguments': ...}}")
+        call_id = call.get("id") if isinstance(call, Mapping) else None
+        written.append((call_id if isinstance(call_id, str) else None, function["name"],
+                        function.get("arguments", "{}")))
+    return calls_text(written)
 
 
 def _joined_text(parts: list[object] | tuple[object, ...], where: str) -> str:

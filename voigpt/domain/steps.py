@@ -17,6 +17,7 @@ use case and the async one are two small drivers over the same rules:
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Generator
+from typing import TypeVar
 
 import attrs
 
@@ -55,6 +56,8 @@ class Wait:
 
 Effect = GetToken | Send | Forget | Wait
 Steps = Generator[Effect, object, str]
+E = TypeVar("E")
+T = TypeVar("T")
 
 
 def completion_steps(
@@ -125,7 +128,7 @@ def _with_managed(conversation: Conversation, sends: _Sends) -> Steps:
         ) from exc
 
 
-def drive(steps: Steps, do: Callable[[Effect], object]) -> str:
+def drive(steps: Generator[E, object, T], do: Callable[[E], object]) -> T:
     """Run ``steps`` to the end, doing each effect with ``do`` (the sync driver's loop)."""
     result: object = None
     error: Exception | None = None
@@ -133,14 +136,14 @@ def drive(steps: Steps, do: Callable[[Effect], object]) -> str:
         try:
             effect = steps.send(result) if error is None else steps.throw(error)
         except StopIteration as done:
-            return str(done.value)
+            return done.value  # type: ignore[no-any-return]
         try:
             result, error = do(effect), None
         except Exception as exc:
             result, error = None, exc
 
 
-async def adrive(steps: Steps, do: Callable[[Effect], Awaitable[object]]) -> str:
+async def adrive(steps: Generator[E, object, T], do: Callable[[E], Awaitable[object]]) -> T:
     """``drive`` for asyncio: each effect is awaited."""
     result: object = None
     error: Exception | None = None
@@ -148,7 +151,7 @@ async def adrive(steps: Steps, do: Callable[[Effect], Awaitable[object]]) -> str
         try:
             effect = steps.send(result) if error is None else steps.throw(error)
         except StopIteration as done:
-            return str(done.value)
+            return done.value  # type: ignore[no-any-return]
         try:
             result, error = await do(effect), None
         except Exception as exc:

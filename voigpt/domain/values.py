@@ -16,6 +16,7 @@ import attrs
 
 from voigpt.domain.errors import InvalidInput, InvalidMessages
 from voigpt.domain.openai_messages import role_and_content
+from voigpt.domain.tools.values import ToolCall
 
 DEFAULT_MODEL = "gpt-3.5-turbo"
 
@@ -190,6 +191,15 @@ class Completion:
 
     text: str = attrs.field(converter=_well_formed, validator=attrs.validators.instance_of(str))
     model: str = attrs.field(validator=attrs.validators.instance_of(str))
+    # Only when tools or a JSON format were asked for: the calls the model made (then
+    # ``text`` is ""), or the structured answer (then ``text`` is its JSON).
+    tool_calls: tuple[ToolCall, ...] = ()
+    data: Any = None
+
+    @property
+    def finish_reason(self) -> str:
+        """OpenAI's name for why the answer ended: ``tool_calls`` or ``stop``."""
+        return "tool_calls" if self.tool_calls else "stop"
 
     def __str__(self) -> str:
         return self.text

@@ -24,6 +24,11 @@ class CompletionObserver(Protocol):
         """``error`` will be retried after ``pause`` seconds."""
         ...
 
+    def repairing(self, problem: str) -> None:
+        """The model's reply did not fit the tools or format asked for (``problem`` says
+        why, in words of the model's output only): it is sent one correction."""
+        ...
+
 
 class _NoObserver:
     def token_fetched(self, seconds: float, error: BaseException | None) -> None:
@@ -33,6 +38,9 @@ class _NoObserver:
         pass
 
     def retrying(self, error: Exception, pause: float) -> None:
+        pass
+
+    def repairing(self, problem: str) -> None:
         pass
 
     def __repr__(self) -> str:

@@ -30,6 +30,9 @@ class RateLimitWatch:
     def retrying(self, error: Exception, pause: float) -> None:
         self._inner.retrying(error, pause)
 
+    def repairing(self, problem: str) -> None:
+        self._inner.repairing(problem)
+
     def _see(self, error: BaseException | None) -> None:
         # Only from the run's own loop: a client shared with other threads reports there too.
         if isinstance(error, RateLimited) and _running_loop() is self._loop:

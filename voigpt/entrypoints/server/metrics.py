@@ -50,6 +50,12 @@ class ServerMetrics:
             "voigpt_upstream_retries", "Retries of failed upstream requests, by cause.",
             ["cause"], registry=self.registry,
         )
+        self.repairs = Counter(
+            "voigpt_model_reply_repairs",
+            "Replies that did not fit the tools or JSON format asked for, and were sent one "
+            "correction (each correction is also an upstream request).",
+            registry=self.registry,
+        )
         self.rejections = Counter(
             "voigpt_server_rejections",
             "Requests answered with an error, by cause (the error's code).",
@@ -84,6 +90,9 @@ class ServerMetrics:
 
     def retrying(self, error: Exception, pause: float) -> None:
         self.retries.labels(type(error).__name__).inc()
+
+    def repairing(self, problem: str) -> None:
+        self.repairs.inc()
 
     def rejected(self, cause: str | None) -> None:
         self.rejections.labels(cause or "unknown").inc()
