@@ -68,6 +68,7 @@ def test_state_reports_counters_but_no_token_values(control_emulator: Emulator) 
         "rejections": 1,
         "completions": 1,
         "faults_pending": 1,
+        "replies_pending": 0,
     }
     assert control_emulator.tokens_issued[0] not in state.text
     assert not any(r.path.startswith("/__emulator__") for r in control_emulator.requests)
