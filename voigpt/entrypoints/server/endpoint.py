@@ -20,6 +20,7 @@ from typing import Any, Generic, TypeVar
 import pydantic
 
 from voigpt.async_client import AsyncClient
+from voigpt.domain.tools import OutputSpec
 from voigpt.domain.values import Completion, Conversation
 from voigpt.entrypoints.server.disconnect import gone, until_disconnected
 from voigpt.entrypoints.server.errors import APIError, ErrorAnswers, from_validation
@@ -67,15 +68,20 @@ class Endpoint(Generic[R]):
         return await self.respond(body, receive)
 
     async def complete(self, conversation: Conversation, model: str,
-                       receive: Receive) -> Completion:
+                       receive: Receive, spec: OutputSpec | None = None) -> Completion:
         """The completion, in a slot. Watched while it waits for the slot too: a client
         that leaves the queue frees its place in it, rather than waiting out the queue
-        timeout for nobody."""
-        return await until_disconnected(receive, self._complete(conversation, model))
+        timeout for nobody. ``spec``: the tools and format asked for (None: text)."""
+        return await until_disconnected(receive, self._complete(conversation, model, spec))
 
-    async def _complete(self, conversation: Conversation, model: str) -> Completion:
+    async def _complete(self, conversation: Conversation, model: str,
+                        spec: OutputSpec | None) -> Completion:
         async with self.slots:
-            return await self.client.complete(conversation, model=model)
+            if spec is None:
+                return await self.client.complete(conversation, model=model)
+            return await self.client.complete(
+                conversation, model=model, tools=spec.tools, tool_choice=spec.choice,
+                response_format=spec.format, parallel_tool_calls=spec.parallel)
 
 
 class Answer:

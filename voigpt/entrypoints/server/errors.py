@@ -147,6 +147,8 @@ def from_voigpt(exc: errors.VoiGptError) -> APIError:
         return APIError(504, message, type="server_error", code="upstream_timeout")
     if isinstance(exc, errors.ServiceUnavailable):
         return APIError(503, message, type="server_error", code="upstream_unavailable")
+    if isinstance(exc, errors.InvalidModelReply):  # not the site's fault: the model's
+        return APIError(502, message, type="server_error", code="invalid_model_reply")
     return APIError(502, message, type="server_error", code=_upstream_code(exc))
 
 
