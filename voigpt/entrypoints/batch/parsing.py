@@ -3,9 +3,14 @@
 A line is ``{"custom_id": str, "method": "POST", "url": "/v1/chat/completions", "body":
 {"model": ..., "messages": [...], ...}}``. As ``voigpt serve`` does, the body's sampling
 parameters (``temperature``, ``max_tokens``...) are accepted and ignored, since voigpt.com
-has no use for them; parameters that would change the *shape* of the answer (several
-choices, tool calls, JSON mode, log probabilities, audio, streaming) are refused, naming the
-parameter, because the answer could not honour them.
+has no use for them.
+
+``tools``, ``tool_choice``, ``parallel_tool_calls`` and ``response_format`` (OpenAI's chat
+shapes) are read into an ``OutputSpec`` here, before anything is sent, so a bad one is a
+problem of its line naming where it is (``body.tools[0].function.parameters: ...``); the
+history may hold assistant ``tool_calls`` and ``tool`` results. Parameters the answer could
+not honour are refused, naming the parameter: several choices, hosted tools (web search,
+file search...), the legacy ``functions``, log probabilities, audio, streaming.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from typing import Any
 import attrs
 
 from voigpt.domain.errors import InvalidInput, InvalidMessages
+from voigpt.domain.tools.openai import output_spec
+from voigpt.domain.tools.values import OutputSpec
 from voigpt.domain.values import Conversation, resolve_model
 
 METHOD = "POST"
@@ -31,6 +38,7 @@ class BatchRequest:
     custom_id: str
     conversation: Conversation
     model: str
+    spec: OutputSpec | None = None  # the tools and format asked for; None: a text answer
 
 
 def load(raw: bytes) -> dict[str, Any]:
@@ -75,7 +83,7 @@ def request_from(data: dict[str, Any], custom_id: str) -> BatchRequest:
         model = resolve_model(body.get("model"))
     except InvalidInput as exc:
         raise LineProblem(f"body.{exc}") from None
-    return BatchRequest(custom_id, conversation, model)
+    return BatchRequest(custom_id, conversation, model, _spec_of(body))
 
 
 def parse(raw: bytes) -> BatchRequest:
@@ -83,19 +91,28 @@ def parse(raw: bytes) -> BatchRequest:
     return request_from(data, custom_id_of(data))
 
 
+def _spec_of(body: dict[str, Any]) -> OutputSpec | None:
+    """What the answer must be besides text; None (no work at all) when nothing is asked."""
+    asked = [body.get(key) for key in _SPEC_KEYS]
+    if all(value is None for value in asked):
+        return None
+    try:
+        return output_spec(*asked)
+    except InvalidInput as exc:
+        raise LineProblem(f"body.{exc}") from None
+
+
+_SPEC_KEYS = ("tools", "tool_choice", "response_format", "parallel_tool_calls")
+
+
 def _refuse_shape_changes(body: dict[str, Any]) -> None:
     n = body.get("n")
     if n is not None and not (type(n) is int and n == 1):
         raise LineProblem(f"'body.n' must be 1 (one choice per request), got {_short(n)}")
-    for key in ("tools", "functions"):
-        if body.get(key):
-            raise LineProblem(f"'body.{key}': voigpt.com does not support tool calls")
-    for key in ("tool_choice", "function_call"):
-        if body.get(key) not in (None, "none", "auto"):
-            raise LineProblem(f"'body.{key}': voigpt.com does not support tool calls")
-    response_format = body.get("response_format")
-    if response_format is not None and response_format != {"type": "text"}:
-        raise LineProblem("'body.response_format': only {\"type\": \"text\"} is supported")
+    for key, plain in (("functions", (None, [])), ("function_call", (None, "none", "auto"))):
+        if body.get(key) not in plain:
+            raise LineProblem(f"'body.{key}' (deprecated by OpenAI) is not supported: "
+                              "send 'tools' and 'tool_choice' instead")
     if body.get("logprobs") or body.get("top_logprobs"):
         raise LineProblem("'body.logprobs': voigpt.com gives no log probabilities")
     if body.get("audio") is not None or body.get("modalities") not in (None, ["text"]):

@@ -7,7 +7,9 @@ same step (a line is never written twice); a failure goes to ERRORS. When ``stop
 (Ctrl-C, SIGTERM, a service shutting down), no new request starts, those in flight get
 ``grace`` seconds to finish and be written (``hurry`` cuts that short), and the rest are
 cancelled: they were never written, so the next run sends them again. If OUTPUT or ERRORS
-cannot be written, the run stops at once and raises ``WriteFailed``.
+cannot be written, the run stops at once and raises ``WriteFailed``. A line that asked for
+tools or a JSON format and whose model reply did not fit them, even after one correction,
+fails like any other (``invalid_model_reply`` in ERRORS); it is not retried.
 """
 
 from __future__ import annotations
@@ -149,7 +151,13 @@ class Run:
     async def _complete(self, request: BatchRequest) -> Completion:
         for attempt in range(1, RATE_LIMITED_ATTEMPTS + 1):
             try:
-                return await self.client.complete(request.conversation, model=request.model)
+                spec = request.spec
+                if spec is None:
+                    return await self.client.complete(request.conversation, model=request.model)
+                return await self.client.complete(
+                    request.conversation, model=request.model, tools=spec.tools,
+                    tool_choice=spec.choice, response_format=spec.format,
+                    parallel_tool_calls=spec.parallel)
             except RateLimited as exc:
                 if not self.pacer.paused:  # else the watch has seen this very 429
                     self.pacer.rate_limited(exc.retry_after)
