@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from voigpt.domain.errors import InvalidInput
+from voigpt.domain.errors import InvalidConfig, InvalidInput
 from voigpt.domain.tools.values import (
     AUTO,
     EMPTY_PARAMETERS,
@@ -84,6 +84,8 @@ def _tool(item: object, where: str) -> Tool:
     try:
         return Tool(name=body["name"], description=description,
                     parameters=EMPTY_PARAMETERS if parameters is None else parameters)
+    except InvalidConfig:
+        raise
     except InvalidInput as exc:
         raise InvalidInput(f"{place}.{exc}" if str(exc).startswith("parameters")
                            else f"{place}: {exc}") from None
@@ -140,5 +142,7 @@ def _format(schema: Any, name: Any, description: Any, strict: Any, where: str) -
     try:
         return ResponseFormat(schema=schema, name=name, description=description,
                               strict=bool(strict))
+    except InvalidConfig:
+        raise
     except InvalidInput as exc:
         raise InvalidInput(f"{where}.{exc}") from None
