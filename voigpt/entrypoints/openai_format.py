@@ -5,9 +5,14 @@
 Stdlib only (no pydantic): the server's pydantic models in ``entrypoints.server.protocol``
 *describe* these shapes for the OpenAPI document; they are built here, cheaply.
 
+A reply with tool calls is OpenAI's: ``content: null``, ``message.tool_calls`` (ids
+``call_...``, arguments as JSON text) and ``finish_reason: "tool_calls"``; a structured
+answer is ``content`` holding its JSON. A plain reply's message is as it always was.
+
 Usage is an estimate: voigpt.com reports no token counts, so a text counts one token per
 four characters (rounded up), and each message three more for its framing, as OpenAI's
-own rule of thumb for English has it. Good enough for budgets; not a bill.
+own rule of thumb for English has it; tool calls count their names and arguments. Good
+enough for budgets; not a bill.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from voigpt.domain.tools import ToolCall
 from voigpt.domain.values import Completion, Conversation
 
 CHARS_PER_TOKEN = 4
@@ -52,6 +58,11 @@ def chat_completion(
     created: int | None = None,
 ) -> dict[str, Any]:
     """The ``chat.completion`` object for one reply."""
+    calls = completion.tool_calls
+    message: dict[str, Any] = (
+        {"role": "assistant", "content": completion.text, "refusal": None} if not calls
+        else {"role": "assistant", "content": None, "refusal": None,
+              "tool_calls": [_call(call) for call in calls]})
     return {
         "id": id or completion_id(),
         "object": "chat.completion",
@@ -60,14 +71,27 @@ def chat_completion(
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": completion.text, "refusal": None},
-                "finish_reason": "stop",
+                "message": message,
+                "finish_reason": "tool_calls" if calls else "stop",
                 "logprobs": None,
             }
         ],
-        "usage": usage(conversation, completion.text),
+        "usage": usage(conversation, _answered(completion)),
         "system_fingerprint": None,
     }
+
+
+def _call(call: ToolCall) -> dict[str, Any]:
+    return {"id": call.id, "type": "function",
+            "function": {"name": call.name, "arguments": call.arguments}}
+
+
+def _answered(completion: Completion) -> str:
+    """What the reply holds, as usage counts it: its text, or its calls' names and
+    arguments."""
+    if not completion.tool_calls:
+        return completion.text
+    return "".join(call.name + call.arguments for call in completion.tool_calls)
 
 
 def chat_completion_chunks(
@@ -81,7 +105,10 @@ def chat_completion_chunks(
     """The ``chat.completion.chunk`` objects of a streamed reply: the role, the content (in
     one piece, since the site does not stream), the ``finish_reason``, and, when asked for
     with ``stream_options.include_usage``, the usage chunk with empty ``choices``. With
-    ``include_usage`` every other chunk carries ``"usage": null``, as OpenAI sends them."""
+    ``include_usage`` every other chunk carries ``"usage": null``, as OpenAI sends them.
+    Tool calls are OpenAI's deltas: the role with ``content: null``, then for each call
+    its index, id, type and name (with empty arguments), then its arguments whole; then
+    ``finish_reason: "tool_calls"``."""
     base = {
         "id": id or completion_id(),
         "object": "chat.completion.chunk",
@@ -89,11 +116,8 @@ def chat_completion_chunks(
         "model": completion.model,
         "system_fingerprint": None,
     }
-    deltas: list[tuple[dict[str, Any], str | None]] = [
-        ({"role": "assistant", "content": "", "refusal": None}, None),
-        ({"content": completion.text}, None),
-        ({}, "stop"),
-    ]
+    deltas = (_text_deltas(completion.text) if not completion.tool_calls
+              else _call_deltas(completion.tool_calls))
     chunks: list[dict[str, Any]] = []
     for delta, finish_reason in deltas:
         chunk = {
@@ -106,8 +130,29 @@ def chat_completion_chunks(
             chunk["usage"] = None
         chunks.append(chunk)
     if include_usage:
-        chunks.append({**base, "choices": [], "usage": usage(conversation, completion.text)})
+        chunks.append({**base, "choices": [],
+                       "usage": usage(conversation, _answered(completion))})
     return chunks
+
+
+Deltas = list[tuple[dict[str, Any], str | None]]
+
+
+def _text_deltas(text: str) -> Deltas:
+    return [({"role": "assistant", "content": "", "refusal": None}, None),
+            ({"content": text}, None), ({}, "stop")]
+
+
+def _call_deltas(calls: Sequence[ToolCall]) -> Deltas:
+    deltas: Deltas = [({"role": "assistant", "content": None, "refusal": None}, None)]
+    for index, call in enumerate(calls):
+        deltas.append(({"tool_calls": [{
+            "index": index, "id": call.id, "type": "function",
+            "function": {"name": call.name, "arguments": ""}}]}, None))
+        deltas.append(({"tool_calls": [{
+            "index": index, "function": {"arguments": call.arguments}}]}, None))
+    deltas.append(({}, "tool_calls"))
+    return deltas
 
 
 def text_completion(

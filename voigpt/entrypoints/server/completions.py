@@ -6,10 +6,15 @@ It is the server's one hot route, so it is served without FastAPI's per-request 
 (``openapi.py``). The request is checked by ``ChatCompletionRequest``; the model id by
 the server's one rule (``model_ids.py``), and every answer names the model that served it.
 
+``tools``, ``tool_choice`` and ``response_format`` become the ``OutputSpec`` the use case
+follows (None, checked at once, when nothing is asked: the plain path is as it was); a
+bad one is a 400 naming where it is, before any I/O.
+
 The site does not stream, so a streamed answer is sent whole once the reply exists: the
-role chunk, the content in one chunk, the ``finish_reason`` chunk, the usage chunk when
-asked for, then ``data: [DONE]``. Every error before that gets its real status. A client
-that goes away cancels its completion, which gives its slot back.
+role chunk, the content in one chunk (or each tool call's id and name, then its
+arguments), the ``finish_reason`` chunk, the usage chunk when asked for, then
+``data: [DONE]``. Every error before that gets its real status. A client that goes away
+cancels its completion, which gives its slot back.
 """
 
 from __future__ import annotations
@@ -33,7 +38,8 @@ class Completions(Endpoint[ChatCompletionRequest]):
     async def respond(self, body: ChatCompletionRequest, receive: Receive) -> Answer:
         model = self.models.require(body.model)
         conversation: Conversation = body.messages
-        completion = await self.complete(conversation, model, receive)
+        spec = body.output_spec()
+        completion = await self.complete(conversation, model, receive, spec)
         if self.log_prompts:
             logger.debug("prompt %r -> reply %r", conversation.to_dicts(), completion.text)
         identifier = completion_id()

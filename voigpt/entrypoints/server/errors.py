@@ -36,18 +36,23 @@ INVALID = "invalid_request_error"
 _NOT_SUPPORTED = {
     "n": "n must be 1: voigpt.com gives one answer",
     "tools": "tools are not supported: voigpt.com does not support tool calls",
-    "functions": "functions are not supported: voigpt.com does not support tool calls",
     "tool_choice": "tool_choice must be 'none' or 'auto': voigpt.com does not call tools",
-    "response_format": "response_format must be {\"type\": \"text\"}: voigpt.com answers in text",
+    "functions": "functions (deprecated by OpenAI) are not supported: send tools instead",
+    "function_call": "function_call (deprecated by OpenAI) is not supported: send "
+                     "tool_choice instead",
     "logprobs": "logprobs are not available from voigpt.com",
     "top_logprobs": "top_logprobs are not available from voigpt.com",
     "echo": "echo is not supported: voigpt.com answers with its reply alone",
     "suffix": "suffix is not supported: voigpt.com does not insert text",
 }
 # "messages[2]: 'role' must be ..." and "messages[2] is missing 'role'" -> messages[2].role;
-# "messages[0].content[1]: ..." as is.
+# "messages[0].content[1]: ..." as is. The same for the chat route's tools and format, as
+# the domain's reader names them: "tools[0].function.parameters is not ..." as is,
+# "tools[0].function is missing 'name'" -> tools[0].function.name.
 _WHERE = re.compile(
-    r"^(messages(?:\[\d+\](?:\.content\[\d+\])?)?)(?::\s*'(\w+)'| is missing '(\w+)')?"
+    r"^(messages(?:\[\d+\](?:\.content\[\d+\])?)?"
+    r"|(?:tools|tool_choice|response_format|parallel_tool_calls)(?:\[\d+\])?(?:\.\w+)*)"
+    r"(?::\s*'(\w+)'| is missing '(\w+)')?"
 )
 
 
@@ -191,7 +196,7 @@ def _param_of(message: str) -> str | None:
         return None
     where, key, missing = match.groups()
     key = key or missing
-    return f"{where}.{key}" if key and "[" in where else where
+    return f"{where}.{key}" if key and where != "messages" else where
 
 
 def _dotted(location: Sequence[Any]) -> str:

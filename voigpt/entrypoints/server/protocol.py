@@ -2,9 +2,13 @@
 a chat completion request.
 
 The request is checked here, once: the messages by the domain's own rules
-(``Conversation.from_dicts``: roles, text parts, no tool calls), the other parameters by
-their OpenAI types. Parameters that only tune sampling are accepted and ignored; those that
-would change the shape of the answer are refused by ``ChatCompletionRequest.unsupported``.
+(``Conversation.from_dicts``: roles, text parts, earlier tool calls and results written as
+text), the other parameters by their OpenAI types. ``tools``, ``tool_choice``,
+``parallel_tool_calls`` and ``response_format`` are read by the domain's own reader
+(``ChatCompletionRequest.output_spec``: ``domain.tools.openai``), so each refusal names
+where it is (``tools[0].function.parameters``); their models here only describe them.
+Parameters that only tune sampling are accepted and ignored; those that would change the
+shape of the answer in a way the site cannot give are refused by name (``errors.py``).
 Unknown parameters are ignored, as many OpenAI clients send their own. Responses are built
 as plain dicts (``entrypoints.openai_format``); their models here only describe them.
 """
@@ -16,12 +20,18 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator
 
 from voigpt.domain.errors import InvalidInput
+from voigpt.domain.tools import OutputSpec
+from voigpt.domain.tools.openai import output_spec
 from voigpt.domain.values import Conversation
-
-
-class TextPart(BaseModel):
-    type: Literal["text"]
-    text: str
+from voigpt.entrypoints.server.chat_protocol_tools import (
+    Choice,
+    Content,
+    Format,
+    ToolCall,
+    ToolCallsMessage,
+    ToolMessage,
+    Tools,
+)
 
 
 class ChatMessage(BaseModel):
@@ -29,8 +39,11 @@ class ChatMessage(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     role: Literal["system", "user", "assistant", "developer"]
-    content: str | Annotated[list[TextPart], Field(min_length=1)]
+    content: Content
     name: str = Field(default="", description="accepted, not sent (the site has no field)")
+
+
+Message = ChatMessage | ToolCallsMessage | ToolMessage
 
 
 def conversation_of(value: object) -> Conversation:
@@ -46,18 +59,13 @@ Messages = Annotated[
     Conversation,
     PlainValidator(
         conversation_of,
-        json_schema_input_type=Annotated[list[ChatMessage], Field(min_length=1)],
+        json_schema_input_type=Annotated[list[Message], Field(min_length=1)],
     ),
 ]
 
 
 class StreamOptions(BaseModel):
     include_usage: bool | None = None
-
-
-class ResponseFormat(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    type: Literal["text"] = Field(description="only text: the site answers in plain text")
 
 
 Ratio = Annotated[float, Field(ge=0, le=2)]
@@ -76,14 +84,20 @@ class ChatCompletionRequest(BaseModel):
     n: Annotated[int, Field(ge=1, le=1)] | None = Field(
         default=None, description="only 1: the site gives one answer"
     )
-    response_format: ResponseFormat | None = None
+    response_format: Format = Field(
+        default=None, description="json_object or json_schema: the model is asked for JSON, "
+        "which is checked (against the schema) and repaired once")
     logprobs: Literal[False] | None = Field(default=None, description="not available")
     top_logprobs: Annotated[int, Field(ge=0, le=0)] | None = None
-    tools: Annotated[list[Any], Field(max_length=0)] | None = Field(
-        default=None, description="voigpt.com does not support tool calls"
-    )
-    functions: Annotated[list[Any], Field(max_length=0)] | None = None
-    tool_choice: Literal["none", "auto"] | None = None
+    tools: Tools = Field(
+        default=None, description="functions the model may call: described to it in the "
+        "prompt, its calls read back, checked against their schemas and repaired once")
+    tool_choice: Choice = None
+    parallel_tool_calls: bool | None = None
+    functions: Annotated[list[Any], Field(max_length=0)] | None = Field(
+        default=None, description="deprecated: send tools")
+    function_call: Literal["none", "auto"] | None = Field(
+        default=None, description="deprecated: send tool_choice")
     # Accepted and ignored.
     temperature: Ratio | None = None
     top_p: Annotated[float, Field(ge=0, le=1)] | None = None
@@ -95,11 +109,18 @@ class ChatCompletionRequest(BaseModel):
     logit_bias: dict[str, float] | None = None
     seed: int | None = None
     user: str | None = None
-    parallel_tool_calls: bool | None = None
     store: bool | None = None
     metadata: dict[str, str] | None = None
     reasoning_effort: str | None = None
     service_tier: str | None = None
+
+    def output_spec(self) -> OutputSpec | None:
+        """The tools and format asked for; None (at once) when nothing is: the text path.
+        An ``InvalidInput`` names the parameter (a 400, ``errors.from_voigpt``)."""
+        if self.tools is None and self.response_format is None and self.tool_choice is None:
+            return None
+        return output_spec(self.tools, self.tool_choice, self.response_format,
+                           self.parallel_tool_calls)
 
 
 class Error(BaseModel):
@@ -115,14 +136,16 @@ class ErrorResponse(BaseModel):
 
 class AssistantMessage(BaseModel):
     role: Literal["assistant"]
-    content: str
+    content: str | None = Field(description="null when the model called tools")
     refusal: None = None
+    tool_calls: list[ToolCall] | None = Field(
+        default=None, description="only when the model called tools (ids call_...)")
 
 
-class Choice(BaseModel):
+class Answer(BaseModel):
     index: int
     message: AssistantMessage
-    finish_reason: Literal["stop"]
+    finish_reason: Literal["stop", "tool_calls"]
     logprobs: None
 
 
@@ -140,7 +163,7 @@ class ChatCompletion(BaseModel):
     object: Literal["chat.completion"]
     created: int
     model: str
-    choices: list[Choice]
+    choices: list[Answer]
     usage: Usage
     system_fingerprint: None = None
 
