@@ -165,9 +165,10 @@ def test_the_sdk_raises_not_found_for_an_unknown_model(sdk: openai.OpenAI) -> No
     [
         ({"messages": [*HELLO, {"role": "robot", "content": "x"}]}, "messages[1].role"),
         ({"n": 2}, "n"),
-        ({"tools": [{"type": "function", "function": {"name": "f"}}]}, "tools"),
+        ({"tools": [{"type": "web_search"}]}, "tools[0]"),
         ({"functions": [{"name": "f"}]}, "functions"),
-        ({"response_format": {"type": "json_object"}}, "response_format"),
+        ({"response_format": {"type": "json_schema", "json_schema": {"name": "x"}}},
+         "response_format.json_schema.schema"),
         ({"logprobs": True}, "logprobs"),
     ],
     ids=["role", "n", "tools", "functions", "response_format", "logprobs"],

@@ -112,11 +112,8 @@ def test_the_body_keeps_non_ascii_text_as_it_is() -> None:
         ({"messages": [*HELLO, {"role": "user"}]}, "messages[1].content", "invalid_value"),
         ({"messages": HELLO, "n": 2}, "n", "unsupported_parameter"),
         ({"messages": HELLO, "n": "two"}, "n", "unsupported_parameter"),
-        ({"messages": HELLO, "tools": [{}]}, "tools", "unsupported_parameter"),
         ({"messages": HELLO, "functions": [{}]}, "functions", "unsupported_parameter"),
-        ({"messages": HELLO, "tool_choice": "required"}, "tool_choice",
-         "unsupported_parameter"),
-        ({"messages": HELLO, "response_format": {"type": "json_object"}}, "response_format",
+        ({"messages": HELLO, "function_call": {"name": "f"}}, "function_call",
          "unsupported_parameter"),
         ({"messages": HELLO, "logprobs": True}, "logprobs", "unsupported_parameter"),
         ({"messages": HELLO, "top_logprobs": 5}, "top_logprobs", "unsupported_parameter"),
@@ -135,6 +132,48 @@ def test_the_first_validation_problem_names_its_parameter(
     assert error.status == 400
     assert (error.param, error.code, error.type) == (param, code, "invalid_request_error")
     assert shape(error)["message"]
+
+
+@pytest.mark.parametrize(
+    ("options", "param"),
+    [
+        ({"tools": {}}, "tools"),
+        ({"tools": [{}]}, "tools[0].name"),
+        ({"tools": [{"type": "function", "function": {}}]}, "tools[0].function.name"),
+        ({"tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": 1}}}]},
+         "tools[0].function.parameters"),
+        ({"tools": [{"type": "file_search"}]}, "tools[0]"),
+        ({"tools": [{"type": "funktion"}]}, "tools[0].type"),
+        ({"tool_choice": "required"}, "tool_choice"),
+        ({"tool_choice": {"type": "function"}}, "tool_choice"),
+        ({"response_format": {"type": "yaml"}}, "response_format.type"),
+        ({"response_format": {"type": "json_schema"}}, "response_format.json_schema"),
+        ({"response_format": {"type": "json_schema", "json_schema": {"schema": {"type": 1}}}},
+         "response_format.json_schema.schema"),
+    ],
+)
+def test_a_bad_tool_or_format_is_a_400_naming_where_it_is(
+    options: dict[str, Any], param: str
+) -> None:
+    request = ChatCompletionRequest.model_validate({"messages": HELLO, **options})
+    with pytest.raises(errors.InvalidInput) as info:
+        request.output_spec()
+    error = from_voigpt(info.value)
+    assert (error.status, error.param, error.code) == (400, param, "invalid_value")
+    assert shape(error)["message"].startswith(param.partition(".")[0].partition("[")[0])
+
+
+def test_nothing_asked_is_no_spec_and_a_tool_asked_is_one() -> None:
+    plain = ChatCompletionRequest.model_validate(
+        {"messages": HELLO, "tools": [], "tool_choice": "none",
+         "response_format": {"type": "text"}})
+    assert plain.output_spec() is None
+    asked = ChatCompletionRequest.model_validate(
+        {"messages": HELLO, "tools": [{"type": "function", "function": {"name": "f"}}],
+         "tool_choice": "required", "parallel_tool_calls": False})
+    spec = asked.output_spec()
+    assert spec is not None and spec.choice.mode == "required" and not spec.parallel
+    assert [tool.name for tool in spec.tools] == ["f"]
 
 
 def test_an_unsupported_parameter_that_is_valid_passes() -> None:
