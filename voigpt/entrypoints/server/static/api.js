@@ -69,9 +69,11 @@ export async function listModels(key, signal) {
 }
 
 // Yields the reply's text as it arrives; returns once `data: [DONE]` is read.
-export async function* streamCompletion({ messages, model, key, signal }) {
+// `responseFormat` (e.g. { type: "json_object" }) is sent as OpenAI's `response_format`.
+export async function* streamCompletion({ messages, model, key, signal, responseFormat }) {
   const body = { messages, stream: true };
   if (model) body.model = model;
+  if (responseFormat) body.response_format = responseFormat;
   const response = await request(
     "/v1/chat/completions",
     { method: "POST", headers: headers(key, true), body: JSON.stringify(body) },

@@ -1,5 +1,7 @@
 // The chat page. A reply is untrusted: it is shown as sanitised Markdown (markdown.js), and
-// what you type is shown as plain text, exactly as sent. Chats, the API key and the last
+// what you type is shown as plain text, exactly as sent. With "JSON" on, a request asks for
+// `response_format: {"type": "json_object"}`, and a reply that is a JSON object or array is
+// shown formatted, as text (never Markdown, never HTML). Chats, the API key and the last
 // model live in this browser's localStorage.
 
 import { ApiError, listModels, streamCompletion } from "./api.js";
@@ -18,7 +20,9 @@ const ui = {
   noChats: $("no-chats"), forgetKey: $("forget-key"), model: $("model"), system: $("system"),
   systemSet: $("system-set"), log: $("log"), empty: $("empty"), notice: $("notice"),
   composer: $("composer"), message: $("message"), send: $("send"), stop: $("stop"),
+  json: $("json-mode"),
 };
+const JSON_FORMAT = { type: "json_object" };
 
 // ---- storage (a browser without localStorage still chats, it just forgets) ----
 
@@ -82,7 +86,7 @@ function saveChat(chat) {
 
 // ---- rendering ----
 
-function appendMessage(role, text) {
+function appendMessage(role, text, json = false) {
   ui.empty.hidden = true;
   const item = document.createElement("article");
   item.className = `message ${role}`;
@@ -91,16 +95,33 @@ function appendMessage(role, text) {
   who.textContent = role === "user" ? "You" : "voigpt";
   const body = document.createElement("div");
   body.className = role === "user" ? "text" : "text markdown";
-  showText(body, role, text);
+  showText(body, role, text, json);
   item.append(who, body);
   ui.log.append(item);
   scrollToEnd();
   return { item, body };
 }
 
-function showText(body, role, text) {
+function showText(body, role, text, json = false) {
   if (role === "user") body.textContent = text; // as typed: text only
-  else showMarkdown(body, text); // untrusted: sanitised Markdown
+  else if (!(json && showJson(body, text))) showMarkdown(body, text); // untrusted: sanitised
+}
+
+// A structured answer (asked for in JSON mode) as formatted JSON, as text only; false if
+// `text` is not a JSON object or array (then it is shown as any other reply).
+function showJson(body, text) {
+  let value;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return false;
+  }
+  if (value === null || typeof value !== "object") return false;
+  const pre = document.createElement("pre");
+  pre.className = "json";
+  pre.textContent = JSON.stringify(value, null, 2);
+  body.replaceChildren(pre);
+  return true;
 }
 
 function scrollToEnd() {
@@ -110,7 +131,9 @@ function scrollToEnd() {
 function renderLog() {
   for (const node of [...ui.log.querySelectorAll(".message")]) node.remove();
   ui.empty.hidden = current.messages.length > 0;
-  for (const message of current.messages) appendMessage(message.role, message.content);
+  for (const message of current.messages) {
+    appendMessage(message.role, message.content, message.format === "json");
+  }
 }
 
 function renderChats() {
@@ -318,6 +341,7 @@ async function send() {
   clearNotice();
   const chat = current;
   chat.model = ui.model.value;
+  const json = ui.json.checked;
   const turn = { role: "user", content: text };
   chat.messages.push(turn);
   ui.message.value = "";
@@ -332,15 +356,17 @@ async function send() {
   try {
     const stream = streamCompletion({
       messages: conversation(chat), model: chat.model, key: apiKey(), signal: controller.signal,
+      responseFormat: json ? JSON_FORMAT : null,
     });
     for await (const delta of stream) {
       reply += delta;
-      showText(answer.body, "assistant", reply); // the Markdown of the text so far
+      showText(answer.body, "assistant", reply, json); // the Markdown of the text so far
       scrollToEnd();
     }
     answer.item.classList.remove("pending");
-    showText(answer.body, "assistant", reply);
-    chat.messages.push({ role: "assistant", content: reply });
+    showText(answer.body, "assistant", reply, json);
+    chat.messages.push(json ? { role: "assistant", content: reply, format: "json" }
+      : { role: "assistant", content: reply });
     saveChat(chat);
     if (chat === current) renderChats();
   } catch (caught) {
