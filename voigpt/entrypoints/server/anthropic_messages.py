@@ -1,9 +1,11 @@
 """Anthropic's Messages API: ``POST /v1/messages`` and ``POST /v1/messages/count_tokens``,
 on the same use case, gate (keys, also as ``x-api-key``), slots, disconnect watch and error
 mapping as the chat route (``endpoint.py``), and the same model-id rule (``model_ids.py``).
-Only the shapes are Anthropic's: the request (``anthropic_protocol.py``), the ``message``
-object and its events (``entrypoints.anthropic_format``), and the error body, which the
-app's one error mapping gives every route under ``/v1/messages`` (``errors.body_for``).
+Only the shapes are Anthropic's: the request (``anthropic_protocol.py``; its tools,
+``tool_choice`` and output format read by ``entrypoints.anthropic_tools``), the
+``message`` object and its events (``entrypoints.anthropic_format``), and the error body,
+which the app's one error mapping gives every route under ``/v1/messages``
+(``errors.body_for``).
 
 The site does not stream, so a streamed answer is sent whole once the reply exists, and
 every error before that gets its real status.
@@ -19,13 +21,12 @@ from starlette.routing import Route
 
 from voigpt.async_client import AsyncClient
 from voigpt.entrypoints import anthropic_format
-from voigpt.entrypoints.server.anthropic_protocol import (
+from voigpt.entrypoints.server.anthropic_answers import (
     AnthropicError,
     AnthropicMessage,
-    CountTokensRequest,
-    MessagesRequest,
     TokenCount,
 )
+from voigpt.entrypoints.server.anthropic_protocol import CountTokensRequest, MessagesRequest
 from voigpt.entrypoints.server.endpoint import EVENT_STREAM, JSON, Answer, Endpoint, encode
 from voigpt.entrypoints.server.errors import ANTHROPIC_PATH, ErrorAnswers
 from voigpt.entrypoints.server.gate import Receive
@@ -45,14 +46,17 @@ class Messages(Endpoint[MessagesRequest]):
     async def respond(self, body: MessagesRequest, receive: Receive) -> Answer:
         model = self.models.require(body.model)
         conversation = body.conversation()
-        completion = await self.complete(conversation, model, receive)
+        spec = body.spec()
+        completion = await self.complete(conversation, model, receive, spec)
         if self.log_prompts:
-            logger.debug("prompt %r -> reply %r", conversation.to_dicts(), completion.text)
+            logger.debug("prompt %r -> reply %r", conversation.to_dicts(),
+                         completion.tool_calls or completion.text)
         identifier = anthropic_format.message_id()
         if body.stream:
-            events = anthropic_format.message_events(conversation, completion, id=identifier)
+            events = anthropic_format.message_events(conversation, completion, id=identifier,
+                                                     spec=spec)
             return Answer(EVENT_STREAM, events, identifier)
-        document = anthropic_format.message(conversation, completion, id=identifier)
+        document = anthropic_format.message(conversation, completion, id=identifier, spec=spec)
         return Answer(JSON, encode(document), identifier)
 
 
@@ -64,7 +68,7 @@ class CountTokens(Endpoint[CountTokensRequest]):
 
     async def respond(self, body: CountTokensRequest, receive: Receive) -> Answer:
         self.models.require(body.model)
-        tokens = anthropic_format.input_tokens(body.conversation())
+        tokens = anthropic_format.input_tokens(body.conversation(), body.spec())
         return Answer(JSON, encode({"input_tokens": tokens}), anthropic_format.message_id())
 
 
@@ -88,7 +92,7 @@ def _error(description: str) -> dict[str, Any]:
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: _error("Bad input (invalid_request_error): the message names the parameter, "
-                "e.g. tools, max_tokens, messages[0].content[1]."),
+                "e.g. tools[0].input_schema, max_tokens, messages[0].content[1]."),
     401: _error("No API key, or a wrong one, in x-api-key or Authorization: Bearer "
                 "(authentication_error; only when the server has keys)."),
     404: _error("No such model (not_found_error)."),
@@ -99,7 +103,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 COMPLETION_ERRORS: dict[int | str, dict[str, Any]] = {
     **ERRORS,
     499: _error("The client closed the request before the answer (never received)."),
-    502: _error("The site failed: refused, malformed, blocked, unreachable (api_error)."),
+    502: _error("The site failed: refused, malformed, blocked, unreachable; or the model's "
+                "reply did not fit the tools or format asked for, even after one "
+                "correction (api_error)."),
     503: _error("The site is unavailable (overloaded_error)."),
     504: _error("The deadline passed (api_error)."),
 }
@@ -108,7 +114,10 @@ COMPLETION_ERRORS: dict[int | str, dict[str, Any]] = {
 # What the document says of the two routes; ``Messages`` and ``CountTokens`` serve them.
 async def create_message(body: MessagesRequest) -> AnthropicMessage:
     """Anthropic's Messages API. max_tokens is required and ignored, as are the sampling
-    parameters; tools and image blocks are refused. Usage counts are an estimate."""
+    parameters. Custom tools are called (tool_use blocks, stop_reason tool_use) and
+    output_config.format is answered as one JSON text block, both emulated by
+    instructions to the model and checked (one repair, else a 502); server tools and
+    image blocks are refused. Usage counts are an estimate."""
     raise NotImplementedError("documentation only: Messages serves this route")
 
 
