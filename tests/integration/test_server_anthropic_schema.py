@@ -26,6 +26,8 @@ SCENARIOS: dict[str, tuple[str, int, Fault_ | None, dict[str, Any], dict[str, st
     "400-image": (MESSAGES, 400, None, {**VALID, "messages": [
         {"role": "user", "content": [{"type": "image", "source": {}}]}]}, AUTH),
     "400-tools": (MESSAGES, 400, None, {**VALID, "tools": [{"name": "f"}]}, AUTH),
+    "400-server-tool": (MESSAGES, 400, None, {**VALID, "tools": [
+        {"type": "web_search_20250305", "name": "web_search"}]}, AUTH),
     "401-wrong-x-api-key": (MESSAGES, 401, None, VALID, {"x-api-key": "sk-wrong"}),
     "404-unknown-model": (MESSAGES, 404, None, {**VALID, "model": "claude-9"}, AUTH),
     "413-over-the-cap": (MESSAGES, 413, None, {**VALID, "messages": [

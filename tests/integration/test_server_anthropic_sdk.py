@@ -173,7 +173,8 @@ def test_a_wrong_or_missing_key_raises_authentication_error(
 @pytest.mark.parametrize(
     ("extra", "named"),
     [
-        ({"tools": [{"name": "f", "input_schema": {"type": "object"}}]}, "tools"),
+        ({"tools": [{"type": "web_search_20250305", "name": "web_search"}]},
+         "tools[0]: the server tool 'web_search_20250305' is not supported"),
         ({"messages": [{"role": "user", "content": [
             {"type": "text", "text": "What is this?"},
             {"type": "image", "source": {"type": "base64", "media_type": "image/png",
@@ -181,9 +182,9 @@ def test_a_wrong_or_missing_key_raises_authentication_error(
          "messages[0].content[1]: a part with type 'image'"),
         ({"max_tokens": None}, "max_tokens is required"),
         ({"messages": [{"role": "system", "content": "x"}]}, "'system' parameter"),
-        ({"tool_choice": {"type": "any"}}, "tool_choice"),
+        ({"tool_choice": {"type": "any"}}, "tool_choice {'type': 'any'} needs tools"),
     ],
-    ids=["tools", "image", "no-max-tokens", "system-role", "tool-choice"],
+    ids=["server-tool", "image", "no-max-tokens", "system-role", "tool-choice"],
 )
 def test_what_the_site_cannot_do_is_refused_by_name_with_anthropics_body(
     sdk: anthropic.Anthropic, emulator: Emulator, extra: dict[str, Any], named: str
