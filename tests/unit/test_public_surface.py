@@ -18,8 +18,8 @@ PUBLIC = [
     "Completion", "ConnectionFailed", "Container", "Conversation", "InvalidConfig", "InvalidInput",
     "InvalidMessages", "InvalidModelReply", "InvalidProxy", "MalformedReply", "Message",
     "RateLimited", "ReplyTooLarge", "ResponseFormat", "Role", "ServiceUnavailable", "Settings",
-    "TimedOut", "TokenUnavailable", "Tool", "ToolCall", "ToolChoice", "UnexpectedStatus", "UntrustedCertificate", "VoiGpt", "VoiGptError", "__version__",
-    "build_container",
+    "TimedOut", "TokenUnavailable", "Tool", "ToolCall", "ToolChoice", "UnexpectedStatus",
+    "UntrustedCertificate", "VoiGpt", "VoiGptError", "__version__", "build_container",
 ]
 TEST_KIT = [
     "AsyncFakeChatTransport", "AsyncFakeClock", "AsyncFakeTokenSource", "AsyncInMemoryTokenCache",
