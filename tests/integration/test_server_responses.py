@@ -187,13 +187,13 @@ def test_a_hostile_id_in_the_path_is_a_clean_4xx(server: Served, hostile: str) -
 
 
 @pytest.mark.parametrize(("options", "param"), [
-    ({"tools": [{"type": "function", "name": "f", "parameters": {}}]}, "tools"),
-    ({"text": {"format": {"type": "json_object"}}}, "text.format.type"),
+    ({"tools": [{"type": "web_search_preview"}]}, "tools[0]"),
+    ({"text": {"format": {"type": "xml"}}}, "text.format.type"),
     ({"include": ["message.output_text.logprobs"]}, "include[0]"),
     ({"background": True}, "background"),
     ({"input": [{"role": "user", "content": [{"type": "input_image", "image_url": "x"}]}]},
      "input"),
-    ({"input": [{"type": "function_call_output", "call_id": "c", "output": "x"}]}, "input"),
+    ({"input": [{"type": "function_call_output", "call_id": 7, "output": "x"}]}, "input"),
     ({"input": [{"role": "tool", "content": "x"}]}, "input"),
 ])
 def test_what_cannot_be_honoured_is_refused_by_name(

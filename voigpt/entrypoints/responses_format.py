@@ -62,7 +62,7 @@ def response(
     done = item is not None
     counts = None
     if item is not None and conversation is not None:
-        counts = _usage(conversation, item["content"][0]["text"])
+        counts = response_usage(conversation, item["content"][0]["text"])
     return {
         "id": id, "object": "response", "created_at": created_at,
         "status": "completed" if done else "in_progress",
@@ -82,7 +82,7 @@ def response(
     }
 
 
-def _usage(conversation: Conversation, text: str) -> dict[str, Any]:
+def response_usage(conversation: Conversation, text: str) -> dict[str, Any]:
     estimate = usage(conversation, text)
     return {
         "input_tokens": estimate["prompt_tokens"],
@@ -102,7 +102,7 @@ def encoded_response(
     the record it is stored in), so the Responses route's hot path. ``item`` is an
     ``output_item`` with its text."""
     text = item["content"][0]["text"]
-    counts = _usage(conversation, text)
+    counts = response_usage(conversation, text)
     return "".join((
         '{"id":', _string(id), ',"object":"response","created_at":', _json(created_at),
         ',"status":"completed","background":false,"error":null,"incomplete_details":null,'
@@ -162,19 +162,11 @@ def events(
     numbered (``sequence_number``): created, in progress, the item and its part added, the
     text (one delta: the site does not stream) and its end, the part and the item done,
     completed."""
-    text = item["content"][0]["text"]
     started = response(options, id=id, created_at=created_at, model=model)
-    place = {"item_id": item["id"], "output_index": 0, "content_index": 0}
     frames: list[dict[str, Any]] = [
         {"type": "response.created", "response": started},
         {"type": "response.in_progress", "response": started},
-        {"type": "response.output_item.added", "output_index": 0,
-         "item": output_item(item["id"], None)},
-        {"type": "response.content_part.added", **place, "part": output_text("")},
-        {"type": "response.output_text.delta", **place, "delta": text, "logprobs": []},
-        {"type": "response.output_text.done", **place, "text": text, "logprobs": []},
-        {"type": "response.content_part.done", **place, "part": output_text(text)},
-        {"type": "response.output_item.done", "output_index": 0, "item": item},
+        *message_frames(0, item),
         {"type": "response.completed", "response": response(
             options, id=id, created_at=created_at, model=model, conversation=conversation,
             item=item)},
@@ -183,3 +175,19 @@ def events(
         f"event: {frame['type']}\ndata: {_encode({**frame, 'sequence_number': n})}\n\n"
         for n, frame in enumerate(frames)
     )
+
+
+def message_frames(index: int, item: dict[str, Any]) -> list[dict[str, Any]]:
+    """The events of the message ``item`` at ``output_index`` ``index``: added, its part
+    added, its text in one delta and done, the part and the item done."""
+    text = item["content"][0]["text"]
+    place = {"item_id": item["id"], "output_index": index, "content_index": 0}
+    return [
+        {"type": "response.output_item.added", "output_index": index,
+         "item": output_item(item["id"], None)},
+        {"type": "response.content_part.added", **place, "part": output_text("")},
+        {"type": "response.output_text.delta", **place, "delta": text, "logprobs": []},
+        {"type": "response.output_text.done", **place, "text": text, "logprobs": []},
+        {"type": "response.content_part.done", **place, "part": output_text(text)},
+        {"type": "response.output_item.done", "output_index": index, "item": item},
+    ]

@@ -20,34 +20,24 @@ import logging
 import re
 import time
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
 
-from fastapi import Query
-from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from voigpt.domain.values import Conversation
 from voigpt.entrypoints import responses_format as shapes
-from voigpt.entrypoints.server import openapi
+from voigpt.entrypoints.server import responses_asked as asked
 from voigpt.entrypoints.server.endpoint import EVENT_STREAM, JSON, Answer, Endpoint, encode
 from voigpt.entrypoints.server.errors import APIError
 from voigpt.entrypoints.server.gate import KEY_HASH, Receive, Scope
-from voigpt.entrypoints.server.protocol import ErrorResponse
-from voigpt.entrypoints.server.responses_protocol import (
-    ID_PATTERN,
-    Deleted,
-    InputItemList,
-    ResponseObject,
-    ResponseRequest,
-    Turns,
-)
+from voigpt.entrypoints.server.responses_documented import DOCUMENTED, PATH, STORED
+from voigpt.entrypoints.server.responses_protocol import ID_PATTERN, ResponseRequest, Turns
 from voigpt.ports.response_store import ResponseStore
 
+__all__ = ["DOCUMENTED", "PATH", "STORED", "Responses", "stored_routes"]
 logger = logging.getLogger("voigpt.server")
-PATH = "/v1/responses"
-STORED = PATH + "/{response_id}"
 _ID = re.compile(ID_PATTERN)
 
 
@@ -60,6 +50,7 @@ class Responses(Endpoint[ResponseRequest]):
     async def respond_to(self, scope: Scope, body: ResponseRequest,
                          receive: Receive) -> Answer:
         model = self.models.require(body.model)
+        tooled = asked.read(body) if asked.asks(body) else None  # its 400s before any I/O
         owner = scope.get(KEY_HASH)
         history: Turns = ()
         if body.previous_response_id is not None:
@@ -70,33 +61,43 @@ class Responses(Endpoint[ResponseRequest]):
                                param="previous_response_id",
                                code="previous_response_not_found")
             history = tuple((role, text) for role, text in record["context"])
+        turns = body.input.turns
         opening: Turns = (("system", body.instructions),) if body.instructions else ()
         conversation = Conversation.from_dicts(
-            [{"role": role, "content": text} for role, text in (*opening, *history, *body.input)]
+            [{"role": role, "content": text} for role, text in (*opening, *history, *turns)]
         )
-        completion = await self.complete(conversation, model, receive)
+        completion = await self.complete(conversation, model, receive,
+                                         None if tooled is None else tooled.spec)
         if self.log_prompts:
             logger.debug("prompt %r -> reply %r", conversation.to_dicts(), completion.text)
         identifier, created = shapes.response_id(), int(time.time())
-        item = shapes.output_item(shapes.item_id(), completion.text)
         options = body.options()
-        document = shapes.encoded_response(options, id=identifier, created_at=created,
-                                           model=completion.model, conversation=conversation,
-                                           item=item)
+        if tooled is None:
+            item = shapes.output_item(shapes.item_id(), completion.text)
+            document = shapes.encoded_response(options, id=identifier, created_at=created,
+                                               model=completion.model,
+                                               conversation=conversation, item=item)
+            reply = completion.text
+        else:
+            answered = asked.answer(tooled, options, completion, conversation,
+                                    id=identifier, created_at=created)
+            document, reply = encode(answered.done), answered.text
         if body.store is not False:
-            context = [*history, *body.input, ("assistant", completion.text)]
-            items = [shapes.input_item(role, text) for role, text in body.input]
+            context = [*history, *turns, ("assistant", reply)]
+            items = body.input.listed or [shapes.input_item(*turn) for turn in turns]
             # {"owner", "response", "input_items", "context"}, around the answer's JSON
             await self.store.put(identifier, "".join((
                 '{"owner":', "null" if owner is None else encode(owner),
                 ',"response":', document, ',"input_items":', encode(items),
                 ',"context":', encode(context), "}",
             )).encode())
-        if body.stream:
-            events = shapes.events(options, conversation, id=identifier, created_at=created,
-                                   model=completion.model, item=item)
-            return Answer(EVENT_STREAM, events, identifier)
-        return Answer(JSON, document, identifier)
+        if not body.stream:
+            return Answer(JSON, document, identifier)
+        if tooled is None:
+            return Answer(EVENT_STREAM, shapes.events(
+                options, conversation, id=identifier, created_at=created,
+                model=completion.model, item=item), identifier)
+        return Answer(EVENT_STREAM, asked.events(answered), identifier)
 
 
 async def find(store: ResponseStore, identifier: str, owner: str | None) -> Any:
@@ -163,51 +164,3 @@ def _page(query: Mapping[str, str]) -> tuple[int, str, str | None]:
 
 def _json(document: Any) -> Response:
     return Response(encode(document), media_type="application/json")
-
-
-# What the document says of POST /v1/responses; ``Responses`` serves it.
-async def create_response(body: ResponseRequest) -> ResponseObject:
-    """OpenAI's Responses API. Sampling and reasoning parameters are accepted and ignored;
-    tools, a text.format other than text, include of what this server cannot give and
-    background are refused. Usage counts are an estimate."""
-    raise NotImplementedError("documentation only: Responses serves this route")
-
-
-async def get_response(response_id: str) -> ResponseObject:
-    """A stored response, as it was answered. Another key's is not found."""
-    raise NotImplementedError("documentation only")
-
-
-async def delete_response(response_id: str) -> Deleted:
-    """Forget a stored response."""
-    raise NotImplementedError("documentation only")
-
-
-async def list_input_items(
-    response_id: str, limit: int = Query(20, ge=1, le=100),
-    order: Literal["asc", "desc"] = "desc", after: str | None = None,
-) -> InputItemList:
-    """A stored response's own input items (not those of the responses it continues)."""
-    raise NotImplementedError("documentation only")
-
-
-_STORED_ERRORS: dict[int | str, dict[str, Any]] = {
-    **{status: openapi.COMPLETION_RESPONSES[status] for status in (400, 401)},
-    404: {"model": ErrorResponse, "description": "No stored response with this id (never "
-          "stored, expired, deleted, or stored with another key)."},
-}
-DOCUMENTED = (APIRoute(
-    PATH, create_response, methods=["POST"], response_model=ResponseObject,
-    responses={**openapi.COMPLETION_RESPONSES, 200: {
-        **openapi.COMPLETION_RESPONSES[200],
-        "description": "The response; with stream: true, Server-Sent Events, each named "
-        "by its type and numbered by sequence_number, ending with response.completed.",
-    }},
-    summary="Create a response",
-), APIRoute(STORED, get_response, methods=["GET"], response_model=ResponseObject,
-            responses=_STORED_ERRORS, summary="Get a stored response"),
-    APIRoute(STORED, delete_response, methods=["DELETE"], response_model=Deleted,
-             responses=_STORED_ERRORS, summary="Delete a stored response"),
-    APIRoute(STORED + "/input_items", list_input_items, methods=["GET"],
-             response_model=InputItemList, responses=_STORED_ERRORS,
-             summary="List a stored response's input items"))

@@ -1,14 +1,16 @@
-"""The request and response models of OpenAI's Responses API (``POST /v1/responses``):
+"""The request model of OpenAI's Responses API (``POST /v1/responses``):
 the OpenAPI document, and the validation of its request (``responses.py`` serves it; the
-answers are built as plain dicts in ``entrypoints.responses_format``).
+answers are built as plain dicts in ``entrypoints.responses_format`` and, for tools and
+formats, ``entrypoints.responses_tools``).
 
-``input`` is a string (one user message) or a list of messages: ``{role, content}``, or
-``{type: "message", role, content}`` with ``input_text`` parts (``output_text`` for an
-assistant's); roles ``user``, ``system``, ``developer``, ``assistant``. ``instructions``
-is the system message. What only tunes sampling or reasoning is accepted and ignored;
-what would change the answer's shape is refused by name: a non-empty ``tools``,
-``text.format`` other than text, ``include`` naming anything this server cannot give,
-``background``. Unknown parameters are ignored.
+``input`` is a string (one user message) or a list of items (``entrypoints.
+responses_input``): messages with text parts, and an earlier answer's ``function_call``
+items and their ``function_call_output``. ``instructions`` is the system message.
+``tools`` (flat functions), ``tool_choice``, ``parallel_tool_calls`` and ``text.format``
+(``json_object`` or a flat ``json_schema``) are checked by ``responses_tools.spec_of``,
+which refuses hosted tools by name. What only tunes sampling or reasoning is accepted
+and ignored; ``include`` naming anything this server cannot give, and ``background``,
+are refused. Unknown parameters are ignored.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator
 
-Turns = tuple[tuple[str, str], ...]
-_ROLES = ("user", "system", "developer", "assistant")
-_TEXT_PARTS = ("input_text", "output_text", "text")  # a tuple: a part may hold a dict
+from voigpt.entrypoints.responses_input import Items, Turns, read_input
+
+__all__ = ["ID_PATTERN", "Items", "ResponseRequest", "Turns"]
+
 # Items that only an answer of this server's kinds holds: asking for them adds nothing.
 Includable = Literal[
     "reasoning.encrypted_content", "file_search_call.results", "web_search_call.results",
@@ -28,42 +31,6 @@ Includable = Literal[
 ]
 HARMLESS_INCLUDES = get_args(Includable)
 ID_PATTERN = r"^resp_[A-Za-z0-9_-]{1,100}$"
-
-
-def _turns(value: object) -> Turns:
-    """The input as (role, text) turns; a ``ValueError`` says which item is wrong."""
-    if isinstance(value, str):
-        return (("user", value),)
-    if not isinstance(value, list) or not value:
-        raise ValueError("must be a string or a non-empty list of messages")
-    return tuple(_turn(item, index) for index, item in enumerate(value))
-
-
-def _turn(item: object, index: int) -> tuple[str, str]:
-    if not isinstance(item, dict):
-        raise ValueError(f"item {index} must be a message object, got {type(item).__name__}")
-    kind = item.get("type")
-    if kind not in (None, "message"):
-        raise ValueError(f"item {index} has type {str(kind)[:40]!r}: only messages are "
-                         "supported (voigpt.com calls no tools)")
-    role = item.get("role")
-    if role not in _ROLES:
-        raise ValueError(f"item {index}: 'role' must be one of {', '.join(_ROLES)}, "
-                         f"got {str(role)[:40]!r}")
-    content = item.get("content")
-    if isinstance(content, str):
-        return role, content
-    if not isinstance(content, list):
-        raise ValueError(f"item {index}: 'content' must be a string or a list of text parts")
-    texts = []
-    for number, part in enumerate(content):
-        part_kind = part.get("type") if isinstance(part, dict) else None
-        text = part.get("text") if isinstance(part, dict) else None
-        if part_kind not in _TEXT_PARTS or not isinstance(text, str):
-            raise ValueError(f"item {index}, part {number}: only text parts (input_text, "
-                             f"output_text) are supported, got {str(part_kind)[:40]!r}")
-        texts.append(text)
-    return role, "".join(texts)
 
 
 class InputText(BaseModel):
@@ -77,25 +44,74 @@ class InputMessage(BaseModel):
     content: str | list[InputText]
 
 
-Input = Annotated[Turns, PlainValidator(_turns, json_schema_input_type=str | Annotated[
-    list[InputMessage], Field(min_length=1)])]
+class FunctionCall(BaseModel):
+    type: Literal["function_call"]
+    call_id: str
+    name: str
+    arguments: str
+    id: str | None = None
+    status: Literal["in_progress", "completed", "incomplete"] | None = None
 
 
-def _text_only(value: object) -> str:
-    if value != "text":
-        raise ValueError("text.format must be {\"type\": \"text\"}: voigpt.com answers "
-                         f"in plain text, not {str(value)[:40]!r}")
+class FunctionCallOutput(BaseModel):
+    type: Literal["function_call_output"]
+    call_id: str
+    output: str | list[InputText]
+    id: str | None = None
+
+
+Input = Annotated[Items, PlainValidator(read_input, json_schema_input_type=str | Annotated[
+    list[InputMessage | FunctionCall | FunctionCallOutput], Field(min_length=1)])]
+
+
+class FunctionTool(BaseModel):
+    """A function the model may call (flat, unlike the chat route's tools)."""
+
+    type: Literal["function"]
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")]
+    description: str | None = None
+    parameters: dict[str, Any] | None = Field(default=None, description="a JSON Schema")
+    strict: bool | None = None
+
+
+class NamedFunction(BaseModel):
+    type: Literal["function"]
+    name: str
+
+
+class JSONSchemaFormat(BaseModel):
+    type: Literal["json_schema"]
+    name: str
+    schema_: dict[str, Any] = Field(alias="schema", description="a JSON Schema")
+    description: str | None = None
+    strict: bool | None = None
+
+
+class OtherFormat(BaseModel):
+    type: Literal["text", "json_object"]
+
+
+def _of_type(kind: type, what: object) -> PlainValidator:
+    """A value ``responses_tools.spec_of`` reads (and refuses, naming it), documented as
+    ``what``: here only its JSON type is checked."""
+    def check(value: object) -> object:
+        if not isinstance(value, kind):
+            raise ValueError(f"must be {'a list' if kind is list else 'an object'}")
+        return value
+    return PlainValidator(check, json_schema_input_type=what)
+
+
+def _choice(value: object) -> object:
+    if not isinstance(value, (str, dict)):
+        raise ValueError("must be 'auto', 'none', 'required' or {'type': 'function', "
+                         "'name': ...}")
     return value
-
-
-class TextFormat(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    type: Annotated[str, PlainValidator(_text_only, json_schema_input_type=Literal["text"])]
 
 
 class TextOptions(BaseModel):
     model_config = ConfigDict(extra="allow")
-    format: TextFormat | None = None
+    format: Annotated[dict[str, Any], _of_type(dict, JSONSchemaFormat | OtherFormat)] | None = (
+        Field(default=None, description="text (the default), json_object or json_schema"))
     verbosity: str | None = Field(default=None, description="accepted and ignored")
 
 
@@ -111,9 +127,11 @@ class ResponseRequest(BaseModel):
     store: bool | None = Field(default=True, description="keep the response, for "
                                "previous_response_id and GET /v1/responses/{id}")
     previous_response_id: Annotated[str, Field(pattern=ID_PATTERN)] | None = None
-    tools: Annotated[list[Any], Field(max_length=0)] | None = Field(
-        default=None, description="voigpt.com does not support tool calls")
-    tool_choice: Literal["none", "auto"] | None = None
+    tools: Annotated[list[Any], _of_type(list, list[FunctionTool])] | None = Field(
+        default=None, description="functions only: hosted tools are refused by name")
+    tool_choice: Annotated[str | dict[str, Any], PlainValidator(
+        _choice, json_schema_input_type=Literal["auto", "none", "required"] | NamedFunction,
+    )] | None = None
     text: TextOptions | None = None
     include: list[Annotated[str, PlainValidator(
         lambda v: _include(v), json_schema_input_type=Includable)]] | None = None
@@ -142,59 +160,3 @@ def _include(value: object) -> str:
     if not isinstance(value, str) or value not in HARMLESS_INCLUDES:
         raise ValueError(f"{str(value)[:60]!r} cannot be included by this server")
     return value
-
-
-class OutputText(BaseModel):
-    type: Literal["output_text"]
-    text: str
-    annotations: list[Any]
-
-
-class OutputMessage(BaseModel):
-    id: str
-    type: Literal["message"]
-    status: Literal["completed", "in_progress"]
-    role: Literal["assistant"]
-    content: list[OutputText]
-
-
-class ResponseUsage(BaseModel):
-    input_tokens: int
-    output_tokens: int
-    total_tokens: int
-    input_tokens_details: dict[str, int]
-    output_tokens_details: dict[str, int]
-
-
-class ResponseObject(BaseModel):
-    """The answer; with ``stream: true``, Server-Sent Events instead: response.created,
-    response.in_progress, response.output_item.added, response.content_part.added,
-    response.output_text.delta, response.output_text.done, response.content_part.done,
-    response.output_item.done, response.completed. Usage counts are an estimate."""
-
-    id: str
-    object: Literal["response"]
-    created_at: int
-    status: Literal["completed", "in_progress"]
-    model: str
-    output: list[OutputMessage]
-    usage: ResponseUsage | None
-    error: None
-    incomplete_details: None
-    previous_response_id: str | None
-    store: bool
-
-
-class Deleted(BaseModel):
-    id: str
-    object: Literal["response"]
-    deleted: bool
-
-
-class InputItemList(BaseModel):
-    object: Literal["list"]
-    data: list[dict[str, Any]]
-    first_id: str | None
-    last_id: str | None
-    has_more: bool
-
