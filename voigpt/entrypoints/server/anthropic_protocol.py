@@ -63,13 +63,20 @@ class ToolResultBlock(BaseModel):
     is_error: bool = False
 
 
-class InputMessage(BaseModel):
+class UserMessage(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    role: Literal["user", "assistant"]
-    content: str | Annotated[list[TextBlock | ToolUseBlock | ToolResultBlock],
-                             Field(min_length=1)] = Field(
-        description="a string, or text, tool_use (assistant) and tool_result (user) blocks "
-                    "(other blocks, images included, are refused)"
+    role: Literal["user"]
+    content: str | Annotated[list[TextBlock | ToolResultBlock], Field(min_length=1)] = Field(
+        description="a string, or text and tool_result blocks (other blocks, images "
+                    "included, are refused)"
+    )
+
+
+class AssistantMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: Literal["assistant"]
+    content: str | Annotated[list[TextBlock | ToolUseBlock], Field(min_length=1)] = Field(
+        description="a string, or text and tool_use blocks"
     )
 
 
@@ -98,7 +105,8 @@ Messages = Annotated[
     Conversation,
     PlainValidator(
         _conversation,
-        json_schema_input_type=Annotated[list[InputMessage], Field(min_length=1)],
+        json_schema_input_type=Annotated[list[UserMessage | AssistantMessage],
+                                         Field(min_length=1)],
     ),
 ]
 Ratio = Annotated[float, Field(ge=0, le=1)]
