@@ -12,7 +12,6 @@ once, about a minute. It gets ``--no-deps``, plus the packages ``import g4f`` re
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import signal
@@ -23,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.client_venvs import clean_environment, client_python
 from voigpt.emulator import reply_for
 
 G4F = "g4f==0.1.9.3"
@@ -54,49 +54,12 @@ for _ in range(2):   # the second call reuses the provider's class-level token
 """
 
 
-def _run(*command: str | Path) -> None:
-    """Run a step of the venv's build; fail the test with the step's own words if it fails."""
-    words = [str(part) for part in command]
-    done = subprocess.run(
-        words, capture_output=True, text=True, timeout=900,
-        env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
-    )
-    if done.returncode != 0:
-        tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
-        pytest.fail(
-            f"could not build the venv for {G4F} (it needs PyPI once, about a minute): "
-            f"{' '.join(words)} exited {done.returncode}:\n{tail}",
-            pytrace=False,
-        )
-
-
-def _cache_root() -> Path:
-    explicit = os.environ.get("VOIGPT_TEST_CACHE")
-    if explicit:
-        return Path(explicit)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "voigpt-tests"
-
-
 @pytest.fixture(scope="session")
 def g4f_python() -> Path:
     """The interpreter of a venv holding g4f 0.1.9.3, built once per machine and kept in the
-    user's cache (a lock makes parallel sessions wait for one build)."""
-    root = _cache_root() / "g4f-0.1.9.3"
-    root.mkdir(parents=True, exist_ok=True)
-    venv, ready = root / "venv", root / "ready"
-    wanted = "\n".join((sys.version, G4F, *IMPORT_NEEDS))
-    with open(root / "lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not ready.is_file() or ready.read_text() != wanted:
-            ready.unlink(missing_ok=True)
-            _run(sys.executable, "-m", "venv", "--clear", venv)
-            python = venv / "bin" / "python"
-            _run(python, "-m", "pip", "install", "-q", "--no-deps", G4F)
-            _run(python, "-m", "pip", "install", "-q", *IMPORT_NEEDS)
-            _run(python, "-c", "import g4f.Provider.VoiGpt")
-            ready.write_text(wanted)
-    return venv / "bin" / "python"
+    user's cache (``tests.support.client_venvs``)."""
+    return client_python("g4f-0.1.9.3", [["--no-deps", G4F], list(IMPORT_NEEDS)],
+                         "import g4f.Provider.VoiGpt")
 
 
 @pytest.fixture
@@ -122,8 +85,7 @@ def test_g4f_0193s_own_voigpt_provider_is_served_by_voigpt_emulator(
     g4f_python: Path, emulator_process: tuple[str, subprocess.Popen[str]], tmp_path: Path,
 ) -> None:
     url, emulator = emulator_process
-    env = {k: v for k, v in os.environ.items()
-           if "proxy" not in k.lower() and not k.startswith(("VOIGPT_", "PYTHON"))}
+    env = clean_environment()
 
     done = subprocess.run(
         [g4f_python, "-c", SCRIPT, url, json.dumps(MESSAGES)],

@@ -1,7 +1,8 @@
 """The frameworks that need tools or structured output, at their defaults, against
 ``voigpt serve``'s chat route over a real uvicorn and the real emulator, whose replies each
-test scripts: instructor (``TOOLS`` mode, its default, and ``JSON`` mode) and LangChain's
-``ChatOpenAI`` (``bind_tools``; ``with_structured_output`` in every method)."""
+test scripts: LangChain's ``ChatOpenAI`` (``bind_tools``; ``with_structured_output`` in
+every method). instructor, which needs a venv of its own, is in
+``tests/e2e/test_instructor_user.py``."""
 
 from __future__ import annotations
 
@@ -9,8 +10,6 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import instructor
-import openai
 import pydantic
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
@@ -49,43 +48,6 @@ def server(site: Emulator) -> Iterator[Served]:
 
 def posts(emulator: Emulator) -> list[Any]:
     return [r for r in emulator.requests if r.method == "POST"]
-
-
-# --- instructor ---------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("mode", [None, instructor.Mode.JSON], ids=["tools-default", "json"])
-def test_instructor_gets_its_pydantic_object(
-    server: Served, emulator: Emulator, mode: instructor.Mode | None
-) -> None:
-    # TOOLS mode asks for a call of the tool "Weather"; JSON mode for a JSON object
-    emulator.queue_replies(f'{{"name": "Weather", "arguments": {ANSWER}}}' if mode is None
-                           else f"```json\n{ANSWER}\n```")
-    sdk = openai.OpenAI(base_url=server.v1, api_key=KEY, max_retries=0)
-    client = (instructor.from_openai(sdk) if mode is None
-              else instructor.from_openai(sdk, mode=mode))
-    weather = client.chat.completions.create(
-        model=MODEL, response_model=Weather, max_retries=0,
-        messages=[{"role": "user", "content": ASK}])
-    assert weather.model_dump() == {"city": "Paris", "celsius": 21}
-    (sent,) = posts(emulator)
-    told = sent.json()["messages"][-1]
-    assert told["role"] == "system" and "JSON" in told["content"]
-    assert "celsius" in json.dumps(sent.json())  # the schema: in our prompt, or instructor's
-
-
-def test_instructor_tools_mode_survives_one_bad_reply(
-    server: Served, emulator: Emulator
-) -> None:
-    emulator.queue_replies('{"name": "Weather", "arguments": {"city": "Paris"}}',
-                           f'{{"name": "Weather", "arguments": {ANSWER}}}')
-    client = instructor.from_openai(openai.OpenAI(base_url=server.v1, api_key=KEY,
-                                                  max_retries=0))
-    weather = client.chat.completions.create(
-        model=MODEL, response_model=Weather, max_retries=0,
-        messages=[{"role": "user", "content": ASK}])
-    assert weather.celsius == 21
-    assert len(posts(emulator)) == 2  # voigpt's own repair, not instructor's retry
 
 
 # --- LangChain ----------------------------------------------------------------------------
