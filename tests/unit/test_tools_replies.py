@@ -211,3 +211,19 @@ def test_when_no_object_fits_the_first_ones_problem_is_told() -> None:
     outcome = read('{"b": "first"} and then {"b": "second"}', spec, ids())
     assert isinstance(outcome, Problem)
     assert "at $.b: 'first' is not of type 'integer'" in outcome.detail
+
+
+def test_a_forced_call_answered_with_bare_arguments_is_that_call() -> None:
+    """GPT-3.5 often answers a forced call with the arguments alone."""
+    named = OutputSpec(tools=(WEATHER, Tool("add")), choice=ToolChoice("named", "get_weather"))
+    only = OutputSpec(tools=(WEATHER,), choice=REQUIRED)
+    for spec in (named, only):
+        reading = read('Here: {"city": "Paris"}', spec, ids())
+        assert isinstance(reading, Reading)
+        assert [(c.name, c.args) for c in reading.calls] == [("get_weather", {"city": "Paris"})]
+    # Not when it does not fit, not where a choice among tools is left, nor where text is.
+    assert isinstance(read('{"town": "Paris"}', named, ids()), Problem)
+    assert isinstance(read('{"city": "Paris"}', OutputSpec(tools=(WEATHER, Tool("add")),
+                                                           choice=REQUIRED), ids()), Problem)
+    assert read('{"city": "Paris"}', OutputSpec(tools=(WEATHER,)), ids()) == \
+        Reading('{"city": "Paris"}')

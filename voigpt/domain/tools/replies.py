@@ -5,8 +5,9 @@ The JSON of a reply is found where a chat model puts it: the whole reply, a fenc
 (```json or bare ```), or an object with prose before or after it. Within it, a call is
 ``{"tool_calls": [{"name", "arguments"}, ...]}`` or one ``{"name", "arguments"}``;
 ``parameters`` is a synonym of ``arguments``, which may be an object or JSON text of one
-(OpenAI's own ``{"type": "function", "function": {...}}`` items are read too). A reply
-with none of these is a text answer. Nothing a reply holds raises anything but
+(OpenAI's own ``{"type": "function", "function": {...}}`` items are read too). Where one
+tool must be called (named, or the only one offered), a bare object that fits its schema
+is read as its arguments. A reply with none of these is a text answer. Nothing a reply holds raises anything but
 ``Problem`` values: the text is bounded in how much JSON scanning it can cause.
 """
 
@@ -56,6 +57,9 @@ def read(reply: str, spec: OutputSpec, new_id: Callable[[], str]) -> Reading | P
             if raw is not None:
                 return _calls(raw, spec, new_id)
         if spec.choice.calls_required:
+            bare = _bare_arguments(values, spec)
+            if bare is not None:
+                return _calls([bare], spec, new_id)
             return Problem("the model answered in text where a tool call was required",
                            prompt.must_call(spec))
     if spec.format is None:
@@ -102,6 +106,21 @@ def _raw_calls(value: Any) -> list[Any] | None:
         return calls
     if _call_like(value):
         return [value]
+    return None
+
+
+def _bare_arguments(values: list[Any], spec: OutputSpec) -> dict[str, Any] | None:
+    """Where one tool must be called (it is named, or the only one offered), a bare object
+    that fits its schema is read as its arguments: GPT-3.5 often answers a forced call
+    with the arguments alone."""
+    tools = spec.offered
+    name = spec.choice.name or (tools[0].name if len(tools) == 1 else None)
+    tool = None if name is None else spec.tool(name)
+    if tool is None:
+        return None
+    for value in values:
+        if isinstance(value, dict) and instance_problem(value, tool.parameters) is None:
+            return {"name": tool.name, "arguments": value}
     return None
 
 
