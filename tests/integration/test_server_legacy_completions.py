@@ -100,13 +100,17 @@ def test_the_raw_stream_is_server_sent_events_ending_with_done(server: Served) -
         ({"logprobs": 0}, "logprobs"),
         ({"logprobs": 5}, "logprobs"),
         ({"suffix": "}"}, "suffix"),
+        # The chat routes emulate these; this route never had them.
+        ({"tools": [{"type": "function", "function": {"name": "f"}}]}, "tools"),
+        ({"tool_choice": "auto"}, "tool_choice"),
+        ({"response_format": {"type": "json_object"}}, "response_format"),
     ],
 )
 def test_what_changes_the_answers_shape_is_refused_by_name(
     sdk: openai.OpenAI, emulator: Emulator, options: dict[str, Any], param: str
 ) -> None:
     with pytest.raises(openai.BadRequestError) as info:
-        sdk.completions.create(model=MODEL, prompt="Hello", **options)
+        sdk.completions.create(model=MODEL, prompt="Hello", extra_body=options)
     error = info.value.body
     assert isinstance(error, dict)
     assert (error["param"], error["code"]) == (param, "unsupported_parameter")

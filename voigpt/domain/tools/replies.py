@@ -7,8 +7,9 @@ The JSON of a reply is found where a chat model puts it: the whole reply, a fenc
 ``parameters`` is a synonym of ``arguments``, which may be an object or JSON text of one
 (OpenAI's own ``{"type": "function", "function": {...}}`` items are read too). Where one
 tool must be called (named, or the only one offered), a bare object that fits its schema
-is read as its arguments. A reply with none of these is a text answer. Nothing a reply holds raises anything but
-``Problem`` values: the text is bounded in how much JSON scanning it can cause.
+is read as its arguments. A reply with none of these is a text answer. Nothing a reply
+holds raises anything but ``Problem`` values: the text is bounded in how much JSON
+scanning it can cause.
 """
 
 from __future__ import annotations

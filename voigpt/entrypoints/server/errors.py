@@ -33,10 +33,13 @@ from voigpt.entrypoints.server.model_ids import UnknownModel
 logger = logging.getLogger("voigpt.server")
 
 INVALID = "invalid_request_error"
+_CHAT_ROUTES = "send tools and formats to /v1/chat/completions, /v1/responses or /v1/messages"
 _NOT_SUPPORTED = {
     "n": "n must be 1: voigpt.com gives one answer",
-    "tools": "tools are not supported: voigpt.com does not support tool calls",
-    "tool_choice": "tool_choice must be 'none' or 'auto': voigpt.com does not call tools",
+    # Only where a route has none (legacy completions): the chat routes emulate them.
+    "tools": f"tools are not supported on this route: {_CHAT_ROUTES}",
+    "tool_choice": f"tool_choice is not supported on this route: {_CHAT_ROUTES}",
+    "response_format": f"response_format is not supported on this route: {_CHAT_ROUTES}",
     "functions": "functions (deprecated by OpenAI) are not supported: send tools instead",
     "function_call": "function_call (deprecated by OpenAI) is not supported: send "
                      "tool_choice instead",

@@ -4,7 +4,8 @@ document, and the validation of its request (``legacy_completions.py`` serves it
 ``prompt`` is a string, or a list of one string, and becomes one user message. What only
 tunes sampling is type-checked and ignored, as on the chat route; what would change the
 answer's shape is refused by name (``errors.py``): ``n`` other than 1, ``echo``,
-``logprobs``, ``suffix``. Unknown parameters are ignored.
+``logprobs``, ``suffix``, and ``tools``, ``tool_choice`` and ``response_format``, which
+this route never had (the chat routes emulate them). Unknown parameters are ignored.
 """
 
 from __future__ import annotations
@@ -58,6 +59,10 @@ class CompletionRequest(BaseModel):
     echo: Literal[False] | None = Field(default=None, description="not supported")
     logprobs: None = Field(default=None, description="not available")
     suffix: Literal[""] | None = Field(default=None, description="not supported")
+    # Not on this route (OpenAI's legacy completions have none): the chat routes take them.
+    tools: None = Field(default=None, description="not on this route")
+    tool_choice: None = Field(default=None, description="not on this route")
+    response_format: None = Field(default=None, description="not on this route")
     # Accepted and ignored.
     best_of: Annotated[int, Field(ge=1)] | None = None
     max_tokens: Annotated[int, Field(ge=0)] | None = None
