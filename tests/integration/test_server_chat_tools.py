@@ -384,3 +384,17 @@ def test_a_plain_request_gets_todays_answer(
                 {"role": "assistant", "content": "", "refusal": None},
                 {"content": EMULATOR_REPLY}, {}]
         assert emulator.requests[-1].json() == {"messages": HELLO}
+
+
+def test_an_sdk_at_its_default_retries_does_not_resend_an_unusable_reply(
+    server: Served, emulator: Emulator
+) -> None:
+    """The 502 says ``x-should-retry: false``: voigpt has repaired once already, and the
+    openai SDK's two default retries would each cost two more upstream requests."""
+    emulator.queue_replies("no json here", "still none", '{"a": 1}', '{"a": 1}')
+    with openai.OpenAI(base_url=server.v1, api_key=KEY) as default_sdk, \
+            pytest.raises(openai.InternalServerError) as raised:
+        default_sdk.chat.completions.create(model=MODEL, messages=ASK,
+                                            response_format={"type": "json_object"})
+    assert raised.value.response.headers["x-should-retry"] == "false"
+    assert len(posts(emulator)) == 2 and emulator.replies_pending == 2

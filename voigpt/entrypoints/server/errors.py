@@ -156,7 +156,10 @@ def from_voigpt(exc: errors.VoiGptError) -> APIError:
     if isinstance(exc, errors.ServiceUnavailable):
         return APIError(503, message, type="server_error", code="upstream_unavailable")
     if isinstance(exc, errors.InvalidModelReply):  # not the site's fault: the model's
-        return APIError(502, message, type="server_error", code="invalid_model_reply")
+        # Already repaired once: the SDKs' own retries (x-should-retry, which the openai
+        # and anthropic SDKs obey) would only pay for two more upstream requests each.
+        return APIError(502, message, type="server_error", code="invalid_model_reply",
+                        headers={"x-should-retry": "false"})
     return APIError(502, message, type="server_error", code=_upstream_code(exc))
 
 
