@@ -4,7 +4,9 @@ It keeps the seed's interface (class attributes, ``create_completion``, ``create
 class-level token cache ``VoiGpt._access_token``), so ``provider=VoiGpt`` works in g4f
 0.1.9's ``ChatCompletion.create``, and has what g4f 8 reads of a provider class (``get_dict``,
 ``live``, ``use_stream_timeout``, ``create_async_generator``...), so it works in g4f 8's
-``Client``, ``AsyncClient``, ``ChatCompletion`` and provider lists. g4f is not imported.
+``Client``, ``AsyncClient``, ``ChatCompletion`` and provider lists. ``tools``,
+``tool_choice``, ``parallel_tool_calls`` and ``response_format`` are emulated by voigpt
+(``output``); g4f is imported only to give tool calls back as its ``ToolCalls``.
 
 ``proxy=`` applies to the token GET and the POST; ``timeout=`` (seconds) bounds the whole call;
 the ``VOIGPT_*`` variables apply, except that ``VoiGpt.url`` is the site. Errors are
@@ -22,11 +24,14 @@ from typing import Any, ClassVar
 import attrs
 
 from voigpt.config import Settings
+from voigpt.domain.complete_chat import PLAIN, Asked
 from voigpt.domain.errors import InvalidInput
-from voigpt.domain.values import DEFAULT_MODEL, AccessToken, Conversation, resolve_model
+from voigpt.domain.values import DEFAULT_MODEL, AccessToken, Completion, Conversation, resolve_model
+from voigpt.entrypoints.g4f.output import asked_of, chunks_of, history_of, text_of
 from voigpt.entrypoints.g4f.routes import LoopRoutes, SyncRoutes
 
-CreateResult = Generator[str, None, None]
+# Text; with tools, g4f 8's ``ToolCalls`` and ``FinishReason`` (``output.chunks_of``).
+CreateResult = Generator[Any, None, None]
 
 
 class VoiGpt:
@@ -55,6 +60,9 @@ class VoiGpt:
     # not ``stream_timeout`` (its limit between chunks of a streaming provider).
     use_stream_timeout: ClassVar[bool] = False
     live: ClassVar[int] = 0  # g4f counts successes (+1) and failures (-1) here
+    # g4f 8 hands ``tools`` to a provider that says this, rather than wrapping it in its
+    # own prompt emulation (``ToolSupportProvider``): voigpt's checks and repair apply.
+    supports_native_tools: ClassVar[bool] = True
 
     _sync_routes: ClassVar[SyncRoutes] = SyncRoutes()
     _loop_routes: ClassVar[LoopRoutes] = LoopRoutes()
@@ -69,16 +77,18 @@ class VoiGpt:
         access_token: str | None = None,
         **kwargs: Any,
     ) -> CreateResult:
-        """Yield the reply. Arguments are checked now; the request is sent on iteration."""
+        """Yield the reply (or its tool calls). Arguments are checked now; the request is
+        sent on iteration."""
         call = _Call.prepare(cls, model, messages, proxy, access_token, kwargs)
-        return _single(cls._complete_sync(call))
+        return _chunks(cls._complete_sync(call))
 
     @classmethod
     async def create_async(cls, model: str, messages: Any, **kwargs: Any) -> str:
-        """The reply text, awaited on the running loop (in a thread only without aiohttp)."""
+        """The reply text (or its tool calls' JSON), awaited on the running loop (in a
+        thread only without aiohttp)."""
         proxy, access_token = kwargs.pop("proxy", None), kwargs.pop("access_token", None)
         call = _Call.prepare(cls, model, messages, proxy, access_token, kwargs)
-        return await cls._complete_async(call)
+        return text_of(await cls._complete_async(call))
 
     @classmethod
     def create_async_generator(
@@ -89,12 +99,12 @@ class VoiGpt:
         access_token: str | None = None,
         timeout: float | None = None,
         **kwargs: Any,
-    ) -> AsyncIterator[str]:
-        """g4f 8's async method: an async generator yielding the reply as one chunk.
-        Arguments are checked now; the request is sent on iteration."""
+    ) -> AsyncIterator[Any]:
+        """g4f 8's async method: an async generator yielding the reply as one chunk (or
+        its tool calls). Arguments are checked now; the request is sent on iteration."""
         kwargs["timeout"] = timeout
         call = _Call.prepare(cls, model, messages, proxy, access_token, kwargs)
-        return _asingle(lambda: cls._complete_async(call))
+        return _achunks(lambda: cls._complete_async(call))
 
     @classmethod
     def get_dict(cls) -> dict[str, str]:
@@ -120,28 +130,28 @@ class VoiGpt:
         await cls._loop_routes.aclose()
 
     @classmethod
-    def _complete_sync(cls, call: _Call) -> Callable[[], str]:
+    def _complete_sync(cls, call: _Call) -> Callable[[], Completion]:
         container = cls._sync_routes.get(call.settings)
         use_case = container.complete_chat(
             token_cache=container.attribute_token_cache(holder=cls, origin=call.settings.base_url)
         )
-        return lambda: use_case(call.conversation, model=call.model, access_token=call.token).text
+        return lambda: use_case(
+            call.conversation, model=call.model, access_token=call.token, asked=call.asked
+        )
 
     @classmethod
-    async def _complete_async(cls, call: _Call) -> str:
+    async def _complete_async(cls, call: _Call) -> Completion:
         if call.settings.backend == "http" and not _has_aiohttp():
-            result: str = await asyncio.to_thread(cls._complete_sync(call))
-            return result
+            return await asyncio.to_thread(cls._complete_sync(call))
         async with cls._loop_routes.use(call.settings) as container:
             use_case = container.async_complete_chat(
                 token_cache=container.async_attribute_token_cache(
                     holder=cls, origin=call.settings.base_url
                 )
             )
-            completion = await use_case(
-                call.conversation, model=call.model, access_token=call.token
+            return await use_case(
+                call.conversation, model=call.model, access_token=call.token, asked=call.asked
             )
-        return completion.text
 
 
 @attrs.frozen
@@ -152,12 +162,16 @@ class _Call:
     settings: Settings
     model: str
     token: AccessToken | None
+    asked: Asked
 
     @classmethod
     def prepare(
         cls, provider: type[VoiGpt], model: object, messages: object, proxy: str | None,
         access_token: str | None, kwargs: dict[str, Any],
     ) -> _Call:
+        asked = asked_of(kwargs)
+        if asked is not PLAIN:
+            messages = history_of(messages)
         conversation = Conversation.from_dicts(messages)
         if kwargs.get("media"):  # what g4f makes of image=/images=/media=
             raise InvalidInput("media: voigpt.com takes text only; send no images or files")
@@ -165,15 +179,16 @@ class _Call:
             base_url=provider.url, proxy=proxy or None, timeout=kwargs.get("timeout")
         )
         token = AccessToken.parse(access_token) if access_token else None
-        return cls(conversation, settings, resolve_model(model), token)
+        return cls(conversation, settings, resolve_model(model), token, asked)
 
 
-def _single(call: Callable[[], str]) -> CreateResult:
-    yield call()
+def _chunks(call: Callable[[], Completion]) -> CreateResult:
+    yield from chunks_of(call())
 
 
-async def _asingle(call: Callable[[], Awaitable[str]]) -> AsyncIterator[str]:
-    yield await call()
+async def _achunks(call: Callable[[], Awaitable[Completion]]) -> AsyncIterator[Any]:
+    for chunk in chunks_of(await call()):
+        yield chunk
 
 
 def _has_aiohttp() -> bool:
