@@ -48,6 +48,7 @@ def test_metrics_are_prometheus_text_declaring_every_series(server: Served) -> N
         "voigpt_token_fetches": "counter",
         "voigpt_upstream_retries": "counter",
         "voigpt_server_rejections": "counter",
+        "voigpt_model_reply_repairs": "counter",
     }
 
 
