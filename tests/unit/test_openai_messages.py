@@ -200,7 +200,7 @@ def test_tool_calls_and_results_in_the_history_are_sent_as_text() -> None:
     history: list[dict[str, Any]] = [
         {"role": "user", "content": "Weather in Paris?"},
         {"role": "assistant", "content": None, "refusal": None, "annotations": [],
-         "tool_calls": [{"id": "call_1", "type": "function", "function": {
+         "reasoning_content": "", "tool_calls": [{"id": "call_1", "type": "function", "function": {
              "name": "get_weather", "arguments": '{"city": "Paris"}'}}]},
         {"role": "tool", "tool_call_id": "call_1", "content": [text("sunny")]},
         {"role": "assistant", "content": "Checking.", "function_call": {

@@ -21,7 +21,8 @@ here and reduced to those two, before any I/O. The rules:
   tools with, after its text if it has any (``"content": null`` is then allowed); a
   ``tool`` (or legacy ``function``) message becomes a user message naming the call it
   answers. An assistant message read back from an answer may carry ``refusal``,
-  ``annotations`` and ``audio``: accepted, not sent. Any other key is refused, as before.
+  ``annotations``, ``audio`` and ``reasoning_content`` (g4f 8 adds it): accepted, not
+  sent. Any other key is refused, as before.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ from voigpt.domain.tools.history import calls_text, result_text
 
 _KEYS = ("role", "content", "name")
 # What an assistant message read back from an answer may carry besides.
-_ASSISTANT_KEYS = ("tool_calls", "function_call", "refusal", "annotations", "audio")
+_ASSISTANT_KEYS = ("tool_calls", "function_call", "refusal", "annotations", "audio",
+                   "reasoning_content")
 _RESULT_KEYS = {"tool": ("role", "content", "tool_call_id", "name"),
                 "function": ("role", "content", "name")}
 

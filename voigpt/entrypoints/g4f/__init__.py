@@ -24,10 +24,10 @@ from typing import Any, ClassVar
 import attrs
 
 from voigpt.config import Settings
-from voigpt.domain.complete_chat import PLAIN, Asked
+from voigpt.domain.complete_chat import Asked
 from voigpt.domain.errors import InvalidInput
 from voigpt.domain.values import DEFAULT_MODEL, AccessToken, Completion, Conversation, resolve_model
-from voigpt.entrypoints.g4f.output import asked_of, chunks_of, history_of, text_of
+from voigpt.entrypoints.g4f.output import asked_of, chunks_of, text_of
 from voigpt.entrypoints.g4f.routes import LoopRoutes, SyncRoutes
 
 # Text; with tools, g4f 8's ``ToolCalls`` and ``FinishReason`` (``output.chunks_of``).
@@ -170,8 +170,6 @@ class _Call:
         access_token: str | None, kwargs: dict[str, Any],
     ) -> _Call:
         asked = asked_of(kwargs)
-        if asked is not PLAIN:
-            messages = history_of(messages)
         conversation = Conversation.from_dicts(messages)
         if kwargs.get("media"):  # what g4f makes of image=/images=/media=
             raise InvalidInput("media: voigpt.com takes text only; send no images or files")

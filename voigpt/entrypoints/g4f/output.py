@@ -49,25 +49,6 @@ def asked_of(kwargs: Mapping[str, Any]) -> Asked:
     return Asked(spec.tools, spec.choice, spec.format, spec.parallel)
 
 
-def history_of(messages: object) -> object:
-    """``messages`` without what g4f 8's async path adds to an assistant message with
-    ``tool_calls`` (``"reasoning_content": ""``, ``g4f.tools.run_tools``), which voigpt,
-    sending only role and content, would refuse as an unknown key. Called only when tools
-    or a format are asked for; the caller's dicts are not changed."""
-    if not isinstance(messages, list) or not any(_marked(item) for item in messages):
-        return messages
-    return [
-        {key: value for key, value in item.items() if key != "reasoning_content"}
-        if _marked(item) else item
-        for item in messages
-    ]
-
-
-def _marked(item: object) -> bool:
-    return isinstance(item, dict) and "reasoning_content" in item and \
-        item.get("role") == "assistant" and bool(item.get("tool_calls"))
-
-
 def chunks_of(completion: Completion) -> list[Any]:
     """What a g4f provider yields for the answer: its text, or g4f's ``ToolCalls`` and
     ``FinishReason("tool_calls")`` (the calls' JSON text without g4f 8)."""
