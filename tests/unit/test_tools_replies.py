@@ -227,3 +227,6 @@ def test_a_forced_call_answered_with_bare_arguments_is_that_call() -> None:
                                                            choice=REQUIRED), ids()), Problem)
     assert read('{"city": "Paris"}', OutputSpec(tools=(WEATHER,)), ids()) == \
         Reading('{"city": "Paris"}')
+    # An empty list of calls is no call, even where any object would fit the arguments.
+    assert isinstance(read('{"tool_calls": []}', OutputSpec(tools=(Tool("now"),),
+                                                            choice=REQUIRED), ids()), Problem)

@@ -120,7 +120,8 @@ def _bare_arguments(values: list[Any], spec: OutputSpec) -> dict[str, Any] | Non
     if tool is None:
         return None
     for value in values:
-        if isinstance(value, dict) and instance_problem(value, tool.parameters) is None:
+        if isinstance(value, dict) and "tool_calls" not in value and \
+                instance_problem(value, tool.parameters) is None:
             return {"name": tool.name, "arguments": value}
     return None
 
