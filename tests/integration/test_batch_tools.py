@@ -68,13 +68,14 @@ def test_a_tool_call_is_written_as_the_servers_chat_completion_with_tool_calls(
     assert call["id"].startswith("call_") and call["type"] == "function"
     assert call["function"]["name"] == "get_weather"
     assert json.loads(call["function"]["arguments"]) == {"city": "Paris"}
-    # The same bytes voigpt serve's chat route builds from the same completion.
+    # The same bytes voigpt serve's chat route builds from the same completion, usage
+    # counting what the site was sent (the instructions too).
+    [messages] = sent(emulator)
     completion = Completion("", "gpt-4o-mini", tool_calls=(
         ToolCall(call["id"], "get_weather", call["function"]["arguments"]),))
-    expected = chat_completion(Conversation.from_dicts(QUESTION), completion, id="x", created=0)
+    expected = chat_completion(Conversation.from_dicts(messages), completion, id="x", created=0)
     assert {**body, "id": "x", "created": 0} == expected
 
-    [messages] = sent(emulator)
     assert messages[0] == QUESTION[0]
     assert messages[-1]["role"] == "system" and "get_weather" in messages[-1]["content"]
     assert '"required":["city"]' in messages[-1]["content"]

@@ -398,3 +398,19 @@ def test_an_sdk_at_its_default_retries_does_not_resend_an_unusable_reply(
                                             response_format={"type": "json_object"})
     assert raised.value.response.headers["x-should-retry"] == "false"
     assert len(posts(emulator)) == 2 and emulator.replies_pending == 2
+
+
+def test_usage_counts_what_the_model_was_given_the_instructions_too(
+    sdk: openai.OpenAI, emulator: Emulator
+) -> None:
+    from voigpt.domain.values import Conversation
+    from voigpt.entrypoints.openai_format import usage
+
+    emulator.queue_replies(CALL)
+    completion = sdk.chat.completions.create(model=MODEL, messages=ASK, tools=[WEATHER])
+    (sent,) = posts(emulator)
+    given = Conversation.from_dicts(sent.json()["messages"])
+    assert completion.usage is not None
+    assert completion.usage.prompt_tokens == usage(given, "")["prompt_tokens"]
+    assert completion.usage.prompt_tokens > usage(Conversation.from_dicts(ASK), "")[
+        "prompt_tokens"] + 20

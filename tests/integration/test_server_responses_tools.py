@@ -264,3 +264,17 @@ def test_what_cannot_be_honoured_is_a_400_naming_it_and_the_site_sees_nothing(
     assert error["param"] == param, error
     assert "Traceback" not in response.text
     assert not emulator.requests
+
+
+def test_usage_counts_what_the_model_was_given_the_instructions_too(
+    sdk: openai.OpenAI, emulator: Emulator
+) -> None:
+    from voigpt.domain.values import Conversation
+    from voigpt.entrypoints.openai_format import usage
+
+    emulator.queue_replies(CALL)
+    response = sdk.responses.create(model=MODEL, input=ASK, tools=[WEATHER])
+    sent = [request.json() for request in emulator.requests if request.method == "POST"]
+    given = Conversation.from_dicts(sent[0]["messages"])  # type: ignore[index]
+    assert response.usage is not None
+    assert response.usage.input_tokens == usage(given, "")["prompt_tokens"]

@@ -36,6 +36,11 @@ def with_instructions(conversation: Conversation, spec: OutputSpec) -> Conversat
     return Conversation((*conversation.messages, Message(Role.SYSTEM, text)))
 
 
+def as_sent(conversation: Conversation, spec: OutputSpec | None) -> Conversation:
+    """The conversation as the model is first given it (what usage estimates count)."""
+    return conversation if spec is None else with_instructions(conversation, spec)
+
+
 def output_steps(
     conversation: Conversation, spec: OutputSpec, send: Callable[[Conversation], Steps],
     new_id: Callable[[], str],

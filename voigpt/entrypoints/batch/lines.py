@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from voigpt.domain.errors import VoiGptError
+from voigpt.domain.tools.flow import as_sent
 from voigpt.domain.values import Completion
 from voigpt.entrypoints.batch.parsing import BatchRequest
 from voigpt.entrypoints.openai_format import chat_completion
@@ -37,7 +38,8 @@ def success_line(request: BatchRequest, completion: Completion) -> bytes:
         "response": {
             "status_code": 200,
             "request_id": f"req_{uuid.uuid4().hex}",
-            "body": chat_completion(request.conversation, completion),
+            # usage counts what the model was given: the instructions too
+            "body": chat_completion(as_sent(request.conversation, request.spec), completion),
         },
         "error": None,
     })

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 
+from voigpt.domain.tools.flow import as_sent
 from voigpt.domain.values import Conversation
 from voigpt.entrypoints.openai_format import chat_completion, chat_completion_chunks, completion_id
 from voigpt.entrypoints.server.endpoint import JSON, Answer, Endpoint, encode
@@ -43,6 +44,7 @@ class Completions(Endpoint[ChatCompletionRequest]):
         if self.log_prompts:
             logger.debug("prompt %r -> reply %r", conversation.to_dicts(), completion.text)
         identifier = completion_id()
+        conversation = as_sent(conversation, spec)  # usage counts the instructions too
         if body.stream:
             include_usage = bool(body.stream_options and body.stream_options.include_usage)
             chunks = chat_completion_chunks(

@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 from voigpt.domain.errors import InvalidInput
 from voigpt.domain.tools import OutputSpec
+from voigpt.domain.tools.flow import as_sent
 from voigpt.domain.values import Completion, Conversation
 from voigpt.entrypoints import responses_tools as tools
 from voigpt.entrypoints.server.errors import APIError
@@ -57,6 +58,7 @@ def answer(asked: Asked, options: dict[str, Any], completion: Completion,
            conversation: Conversation, *, id: str, created_at: int) -> Answered:
     fields: dict[str, Any] = {"id": id, "created_at": created_at, "model": completion.model}
     started = tools.response(options, asked.echo, **fields)
+    conversation = as_sent(conversation, asked.spec)  # usage counts the instructions too
     done = tools.response(options, asked.echo, **fields, conversation=conversation,
                           completion=completion, items=tools.output_items(completion))
     return Answered(started, done, tools.reply_text(completion))
