@@ -186,7 +186,7 @@ class AsyncCompleteChat:
             if isinstance(effect, GetToken):
                 return await self.token_cache.acquire(fetch)
             if isinstance(effect, Forget):
-                self.token_cache.invalidate(effect.token)
+                await self.token_cache.invalidate(effect.token)
             elif isinstance(effect, Repair):
                 observer.repairing(effect.detail)
             else:

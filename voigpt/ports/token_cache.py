@@ -37,9 +37,10 @@ class TokenCache(Protocol):
 
 class AsyncTokenCache(Protocol):
     """``TokenCache`` for asyncio: concurrent misses of the tasks of one event loop share one
-    awaited ``fetch``."""
+    awaited ``fetch`` (a cache shared between processes: one fetch for all of them).
+    ``invalidate`` is awaited, so a shared cache can drop the token where it is kept."""
 
-    def invalidate(self, stale: AccessToken) -> None:
+    async def invalidate(self, stale: AccessToken) -> None:
         ...
 
     async def acquire(self, fetch: Callable[[], Awaitable[AccessToken]]) -> AccessToken:

@@ -92,7 +92,7 @@ class AsyncInMemoryTokenCache:
     def get(self) -> AccessToken | None:
         return self._token
 
-    def invalidate(self, stale: AccessToken) -> None:
+    async def invalidate(self, stale: AccessToken) -> None:
         if self._token == stale:
             self._token = None
 
@@ -159,7 +159,7 @@ class AsyncAttributeTokenCache:
     def __init__(self, holder: Any, origin: str) -> None:
         self._sync = AttributeTokenCache(holder, origin)
 
-    def invalidate(self, stale: AccessToken) -> None:
+    async def invalidate(self, stale: AccessToken) -> None:
         self._sync.invalidate(stale)
 
     async def acquire(self, fetch: Callable[[], Awaitable[AccessToken]]) -> AccessToken:

@@ -19,10 +19,9 @@ from __future__ import annotations
 
 import asyncio
 
-from voigpt.domain.retry import RETRY_AFTER_CAP
+from voigpt.domain.pace import FIRST_BACKOFF, MAX_BACKOFF, pause_after
 
-FIRST_BACKOFF = 1.0
-MAX_BACKOFF = 30.0
+__all__ = ["FIRST_BACKOFF", "MAX_BACKOFF", "Pacer"]
 
 
 class Pacer:
@@ -80,11 +79,7 @@ class Pacer:
     def rate_limited(self, retry_after: float | None) -> None:
         """The site answered 429: pause every start, and slow down for a while after."""
         now = _now()
-        if retry_after is not None and retry_after >= 0:
-            pause = min(retry_after, RETRY_AFTER_CAP)
-        else:
-            pause = self._backoff
-            self._backoff = min(self._backoff * 2, MAX_BACKOFF)
+        pause, self._backoff = pause_after(retry_after, self._backoff)
         if now >= self.paused_until:  # a new episode, not another 429 of the same burst
             self.limit = max(1, self.limit // 2)
             self._streak = 0

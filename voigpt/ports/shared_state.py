@@ -1,0 +1,59 @@
+"""Ports: the state that ``voigpt serve`` processes (and ``voigpt batch``) share, wherever
+it lives (``--state``: the process's memory, a SQLite file, Redis).
+
+A ``SharedState`` hands out one adapter of each kind. Every adapter may lose its store for
+a while (Redis down): it then answers as the process alone would, and never raises for
+that alone.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from typing import Protocol
+
+from voigpt.ports.response_store import ResponseStore
+from voigpt.ports.token_cache import AsyncTokenCache
+
+
+class SitePace(Protocol):
+    """The site's pace, one for every process on the same state."""
+
+    def slot(self) -> AbstractAsyncContextManager[None]:
+        """Wait until a completion may start (no pause after a 429 is in force, fewer than
+        the concurrency cap are in flight, the start rate allows), then hold its slot for
+        the block. A slot is a lease that expires, so a killed process leaks none."""
+        ...
+
+    async def rate_limited(self, retry_after: float | None) -> None:
+        """The site answered 429: new starts pause everywhere until ``retry_after`` seconds
+        have passed (without one: a pause that grows while 429s keep coming, capped)."""
+        ...
+
+
+class ReplyCache(Protocol):
+    """Answers by the hash of everything that shapes them (opt-in: ``--cache-ttl``)."""
+
+    async def get(self, key: str) -> bytes | None:
+        ...
+
+    async def put(self, key: str, value: bytes, ttl: float) -> None:
+        ...
+
+
+class SharedState(Protocol):
+    """Where shared state lives: one adapter of each kind, and ``aclose``."""
+
+    def token_cache(self) -> AsyncTokenCache:
+        ...
+
+    def pace(self, *, rate: float | None, concurrency: int | None) -> SitePace:
+        ...
+
+    def response_store(self, *, max_records: int, ttl: float) -> ResponseStore:
+        ...
+
+    def reply_cache(self) -> ReplyCache:
+        ...
+
+    async def aclose(self) -> None:
+        ...
