@@ -1,5 +1,5 @@
-"""In-memory adapters: the token caches, the server's stored responses, and fakes for
-offline tests, each with its asyncio twin."""
+"""In-memory adapters: the token caches, the server's stored responses, the shared state of
+one process (pace, reply cache), and fakes for offline tests, each with its asyncio twin."""
 
 from voigpt.adapters.memory.caches import (
     AsyncAttributeTokenCache,
@@ -19,6 +19,7 @@ from voigpt.adapters.memory.fakes import (
     echo_reply,
 )
 from voigpt.adapters.memory.responses import BoundedResponseStore
+from voigpt.adapters.memory.state import MemoryPace, MemoryReplyCache, MemoryState
 
 __all__ = [
     "AsyncAttributeTokenCache",
@@ -33,6 +34,9 @@ __all__ = [
     "FakeTokenSource",
     "Handler",
     "InMemoryTokenCache",
+    "MemoryPace",
+    "MemoryReplyCache",
+    "MemoryState",
     "SentRequest",
     "echo_reply",
 ]
