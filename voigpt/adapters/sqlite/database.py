@@ -1,0 +1,196 @@
+"""The SQLite file behind ``--state sqlite:///PATH``: one file for every kind of shared
+state, in WAL mode (readers never wait for the writer), reached through one connection on
+one dedicated thread per state, so the event loop never blocks on it.
+
+``open`` is for start-up: a file that cannot be used (a directory, read-only, locked past
+the busy timeout, not a database) is an ``InvalidConfig`` naming the path and the problem.
+Later, at request time, a failing call raises ``StoreDown``: the adapter then answers from
+the process's own memory for that call, the state turns unhealthy (one warning in the log
+``voigpt.state``) and is tried again at most every ``RETRY_EVERY`` seconds until it works.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TypeVar
+
+from voigpt.adapters.sqlite.schema import SCHEMA, create_file, problem, restrict
+from voigpt.domain.errors import InvalidConfig
+
+LOGGER = logging.getLogger("voigpt.state")
+BUSY_TIMEOUT = 5.0  # seconds a call waits for another process's write lock
+RETRY_EVERY = 1.0  # while unhealthy, seconds between attempts to use the file again
+T = TypeVar("T")
+
+
+class StoreDown(Exception):
+    """The file failed at request time: answer from the process's memory for this call."""
+
+
+@contextlib.contextmanager
+def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """A write transaction taken up front, so a read-then-write is one atomic step across
+    processes (SQLite serialises writers: no other process writes in between)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+class Database:
+    """The file, its connection and its thread, and whether it currently works."""
+
+    def __init__(self, path: str, *, busy_timeout: float = BUSY_TIMEOUT) -> None:
+        self.path, self.busy_timeout = path, busy_timeout
+        self.owner = uuid.uuid4().hex  # this process's (this state's) leases and locks
+        self.healthy = True
+        self.fallbacks = 0  # calls answered from memory because the file failed
+        self.on_health: Callable[[bool], None] | None = None  # told when healthy changes
+        self._conn: sqlite3.Connection | None = None
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="voigpt-sqlite")
+        self._retry_at = 0.0
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def shown(self) -> str:
+        return f"sqlite:///{self.path}"
+
+    async def open(self) -> None:
+        """Create or check the file now; ``InvalidConfig`` naming the path and the problem."""
+        try:
+            await asyncio.wrap_future(self._executor.submit(self._open))
+        except sqlite3.Error as exc:
+            raise InvalidConfig(f"state {self.shown}: {problem(exc, self.busy_timeout)}") \
+                from None
+
+    async def run(self, fn: Callable[[sqlite3.Connection], T],
+                  on_abandon: Callable[[T], Callable[[sqlite3.Connection], object]]
+                  | None = None) -> T:
+        """``fn(connection)`` on the state's thread; ``StoreDown`` if the file fails. If the
+        caller is cancelled while ``fn`` runs, ``on_abandon(result)`` gives a call that
+        undoes it (a slot taken for nobody)."""
+        if self._closed or (not self.healthy and time.monotonic() < self._retry_at):
+            self.fallbacks += 1
+            raise StoreDown
+        future = self._executor.submit(self._call, fn)
+        try:
+            result = await asyncio.shield(asyncio.wrap_future(future))
+        except asyncio.CancelledError:
+            if on_abandon is not None:
+                future.add_done_callback(lambda done: self._undo(done, on_abandon))
+            raise
+        except (sqlite3.Error, InvalidConfig, OSError) as exc:
+            self._failed(exc)
+            raise StoreDown from None
+        if not self.healthy:
+            self._set_health(True)
+            LOGGER.warning("shared state %s works again: the fleet's state is shared again",
+                           self.shown)
+        return result
+
+    def submit(self, fn: Callable[[sqlite3.Connection], object]) -> None:
+        """Run ``fn`` on the state's thread without waiting (a release); errors are dropped:
+        what it would have freed expires with its lease."""
+        if not self._closed:
+            self._executor.submit(self._call, fn)
+
+    async def aclose(self, last: Callable[[sqlite3.Connection], object] | None = None) -> None:
+        """Run ``last`` (give back this process's leases), close the file, end the thread."""
+        if self._closed:
+            return
+        with contextlib.suppress(StoreDown):
+            if last is not None and self._conn is not None:
+                await self.run(last)
+        self._closed = True
+        await asyncio.wrap_future(self._executor.submit(self._close))
+        self._executor.shutdown(wait=False)
+
+    def _undo(self, done: Future[T], on_abandon: Callable[[T], Callable[[sqlite3.Connection],
+                                                                          object]]) -> None:
+        if not done.cancelled() and done.exception() is None:
+            self.submit(on_abandon(done.result()))
+
+    def _failed(self, exc: BaseException) -> None:
+        self.fallbacks += 1
+        self._retry_at = time.monotonic() + RETRY_EVERY
+        if self.healthy:
+            self._set_health(False)
+            reason = problem(exc, self.busy_timeout) if isinstance(exc, sqlite3.Error) \
+                else str(exc)
+            LOGGER.warning("shared state %s failed (%s): this process uses its own state "
+                           "until it works again (its own pace; stored responses and cached "
+                           "replies of its own)", self.shown, reason)
+
+    def _set_health(self, healthy: bool) -> None:
+        self.healthy = healthy
+        if self.on_health is not None:
+            self.on_health(healthy)
+
+    # On the state's thread only:
+
+    def _open(self) -> sqlite3.Connection:
+        if self._conn is not None:
+            return self._conn
+        create_file(self.path)  # InvalidConfig (a directory, ...) before sqlite3 sees it
+        conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise InvalidConfig(f"state {self.shown}: SQLite cannot use WAL mode on it "
+                                    f"(journal mode stays {mode!r}); put it on a local disk")
+            conn.execute("PRAGMA synchronous = NORMAL")  # WAL: safe against crashes
+            with immediate(conn):  # proves it is writable, and not locked for too long
+                for statement in SCHEMA:
+                    conn.execute(statement)
+            restrict(self.path)
+        except BaseException:
+            conn.close()
+            raise
+        self._conn = conn
+        return conn
+
+    def _call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        conn = self._open()
+        try:
+            return fn(conn)
+        except sqlite3.Error:
+            if conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            self._reopen_if_broken(conn)
+            raise
+
+    def _reopen_if_broken(self, conn: sqlite3.Connection) -> None:
+        try:
+            conn.execute("SELECT 1 FROM pace LIMIT 1").fetchall()
+            if os.path.exists(self.path):
+                return
+        except sqlite3.Error:
+            pass
+        with contextlib.suppress(sqlite3.Error):
+            conn.close()
+        self._conn = None
+
+    def _close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def __repr__(self) -> str:
+        return f"Database({self.shown!r}, healthy={self.healthy})"

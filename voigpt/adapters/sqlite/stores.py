@@ -1,0 +1,122 @@
+"""Stored responses and the reply cache in the state file, for every process on it.
+
+Both expire on read (a row past ``expires`` is never answered) and clean up on write: the
+expired rows, then the oldest (by ``seq``, the order they were written) until the new one
+fits the caps. While the file fails, each answers from a store of the process's own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import time
+from functools import partial
+
+from voigpt.adapters.memory.responses import MAX_BYTES, BoundedResponseStore
+from voigpt.adapters.memory.state import MAX_CACHED, MemoryReplyCache
+from voigpt.adapters.sqlite.database import Database, StoreDown, immediate
+
+
+class SqliteResponseStore:
+    """``ResponseStore`` with ``BoundedResponseStore``'s caps: at most ``max_records`` and
+    ``max_bytes`` in all (across every process), each for ``ttl`` seconds."""
+
+    def __init__(self, db: Database, max_records: int, ttl: float, *,
+                 max_bytes: int = MAX_BYTES) -> None:
+        self._db, self.max_records, self.ttl, self.max_bytes = db, max_records, ttl, max_bytes
+        self._fallback = BoundedResponseStore(max_records, ttl, max_bytes=max_bytes)
+
+    async def put(self, key: str, record: bytes) -> None:
+        if self.max_records <= 0 or len(record) > self.max_bytes:
+            return
+        try:
+            await self._db.run(partial(self._put, key, record))
+        except StoreDown:
+            await self._fallback.put(key, record)
+
+    async def get(self, key: str) -> bytes | None:
+        try:
+            return await self._db.run(partial(_get, "responses", "record", key))
+        except StoreDown:
+            return await self._fallback.get(key)
+
+    async def delete(self, key: str) -> bool:
+        try:
+            return await self._db.run(partial(_delete, "responses", key))
+        except StoreDown:
+            return await self._fallback.delete(key)
+
+    def _put(self, key: str, record: bytes, conn: sqlite3.Connection) -> None:
+        now = time.time()
+        with immediate(conn):
+            conn.execute("DELETE FROM responses WHERE expires <= ? OR key = ?", (now, key))
+            count, size = conn.execute("SELECT count(*), coalesce(sum(size), 0) "
+                                       "FROM responses").fetchone()
+            if count >= self.max_records or size + len(record) > self.max_bytes:
+                _forget_oldest(conn, count - self.max_records + 1,
+                               size + len(record) - self.max_bytes)
+            conn.execute("INSERT INTO responses (key, record, size, created, expires) "
+                         "VALUES (?, ?, ?, ?, ?)", (key, record, len(record), now,
+                                                    now + self.ttl))
+
+    def __repr__(self) -> str:
+        return (f"SqliteResponseStore({self._db.shown!r}, max_records={self.max_records}, "
+                f"ttl={self.ttl:g}, max_bytes={self.max_bytes})")
+
+
+def _forget_oldest(conn: sqlite3.Connection, records: int, size: int) -> None:
+    """Delete the oldest responses until ``records`` rows and ``size`` bytes are gone."""
+    last = None
+    for seq, length in conn.execute("SELECT seq, size FROM responses ORDER BY seq"):
+        if records <= 0 and size <= 0:
+            break
+        last, records, size = seq, records - 1, size - length
+    if last is not None:
+        conn.execute("DELETE FROM responses WHERE seq <= ?", (last,))
+
+
+class SqliteReplyCache:
+    """``ReplyCache``: at most ``max_entries`` replies (the oldest go first), each until its
+    time to live."""
+
+    def __init__(self, db: Database, max_entries: int = MAX_CACHED) -> None:
+        self._db, self.max_entries = db, max_entries
+        self._fallback = MemoryReplyCache(max_entries)
+
+    async def get(self, key: str) -> bytes | None:
+        try:
+            return await self._db.run(partial(_get, "replies", "value", key))
+        except StoreDown:
+            return await self._fallback.get(key)
+
+    async def put(self, key: str, value: bytes, ttl: float) -> None:
+        try:
+            await self._db.run(partial(self._put, key, value, ttl))
+        except StoreDown:
+            await self._fallback.put(key, value, ttl)
+
+    def _put(self, key: str, value: bytes, ttl: float, conn: sqlite3.Connection) -> None:
+        now = time.time()
+        with immediate(conn):
+            conn.execute("DELETE FROM replies WHERE expires <= ? OR key = ?", (now, key))
+            (count,) = conn.execute("SELECT count(*) FROM replies").fetchone()
+            if count >= self.max_entries:
+                conn.execute("DELETE FROM replies WHERE seq IN (SELECT seq FROM replies "
+                             "ORDER BY seq LIMIT ?)", (count - self.max_entries + 1,))
+            conn.execute("INSERT INTO replies (key, value, expires) VALUES (?, ?, ?)",
+                         (key, value, now + ttl))
+
+    def __repr__(self) -> str:
+        return f"SqliteReplyCache({self._db.shown!r}, max_entries={self.max_entries})"
+
+
+def _get(table: str, column: str, key: str, conn: sqlite3.Connection) -> bytes | None:
+    row = conn.execute(f"SELECT {column} FROM {table} WHERE key = ? AND expires > ?",
+                       (key, time.time())).fetchone()
+    return None if row is None else bytes(row[0])
+
+
+def _delete(table: str, key: str, conn: sqlite3.Connection) -> bool:
+    with contextlib.closing(conn.execute(f"DELETE FROM {table} WHERE key = ? AND expires > ?",
+                                         (key, time.time()))) as cursor:
+        return cursor.rowcount > 0
