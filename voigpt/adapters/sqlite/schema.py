@@ -51,8 +51,9 @@ def create_file(path: str) -> None:
         _make_dirs(directory)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as exc:
-        raise InvalidConfig(f"{shown}: cannot be created or opened for writing "
-                            f"({exc.strerror or exc})") from None
+        what = "is read-only for this user" if os.path.exists(path) else "cannot be created"
+        raise InvalidConfig(f"{shown}: {what} ({exc.strerror or exc}); voigpt writes to "
+                            "it") from None
     os.close(fd)
 
 
