@@ -15,6 +15,7 @@ transport, or be followed by ``container.reset_singletons()``.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -31,6 +32,7 @@ from voigpt.adapters.memory import (
     FakeChatTransport,
     FakeTokenSource,
     InMemoryTokenCache,
+    MemoryState,
 )
 from voigpt.adapters.monotonic import AsyncSystemClock, SystemClock
 from voigpt.adapters.requests import (
@@ -43,7 +45,9 @@ from voigpt.config import LOCAL, Settings
 from voigpt.domain.complete_chat import AsyncCompleteChat, CompleteChat
 from voigpt.domain.errors import InvalidConfig
 from voigpt.domain.retry import RetryPolicy
+from voigpt.domain.state_location import StateLocation
 from voigpt.ports.observer import NO_OBSERVER
+from voigpt.ports.shared_state import SharedState
 
 
 def _from_aiohttp(name: str) -> Callable[..., Any]:
@@ -56,6 +60,17 @@ def _from_aiohttp(name: str) -> Callable[..., Any]:
         return getattr(aiohttp, name)(*args, **kwargs)
 
     return build
+
+
+def build_state(location: StateLocation | None) -> SharedState:
+    """Where shared state lives (``--state``), its adapters imported only when chosen:
+    SQLite's and Redis's are built on what a ``Client`` never needs."""
+    if location is None or location.kind == "memory":
+        return MemoryState()
+    name = {"sqlite": "SqliteState", "redis": "RedisState"}[location.kind]
+    adapter = importlib.import_module(f"voigpt.adapters.{location.kind}")
+    state: SharedState = getattr(adapter, name)(location)
+    return state
 
 
 class Container(containers.DeclarativeContainer):
@@ -151,6 +166,10 @@ class Container(containers.DeclarativeContainer):
     # voigpt serve's stored responses (the Responses API): built by the app with its
     # settings, ``container.response_store(max_records=..., ttl=...)``.
     response_store = providers.Factory(BoundedResponseStore)
+
+    # The state a server's processes share (``--state``): ``container.shared_state(location)``
+    # hands out its token cache, pace, response store and reply cache.
+    shared_state = providers.Factory(build_state)
 
     async_complete_chat = providers.Factory(
         AsyncCompleteChat,

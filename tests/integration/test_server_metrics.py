@@ -49,6 +49,8 @@ def test_metrics_are_prometheus_text_declaring_every_series(server: Served) -> N
         "voigpt_upstream_retries": "counter",
         "voigpt_server_rejections": "counter",
         "voigpt_model_reply_repairs": "counter",
+        "voigpt_reply_cache_lookups": "counter",
+        "voigpt_state_up": "gauge",
     }
 
 

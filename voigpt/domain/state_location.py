@@ -45,6 +45,15 @@ class StateLocation:
             f"{self.username or ''}:***@" if self.password is not None else f"{self.username}@"
         return f"{'rediss' if self.tls else 'redis'}://{auth}{self.host}:{self.port}/{self.db}"
 
+    @property
+    def url(self) -> str:
+        """The location as ``parse_state`` reads it, without the password (which travels
+        apart, in ``VOIGPT_REDIS_PASSWORD``)."""
+        if self.kind != "redis":
+            return self.shown
+        user = f"{self.username}@" if self.username else ""
+        return f"{'rediss' if self.tls else 'redis'}://{user}{self.host}:{self.port}/{self.db}"
+
     def redis_url(self) -> str:
         """The URL for redis-py, password included: for the adapter only, never shown."""
         if self.kind != "redis":

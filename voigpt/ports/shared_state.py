@@ -41,7 +41,7 @@ class ReplyCache(Protocol):
 
 
 class SharedState(Protocol):
-    """Where shared state lives: one adapter of each kind, and ``aclose``."""
+    """Where shared state lives: one adapter of each kind, ``open`` and ``aclose``."""
 
     def token_cache(self) -> AsyncTokenCache:
         ...
@@ -53,6 +53,11 @@ class SharedState(Protocol):
         ...
 
     def reply_cache(self) -> ReplyCache:
+        ...
+
+    async def open(self) -> None:
+        """Check the store at start-up: ``InvalidConfig`` naming the location (never its
+        password) if it cannot be used (a corrupt or read-only file, a wrong password)."""
         ...
 
     async def aclose(self) -> None:

@@ -16,7 +16,7 @@ _SERVER_FLAGS = (
     "host", "port", "api_keys", "allow_unauthenticated", "max_concurrency", "queue_timeout",
     "max_body_bytes", "workers", "drain_timeout", "cors_origins", "log_prompts",
     "max_header_bytes", "head_timeout", "body_timeout", "model_aliases", "responses_max",
-    "responses_ttl",
+    "responses_ttl", "state", "site_rate", "site_concurrency", "cache_ttl",
 )
 
 
@@ -36,7 +36,7 @@ def run_serve(
     from voigpt.entrypoints.server.settings import ServerSettings
 
     server = ServerSettings.load(**{name: getattr(args, name) for name in _SERVER_FLAGS})
-    secrets.remember(*server.api_keys)
+    secrets.remember(*server.api_keys, server.state.password if server.state else None)
     settings = settings_from(args, secrets)
     # The pool holds at least as many connections as completions may be in flight.
     settings = attrs.evolve(

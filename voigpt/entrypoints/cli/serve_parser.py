@@ -78,6 +78,25 @@ def add_serve_parser(commands: Any, connection: argparse.ArgumentParser) -> None
         help="how long a stored response is kept (default 3600)",
     )
     serve.add_argument(
+        "--state", metavar="URL",
+        help="where the state the server's processes share lives: memory, sqlite:///PATH or "
+        "redis://HOST:PORT/DB (rediss:// for TLS; the password in the URL or in "
+        "VOIGPT_REDIS_PASSWORD)",
+    )
+    serve.add_argument(
+        "--site-rate", metavar="R",
+        help="completions started per second at most, across every process on --state",
+    )
+    serve.add_argument(
+        "--site-concurrency", metavar="N",
+        help="completions in flight at most, across every process on --state",
+    )
+    serve.add_argument(
+        "--cache-ttl", metavar="SECONDS",
+        help="answer identical requests (model, messages, tools, format) from a cache for "
+        "this long (default: off)",
+    )
+    serve.add_argument(
         "--log-prompts", action="store_true", default=None,
         help="log prompts and replies at debug level (off by default)",
     )

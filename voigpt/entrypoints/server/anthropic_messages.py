@@ -19,7 +19,6 @@ from typing import Any
 from fastapi.routing import APIRoute
 from starlette.routing import Route
 
-from voigpt.async_client import AsyncClient
 from voigpt.entrypoints import anthropic_format
 from voigpt.entrypoints.server.anthropic_answers import (
     AnthropicError,
@@ -31,7 +30,7 @@ from voigpt.entrypoints.server.endpoint import EVENT_STREAM, JSON, Answer, Endpo
 from voigpt.entrypoints.server.errors import ANTHROPIC_PATH, ErrorAnswers
 from voigpt.entrypoints.server.gate import Receive
 from voigpt.entrypoints.server.model_ids import ModelIds
-from voigpt.entrypoints.server.slots import Slots
+from voigpt.entrypoints.server.upstream import Upstream
 
 logger = logging.getLogger("voigpt.server")
 PATH = ANTHROPIC_PATH
@@ -73,14 +72,14 @@ class CountTokens(Endpoint[CountTokensRequest]):
 
 
 def routes(
-    client: AsyncClient, slots: Slots, models: ModelIds, *, log_prompts: bool,
+    upstream: Upstream, models: ModelIds, *, log_prompts: bool,
     answer_error: ErrorAnswers,
 ) -> list[Route]:
     """The two routes, over the app's one client, concurrency limit, model rule and error
     mapping; FastAPI's router serves them (the chat route alone is hot enough for a lane
     of its own), and documents them as ``DOCUMENTED`` says."""
     return [
-        Route(path, kind(client, slots, models, log_prompts=log_prompts,
+        Route(path, kind(upstream, models, log_prompts=log_prompts,
                          answer_error=answer_error), methods=["POST"], include_in_schema=False)
         for path, kind in ((PATH, Messages), (COUNT_TOKENS_PATH, CountTokens))
     ]

@@ -41,6 +41,7 @@ from voigpt.entrypoints.server.protocol import (
 )
 from voigpt.entrypoints.server.settings import ServerSettings
 from voigpt.entrypoints.server.slots import Slots
+from voigpt.entrypoints.server.upstream import PaceWatch, Upstream
 
 logger = logging.getLogger("voigpt.server")
 OWNER = "voigpt"
@@ -56,13 +57,21 @@ def create_app(
     collector at start-up (``heap.py``)."""
     settings = settings or ServerSettings()
     metrics = metrics or ServerMetrics()
-    client.container.observer.override(metrics)
+    state = client.container.shared_state(settings.state)
+    shared = settings.state is not None and settings.state.kind != "memory"
+    pace = (state.pace(rate=settings.site_rate, concurrency=settings.site_concurrency)
+            if shared or settings.site_rate or settings.site_concurrency else None)
+    client.container.observer.override(metrics if pace is None else PaceWatch(pace, metrics))
+    client.container.async_token_cache.override(state.token_cache())
+    metrics.state_up.set_function(lambda: 1.0 if getattr(state, "healthy", True) else 0.0)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if own_process:
             settle_heap()
+        await state.open()
         yield
+        await state.aclose()
         if close_client:
             await client.aclose()
 
@@ -77,13 +86,15 @@ def create_app(
     answer_error = ErrorAnswers(metrics)
     model_ids = ModelIds(settings.model_aliases)
     slots = Slots(settings.max_concurrency, settings.queue_timeout, metrics)  # one limit for all
+    upstream = Upstream(client, slots, metrics, pace=pace,
+                        cache=None if settings.cache_ttl is None else state.reply_cache(),
+                        cache_ttl=settings.cache_ttl)
     completions, legacy = (
-        kind(client, slots, model_ids, log_prompts=settings.log_prompts, answer_error=answer_error)
+        kind(upstream, model_ids, log_prompts=settings.log_prompts, answer_error=answer_error)
         for kind in (Completions, legacy_completions.LegacyCompletions)
     )
-    store = client.container.response_store(max_records=settings.responses_max,
-                                            ttl=settings.responses_ttl)
-    responder = responses.Responses(client, slots, model_ids, log_prompts=settings.log_prompts,
+    store = state.response_store(max_records=settings.responses_max, ttl=settings.responses_ttl)
+    responder = responses.Responses(upstream, model_ids, log_prompts=settings.log_prompts,
                                     answer_error=answer_error)
     responder.store = store
     readiness = Readiness(client, metrics)
@@ -103,7 +114,7 @@ def create_app(
     app.router.routes.append(responses_route)
     app.router.routes.extend(responses.stored_routes(store))
     app.router.routes.extend(anthropic_messages.routes(  # through FastAPI's router
-        client, slots, model_ids, log_prompts=settings.log_prompts, answer_error=answer_error,
+        upstream, model_ids, log_prompts=settings.log_prompts, answer_error=answer_error,
     ))
 
     @app.get("/v1/models", response_model=ModelList, responses=openapi.KEYED_RESPONSES)

@@ -19,14 +19,13 @@ from typing import Any, Generic, TypeVar
 
 import pydantic
 
-from voigpt.async_client import AsyncClient
 from voigpt.domain.tools import OutputSpec
 from voigpt.domain.values import Completion, Conversation
 from voigpt.entrypoints.server.disconnect import gone, until_disconnected
 from voigpt.entrypoints.server.errors import APIError, ErrorAnswers, from_validation
 from voigpt.entrypoints.server.gate import Receive, Scope, Send
 from voigpt.entrypoints.server.model_ids import ModelIds
-from voigpt.entrypoints.server.slots import Slots
+from voigpt.entrypoints.server.upstream import Upstream
 
 JSON = [(b"content-type", b"application/json")]
 EVENT_STREAM = [
@@ -43,10 +42,11 @@ class Endpoint(Generic[R]):
     request: type[R]
 
     def __init__(
-        self, client: AsyncClient, slots: Slots, models: ModelIds, *,
+        self, upstream: Upstream, models: ModelIds, *,
         log_prompts: bool, answer_error: ErrorAnswers,
     ) -> None:
-        self.client, self.slots, self.models = client, slots, models
+        self.upstream, self.models = upstream, models
+        self.client = upstream.client
         self.log_prompts = log_prompts
         self.answer_error = answer_error
 
@@ -76,12 +76,7 @@ class Endpoint(Generic[R]):
 
     async def _complete(self, conversation: Conversation, model: str,
                         spec: OutputSpec | None) -> Completion:
-        async with self.slots:
-            if spec is None:
-                return await self.client.complete(conversation, model=model)
-            return await self.client.complete(
-                conversation, model=model, tools=spec.tools, tool_choice=spec.choice,
-                response_format=spec.format, parallel_tool_calls=spec.parallel)
+        return await self.upstream.complete(conversation, model, spec)
 
 
 class Answer:

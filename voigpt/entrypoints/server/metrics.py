@@ -56,6 +56,20 @@ class ServerMetrics:
             "correction (each correction is also an upstream request).",
             registry=self.registry,
         )
+        self.reply_cache = Counter(
+            "voigpt_reply_cache_lookups",
+            "Lookups of the reply cache (--cache-ttl), by outcome: hit or miss.",
+            ["outcome"], registry=self.registry,
+        )
+        self._cache_hit = self.reply_cache.labels("hit")
+        self._cache_miss = self.reply_cache.labels("miss")
+        self.state_up = Gauge(
+            "voigpt_state_up",
+            "1 while the shared state (--state) answers; 0 while this process falls back to "
+            "its own memory (its pace is its own, stored responses and the cache are "
+            "unavailable).", registry=self.registry,
+        )
+        self.state_up.set(1)
         self.rejections = Counter(
             "voigpt_server_rejections",
             "Requests answered with an error, by cause (the error's code).",
@@ -90,6 +104,9 @@ class ServerMetrics:
 
     def retrying(self, error: Exception, pause: float) -> None:
         self.retries.labels(type(error).__name__).inc()
+
+    def cache_lookup(self, hit: bool) -> None:
+        (self._cache_hit if hit else self._cache_miss).inc()
 
     def repairing(self, problem: str) -> None:
         self.repairs.inc()

@@ -133,6 +133,15 @@ def _environment(settings: Settings, server: ServerSettings) -> Mapping[str, str
         "VOIGPT_RESPONSES_MAX": str(server.responses_max),
         "VOIGPT_RESPONSES_TTL": str(server.responses_ttl),
     }
+    if server.state is not None:
+        values["VOIGPT_STATE"] = server.state.url
+        if server.state.password is not None:
+            values["VOIGPT_REDIS_PASSWORD"] = server.state.password
+    for name, value in (("VOIGPT_SITE_RATE", server.site_rate),
+                        ("VOIGPT_SITE_CONCURRENCY", server.site_concurrency),
+                        ("VOIGPT_CACHE_TTL", server.cache_ttl)):
+        if value is not None:
+            values[name] = str(value)
     if settings.timeout is not None:
         values["VOIGPT_TIMEOUT"] = str(settings.timeout)
     if settings.proxy is not None:
@@ -146,7 +155,8 @@ def secrets_filter() -> SecretsFilter:
     """The log filter of this process: it knows the keys, the token and the proxy password
     from the variables (``log_config`` names it, so every worker builds its own)."""
     secrets = SecretsFilter()
-    secrets.remember(*os.environ.get("VOIGPT_API_KEYS", "").split(","))
+    secrets.remember(*os.environ.get("VOIGPT_API_KEYS", "").split(","),
+                     os.environ.get("VOIGPT_REDIS_PASSWORD") or None)
     with contextlib.suppress(Exception):
         settings = Settings.load()
         secrets.remember(

@@ -16,6 +16,7 @@ from typing import Any
 import attrs
 
 from voigpt.domain.errors import InvalidConfig
+from voigpt.domain.state_location import StateLocation, parse_state
 from voigpt.entrypoints.server.model_ids import parse_aliases
 
 ENVIRONMENT = {
@@ -36,7 +37,12 @@ ENVIRONMENT = {
     "model_aliases": "VOIGPT_MODEL_ALIASES",
     "responses_max": "VOIGPT_RESPONSES_MAX",
     "responses_ttl": "VOIGPT_RESPONSES_TTL",
+    "state": "VOIGPT_STATE",
+    "site_rate": "VOIGPT_SITE_RATE",
+    "site_concurrency": "VOIGPT_SITE_CONCURRENCY",
+    "cache_ttl": "VOIGPT_CACHE_TTL",
 }
+REDIS_PASSWORD = "VOIGPT_REDIS_PASSWORD"
 _FLAG_NAMES = {"api_keys": "--api-key", "cors_origins": "--cors-origin",
                "model_aliases": "--model-alias"}
 LOOPBACK_NAMES = ("localhost",)
@@ -68,6 +74,15 @@ class ServerSettings:
     # stored), each for at most this many seconds; the oldest go first.
     responses_max: int = 1000
     responses_ttl: float = 3600.0
+    # Where the state the fleet shares lives (token, pace, stored responses, reply cache):
+    # None is the process alone (an embedded app, tests); ``voigpt serve`` defaults to a
+    # SQLite file (``load``).
+    state: StateLocation | None = None
+    # The site's pace across the fleet: completions started per second, and in flight.
+    site_rate: float | None = None
+    site_concurrency: int | None = None
+    # Serve identical requests from the reply cache for this many seconds (None: off).
+    cache_ttl: float | None = None
 
     @classmethod
     def load(cls, *, environ: Mapping[str, str] | None = None, **flags: Any) -> ServerSettings:
@@ -82,6 +97,10 @@ class ServerSettings:
                 values[name] = parse(flag, _FLAG_NAMES.get(name, "--" + name.replace("_", "-")))
             elif env.get(variable):
                 values[name] = parse(env[variable], f"${variable}")
+        state = values.get("state")
+        if state is not None and state.kind == "redis" and state.password is None \
+                and env.get(REDIS_PASSWORD):
+            values["state"] = attrs.evolve(state, password=env[REDIS_PASSWORD])
         settings = cls(**values)
         settings.check_exposure()
         return settings
@@ -140,6 +159,18 @@ def _seconds(low: float, high: float) -> Callable[[object, str], float]:
     return parse
 
 
+def _rate(value: object, where: str) -> float:
+    try:
+        rate = float(str(value).strip())
+    except ValueError:
+        raise InvalidConfig(f"{where} must be a number of completions per second, "
+                            f"got {value!r}") from None
+    if not math.isfinite(rate) or not 0 < rate <= 100_000:
+        raise InvalidConfig(f"{where} must be a number of completions per second above 0, "
+                            f"got {value!r}")
+    return rate
+
+
 def _flag(value: object, where: str) -> bool:
     if isinstance(value, bool):
         return value
@@ -193,4 +224,8 @@ _PARSERS: dict[str, Callable[[object, str], Any]] = {
     "model_aliases": parse_aliases,
     "responses_max": _whole(0, 1_000_000, "a whole number"),
     "responses_ttl": _seconds(1, 30 * 24 * 3600),
+    "state": parse_state,
+    "site_rate": _rate,
+    "site_concurrency": _whole(1, 100_000, "a whole number"),
+    "cache_ttl": _seconds(1, 30 * 24 * 3600),
 }
