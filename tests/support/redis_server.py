@@ -1,6 +1,8 @@
 """A real ``redis-server`` (Debian's) for tests: a process of its own on a 127.0.0.1 port the
 OS handed out, with no persistence, that a test may stop (SIGTERM) and start again on the
-same port, as a fleet's Redis goes away and comes back. Never a mock or a fake of Redis."""
+same port, as a fleet's Redis goes away and comes back. Never a mock or a fake of Redis.
+Its fixtures, ``redis_server`` (module scope) and ``redis_url`` (the server running and
+emptied for the test), are imported by name: ``redis_server_fixture``, ``redis_url_fixture``."""
 
 from __future__ import annotations
 
@@ -107,8 +109,8 @@ def _command(*parts: bytes) -> bytes:
     return b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts)
 
 
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+@pytest.fixture(scope="module", name="redis_server")
+def redis_server_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     """A running ``redis-server`` for the test module. Fails (never skips) without one."""
     if shutil.which(PROGRAM) is None and not Path("/usr/bin/redis-server").exists():
         pytest.fail(f"the Redis tests need Debian's redis-server: {INSTALL}")
@@ -116,8 +118,8 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
         yield server
 
 
-@pytest.fixture
-def redis_url(redis_server: RedisServer) -> Iterator[str]:
+@pytest.fixture(name="redis_url")
+def redis_url_fixture(redis_server: RedisServer) -> Iterator[str]:
     """The module's Redis, running and emptied for the test (restarted if a test stopped
     it)."""
     if redis_server.process is None or redis_server.process.poll() is not None:
