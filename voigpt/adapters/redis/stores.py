@@ -1,9 +1,10 @@
 """Stored responses and cached replies, in Redis, for every process on it.
 
 Responses keep ``BoundedResponseStore``'s caps fleet-wide: each record is a key that
-expires by itself (``PX ttl``), and beside them an index (a sorted set of ids by expiry, so
-oldest first), each record's size (a hash) and their sum, kept consistent by one script per
-change, so at most ``max_records`` and ``max_bytes`` are held, the oldest going first."""
+expires by itself (``PX ttl``), and beside them an index (a sorted set of ids by expiry:
+oldest first, in the order they came), each record's size (a hash) and their sum, kept
+consistent by one script per change, so at most ``max_records`` and ``max_bytes`` are
+held, the oldest going first."""
 
 from __future__ import annotations
 
@@ -34,7 +35,10 @@ while redis.call('ZCARD', KEYS[1]) > 0 and (redis.call('ZCARD', KEYS[1]) >= tonu
 end
 local ttl = tonumber(ARGV[6])
 redis.call('SET', ARGV[1] .. ARGV[2], ARGV[3], 'PX', ttl)
-redis.call('ZADD', KEYS[1], now + ttl, ARGV[2])
+local score = now + ttl  -- after every other (ties in a millisecond keep their order)
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')[2]
+if last and tonumber(last) >= score then score = tonumber(last) + 0.01 end
+redis.call('ZADD', KEYS[1], score, ARGV[2])
 redis.call('HSET', KEYS[2], ARGV[2], size)
 redis.call('INCRBY', KEYS[3], size)
 return 1
