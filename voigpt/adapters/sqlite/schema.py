@@ -49,7 +49,11 @@ def create_file(path: str) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     try:
         _make_dirs(directory)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+            os.fchmod(fd, 0o600)  # whatever the umask took away or left
+        except FileExistsError:
+            fd = os.open(path, os.O_RDWR)
     except OSError as exc:
         what = "is read-only for this user" if os.path.exists(path) else "cannot be created"
         raise InvalidConfig(f"{shown}: {what} ({exc.strerror or exc}); voigpt writes to "
