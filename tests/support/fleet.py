@@ -8,7 +8,10 @@ long (``release()`` cuts every hold short, so a test never leaves threads sleepi
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -130,6 +133,28 @@ class Fleet:
 
     def __exit__(self, *_: object) -> None:
         self.stop()
+
+
+def serve_exits(*args: str, timeout: float = 30,
+                setpriv: Sequence[str] = ()) -> tuple[int, str, str, float]:
+    """``python -m voigpt serve --port 0 ARGS`` (no ``VOIGPT_*`` variables) expected to exit
+    by itself: its exit code, stdout, stderr and how long it ran. A process still running
+    after ``timeout`` is killed, and its exit code is then the signal's (negative).
+    ``setpriv``: run it under ``setpriv`` with these options (root without capabilities)."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("VOIGPT_")}
+    start = time.monotonic()
+    command = [sys.executable, "-m", "voigpt", "serve", "--port", "0", *args]
+    if setpriv:
+        command = ["setpriv", *setpriv, *command]
+    process = subprocess.Popen(command,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env=clean)
+    try:
+        out, err = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out, err = process.communicate(timeout=10)
+    return process.returncode, out, err, time.monotonic() - start
 
 
 def chat(url: str, text: str, *, timeout: float = 60,
