@@ -33,6 +33,7 @@ from voigpt.adapters.memory import (
     FakeTokenSource,
     InMemoryTokenCache,
     MemoryState,
+    RememberedTokenCache,
 )
 from voigpt.adapters.monotonic import AsyncSystemClock, SystemClock
 from voigpt.adapters.requests import (
@@ -170,6 +171,8 @@ class Container(containers.DeclarativeContainer):
     # The state a server's processes share (``--state``): ``container.shared_state(location)``
     # hands out its token cache, pace, response store and reply cache.
     shared_state = providers.Factory(build_state)
+    # A shared token cache read through a per-process copy (a second at most).
+    remembered_token_cache = providers.Factory(RememberedTokenCache)
 
     async_complete_chat = providers.Factory(
         AsyncCompleteChat,

@@ -19,7 +19,12 @@ from voigpt.adapters.memory.fakes import (
     echo_reply,
 )
 from voigpt.adapters.memory.responses import BoundedResponseStore
-from voigpt.adapters.memory.state import MemoryPace, MemoryReplyCache, MemoryState
+from voigpt.adapters.memory.state import (
+    MemoryPace,
+    MemoryReplyCache,
+    MemoryState,
+    RememberedTokenCache,
+)
 
 __all__ = [
     "AsyncAttributeTokenCache",
@@ -37,6 +42,7 @@ __all__ = [
     "MemoryPace",
     "MemoryReplyCache",
     "MemoryState",
+    "RememberedTokenCache",
     "SentRequest",
     "echo_reply",
 ]

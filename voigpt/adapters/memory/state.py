@@ -9,11 +9,13 @@ import asyncio
 import contextlib
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from voigpt.adapters.memory.caches import AsyncInMemoryTokenCache
 from voigpt.adapters.memory.responses import BoundedResponseStore
 from voigpt.domain.pace import FIRST_BACKOFF, pause_after
+from voigpt.domain.values import AccessToken
+from voigpt.ports.token_cache import AsyncTokenCache
 
 MAX_CACHED = 10_000  # replies the memory cache keeps at most (the oldest go first)
 
@@ -110,3 +112,33 @@ class MemoryState:
 
     def __repr__(self) -> str:
         return "MemoryState()"
+
+
+class RememberedTokenCache:
+    """A shared token cache read through a copy this process keeps for ``seconds``: a
+    shared store's read (a thread hop to SQLite, a round trip to Redis) is paid about once
+    a second instead of on every completion. A token another process dropped may be sent
+    once more from the copy; the site refuses it, this process drops it everywhere, and the
+    use case fetches (or finds) the fresh one."""
+
+    def __init__(self, shared: AsyncTokenCache, seconds: float = 1.0,
+                 now: Callable[[], float] = time.monotonic) -> None:
+        self._shared, self._seconds, self._now = shared, seconds, now
+        self._token: AccessToken | None = None
+        self._until = 0.0
+
+    async def acquire(self, fetch: Callable[[], Awaitable[AccessToken]]) -> AccessToken:
+        token = self._token
+        if token is not None and self._now() < self._until:
+            return token
+        token = await self._shared.acquire(fetch)
+        self._token, self._until = token, self._now() + self._seconds
+        return token
+
+    async def invalidate(self, stale: AccessToken) -> None:
+        if self._token == stale:
+            self._token = None
+        await self._shared.invalidate(stale)
+
+    def __repr__(self) -> str:
+        return f"RememberedTokenCache({self._shared!r})"

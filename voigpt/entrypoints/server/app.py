@@ -62,14 +62,17 @@ def create_app(
     pace = (state.pace(rate=settings.site_rate, concurrency=settings.site_concurrency)
             if shared or settings.site_rate or settings.site_concurrency else None)
     client.container.observer.override(metrics if pace is None else PaceWatch(pace, metrics))
-    client.container.async_token_cache.override(state.token_cache())
-    metrics.state_up.set_function(lambda: 1.0 if getattr(state, "healthy", True) else 0.0)
+    tokens = state.token_cache()
+    client.container.async_token_cache.override(
+        client.container.remembered_token_cache(tokens) if shared else tokens)
+    metrics.follow_state(lambda: bool(getattr(state, "healthy", True)))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if own_process:
             settle_heap()
         await state.open()
+        metrics.check_state()  # with --workers: a store already away at start-up
         yield
         await state.aclose()
         if close_client:
