@@ -1,6 +1,6 @@
 """voigpt's benchmark harness: one command, one table.
 
-    .venv/bin/python -m benchmarks            # the full run (about five minutes)
+    .venv/bin/python -m benchmarks            # the full run (about seven minutes)
     .venv/bin/python -m benchmarks --quick    # a smoke run with tiny N (CI runs this)
 
 Everything runs against the bundled emulator in a separate process on 127.0.0.1, over
@@ -16,6 +16,11 @@ voigpt serve (``benchmarks/server.py``, alone: ``python -m benchmarks.server``):
 32 clients, 256 clients at once at a 1 s service time, one client's latency and the RSS over
 20,000 requests of ``voigpt serve`` against a bare Starlette + aiohttp floor, both uvicorn
 processes.
+
+Shared state (``benchmarks/state.py``, alone: ``python -m benchmarks.state``): requests/s at
+32 clients and the p99 at 200 requests/s, open loop, of ``voigpt serve`` on ``--state
+memory``, ``sqlite:///FILE`` and ``redis://`` (a ``redis-server`` it starts; those rows are
+skipped without one), with and without ``--site-concurrency 64``.
 
 voigpt batch (``benchmarks/batch.py``, alone: ``python -m benchmarks.batch``): the command's
 wall time for 2,000 requests at a 0.2 s service time and ``--concurrency 64`` against the
@@ -49,6 +54,7 @@ from benchmarks.memory import in_fresh_process
 from benchmarks.report import Report, arguments, exit_code
 from benchmarks.server import measure_server
 from benchmarks.startup import import_times, startup_times
+from benchmarks.state import measure_state
 from benchmarks.threads import measure_threads, set_latency
 from benchmarks.turns import take_turns
 
@@ -135,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     _restore("REQUESTS_CA_BUNDLE", ca_bundle)
     print("- voigpt serve against its floor ...", file=sys.stderr)
     report.server = measure_server(quick=args.quick)
+    print("- voigpt serve on shared state: memory, SQLite, Redis ...", file=sys.stderr)
+    state = measure_state(quick=args.quick)
     print("- voigpt batch: throughput and peak RSS ...", file=sys.stderr)
     batch = measure_batch(quick=args.quick)
     print("- import and start-up times ...", file=sys.stderr)
@@ -142,9 +150,11 @@ def main(argv: list[str] | None = None) -> int:
     report.startup = startup_times(sizes.startup_rounds)
 
     print(report.render())
+    print("\n".join(state.render()))
     print("\n".join(batch.render()))
-    return exit_code([*report.correctness_failures(), *batch.failures()],
-                     [*report.targets(), *batch.targets()], strict=args.strict)
+    return exit_code([*report.correctness_failures(), *state.failures(), *batch.failures()],
+                     [*report.targets(), *state.targets(), *batch.targets()],
+                     strict=args.strict)
 
 
 def _restore(name: str, value: str | None) -> None:
