@@ -1,6 +1,14 @@
 """The server's Prometheus metrics (``GET /metrics``), in a registry of its own so that
 several servers in one process (tests, embedding) never share counters.
 
+Under ``voigpt serve --workers N`` they are the whole server's: the command gives the
+workers a fresh directory in ``PROMETHEUS_MULTIPROC_DIR`` (``run.py``), prometheus-client
+then keeps each process's values in files there (its multiprocess mode, chosen when it is
+first imported), and ``render`` sums every worker's files, whichever worker is asked.
+Gauges say how: completions in flight add up over the live workers; the shared state is
+up only while it is up in every live worker (the lowest). A labelled series appears there
+once some worker has counted it (one process declares it from the start).
+
 ``ServerMetrics`` is also the use case's ``CompletionObserver``: it counts token fetches,
 upstream latency and retries as the completions happen, and remembers when the site last
 handed out a token, which is what ``/health/ready`` reports. Label values come from short
@@ -9,7 +17,9 @@ fixed sets (route templates, status codes, error class names), never from the re
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Callable
 
 from prometheus_client import (
     CollectorRegistry,
@@ -18,12 +28,27 @@ from prometheus_client import (
     Histogram,
     disable_created_metrics,
     generate_latest,
+    values,
 )
+from prometheus_client.multiprocess import MultiProcessCollector
 
 # The ``*_created`` series double the output and say nothing a scraper needs.
 disable_created_metrics()  # type: ignore[no-untyped-call]
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
+MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def multiprocess_directory() -> str | None:
+    """The directory every worker's values are kept in, or None when this process keeps
+    its own (prometheus-client chose when it was imported: the variable set or not)."""
+    if values.ValueClass is values.MutexValue:
+        return None
+    directory = os.environ.get(MULTIPROC_DIR)
+    if not directory:
+        raise RuntimeError(f"prometheus-client is in multiprocess mode but {MULTIPROC_DIR} "
+                           "is no longer set")
+    return directory
 
 
 class ServerMetrics:
@@ -38,9 +63,10 @@ class ServerMetrics:
             "Seconds each chat request to the site took, by outcome.",
             ["outcome"], buckets=LATENCY_BUCKETS, registry=self.registry,
         )
+        self.directory = multiprocess_directory()
         self.in_flight = Gauge(
             "voigpt_completions_in_flight", "Completions holding a concurrency slot.",
-            registry=self.registry,
+            registry=self.registry, multiprocess_mode="livesum",
         )
         self.token_fetches = Counter(
             "voigpt_token_fetches", "Token requests to the site, by outcome.",
@@ -67,9 +93,12 @@ class ServerMetrics:
             "voigpt_state_up",
             "1 while the shared state (--state) answers; 0 while this process falls back to "
             "its own memory (its pace is its own, stored responses and the cache are "
-            "unavailable).", registry=self.registry,
+            "unavailable); with --workers, 0 while any worker falls back.",
+            registry=self.registry, multiprocess_mode="livemin",
         )
         self.state_up.set(1)
+        self._state_healthy: Callable[[], bool] | None = None  # multiprocess mode only
+        self._state_shown = True
         self.rejections = Counter(
             "voigpt_server_rejections",
             "Requests answered with an error, by cause (the error's code).",
@@ -79,6 +108,31 @@ class ServerMetrics:
         # Each labelled child, once looked up (``labels()`` checks and locks every time).
         self._answered: dict[tuple[str, str, int], Counter] = {}
         self._latency: dict[str, Histogram] = {}
+        self._everyone: CollectorRegistry | None = None
+        if self.directory is not None:  # what /metrics answers: every worker's files
+            self._everyone = CollectorRegistry()
+            MultiProcessCollector(self._everyone, path=self.directory)  # type: ignore[no-untyped-call]
+
+    def follow_state(self, healthy: Callable[[], bool]) -> None:
+        """``voigpt_state_up`` from ``healthy()``. One process reads it at each scrape. In
+        multiprocess mode a gauge cannot read a function, and a scrape reaches one worker,
+        so each worker writes its own value when it changes: the stores change it only in
+        the calls a request makes, so it is checked after each answer (``answered``), at
+        each scrape this worker answers, and by ``check_state`` (after start-up)."""
+        if self.directory is None:
+            self.state_up.set_function(lambda: 1.0 if healthy() else 0.0)
+            return
+        self._state_healthy = healthy
+        self.check_state()
+
+    def check_state(self) -> None:
+        """Multiprocess mode: write this worker's ``voigpt_state_up`` if it changed."""
+        if self._state_healthy is None:
+            return
+        healthy = bool(self._state_healthy())
+        if healthy != self._state_shown:
+            self._state_shown = healthy
+            self.state_up.set(1.0 if healthy else 0.0)
 
     def answered(self, route: str, method: str, status: int) -> None:
         """One HTTP answer. The labels are bounded: route templates, the methods httptools
@@ -88,6 +142,8 @@ class ServerMetrics:
         if child is None:
             child = self._answered[key] = self.requests.labels(route, method, str(status))
         child.inc()
+        if self._state_healthy is not None:
+            self.check_state()
 
     # CompletionObserver
     def token_fetched(self, seconds: float, error: BaseException | None) -> None:
@@ -119,7 +175,12 @@ class ServerMetrics:
         return None if self.last_token_at is None else time.monotonic() - self.last_token_at
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        """The text ``/metrics`` answers: this server's registry, or, with ``--workers``,
+        the sum of every worker's files."""
+        if self._everyone is None:
+            return generate_latest(self.registry)
+        self.check_state()
+        return generate_latest(self._everyone)
 
 
 def _outcome(error: BaseException | None) -> str:

@@ -1,5 +1,8 @@
 """Running the app on uvicorn: one process, or ``--workers N`` processes sharing the
-socket (each with its own token cache, limits and metrics).
+socket (each with its own token cache and limits, unless ``--state`` shares them). With
+``--workers`` the metrics are the whole server's: the workers keep them in a fresh private
+directory (``PROMETHEUS_MULTIPROC_DIR``, prometheus-client's multiprocess mode) that lives
+as long as the command; one process keeps them in memory and makes no directory.
 
 SIGTERM (or Ctrl-C) stops accepting, lets in-flight requests finish for up to
 ``drain_timeout`` seconds (one still unanswered then gets a 503), then exits 0. Each
@@ -12,15 +15,20 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
+import tempfile
 from collections.abc import Iterator, Mapping
 from typing import Any, TextIO
 
 import uvicorn
+from prometheus_client.multiprocess import mark_process_dead
+from uvicorn.supervisors import Multiprocess
 
 from voigpt.config import Settings
 from voigpt.entrypoints.server.connections import ServerConfig
+from voigpt.entrypoints.server.metrics import MULTIPROC_DIR
 from voigpt.entrypoints.server.settings import ServerSettings
 from voigpt.entrypoints.server.watch import Limits
 from voigpt.logs import SecretsFilter
@@ -50,10 +58,47 @@ def serve(
             one.run(sockets=[sock])
             return 0 if one.started else 1
         _announce(stdout, server.host, sock.getsockname()[1], server.workers)
-        from uvicorn.supervisors import Multiprocess
-
-        Multiprocess(config, sockets=[sock]).run()
+        with _metrics_directory() as directory:
+            _Supervisor(config, sockets=[sock], directory=directory).run()
     return 0
+
+
+@contextlib.contextmanager
+def _metrics_directory() -> Iterator[str]:
+    """A fresh directory only this user can read (``mkdtemp``: 0700) in
+    ``PROMETHEUS_MULTIPROC_DIR`` while the workers run: they are spawned (a new
+    interpreter each), so they import prometheus-client with it set, and count into it.
+    Removed when the server stops; a previous value of the variable comes back."""
+    directory = tempfile.mkdtemp(prefix="voigpt-metrics-")
+    previous = os.environ.get(MULTIPROC_DIR)
+    os.environ[MULTIPROC_DIR] = directory
+    try:
+        yield directory
+    finally:
+        if previous is None:
+            os.environ.pop(MULTIPROC_DIR, None)
+        else:
+            os.environ[MULTIPROC_DIR] = previous
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+class _Supervisor(Multiprocess):
+    """uvicorn's supervisor, which also drops the live gauges (in flight, state up) of each
+    worker that is gone (stopped, killed, hung and replaced, retired by SIGHUP or SIGTTOU),
+    as gunicorn's ``child_exit`` hook does, checked on each of its ticks (every 0.5 s)."""
+
+    def __init__(self, config: uvicorn.Config, *, sockets: list[socket.socket],
+                 directory: str) -> None:
+        super().__init__(config, sockets)
+        self.directory = directory
+        self.known: set[int] = set()
+
+    def keep_subprocess_alive(self) -> None:
+        super().keep_subprocess_alive()
+        current = {process.pid for process in self.processes if process.pid is not None}
+        for pid in self.known - current:
+            mark_process_dead(pid, self.directory)  # type: ignore[no-untyped-call]
+        self.known = current
 
 
 def _listen(host: str, port: int, backlog: int) -> socket.socket:
