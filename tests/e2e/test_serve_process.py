@@ -11,6 +11,7 @@ import json
 import socket
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import openai
@@ -179,9 +180,10 @@ def test_a_bad_value_exits_2_naming_it_before_anything_binds(
     assert "listening" not in result.stdout
 
 
-def test_a_port_in_use_is_one_clear_line_and_exit_1() -> None:
-    with held_port() as port:
-        result = run_cli("serve", "--backend", "fake", "--port", str(port), timeout=20)
+def test_a_port_in_use_is_one_clear_line_and_exit_1(tmp_path: Path) -> None:
+    with held_port() as port:  # the default state (opened first) goes in tmp_path, not ~
+        result = run_cli("serve", "--backend", "fake", "--port", str(port), timeout=20,
+                         env={"XDG_STATE_HOME": str(tmp_path)})
     assert result.returncode == 1, result.stderr
     assert result.stderr == f"voigpt: cannot listen on 127.0.0.1:{port}: Address already in use\n"
     assert "listening" not in result.stdout

@@ -8,9 +8,11 @@ import asyncio
 import contextlib
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -144,15 +146,20 @@ def metric(url: str, name: str, **labels: str) -> float:
 
 class ServeProcess:
     """``python -m voigpt serve ARGS`` with no ``VOIGPT_*`` variables but ``env``'s; ``url``
-    is read from the line it prints once it listens."""
+    is read from the line it prints once it listens. ``XDG_STATE_HOME`` is a fresh
+    directory of its own (removed when it stops), so its default state file is never in
+    the real home nor shared with another process; ``env`` may set it, or remove a
+    variable with None."""
 
-    def __init__(self, *args: str, env: Mapping[str, str] | None = None,
+    def __init__(self, *args: str, env: Mapping[str, str | None] | None = None,
                  timeout: float = 20) -> None:
         clean = {k: v for k, v in os.environ.items() if not k.startswith("VOIGPT_")}
+        self.state_home = tempfile.mkdtemp(prefix="voigpt-state-")
+        merged = {**clean, "XDG_STATE_HOME": self.state_home, **(env or {})}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "voigpt", "serve", "--port", "0", *args],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env={**clean, **(env or {})},
+            env={k: v for k, v in merged.items() if v is not None},
         )
         self.url = ""
         self.stdout_lines: list[str] = []
@@ -169,6 +176,7 @@ class ServeProcess:
                 return
         self.process.kill()
         _, err = self.process.communicate(timeout=10)
+        shutil.rmtree(self.state_home, ignore_errors=True)
         raise RuntimeError(f"voigpt serve did not start: {err[-2000:]}")
 
     @property
@@ -184,6 +192,7 @@ class ServeProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             out, err = self.process.communicate(timeout=10)
+        shutil.rmtree(self.state_home, ignore_errors=True)
         return self.process.returncode, "".join(self.stdout_lines) + out, err
 
     def __enter__(self) -> ServeProcess:
@@ -192,3 +201,4 @@ class ServeProcess:
     def __exit__(self, *exc: object) -> None:
         if self.process.poll() is None:
             self.stop()
+        shutil.rmtree(self.state_home, ignore_errors=True)

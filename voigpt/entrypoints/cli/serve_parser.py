@@ -53,7 +53,8 @@ def add_serve_parser(commands: Any, connection: argparse.ArgumentParser) -> None
     )
     serve.add_argument(
         "--workers", metavar="N",
-        help="server processes (default 1); each has its own token cache, limits and metrics",
+        help="server processes (default 1); they share the site token, its pace and stored "
+        "responses through --state",
     )
     serve.add_argument(
         "--drain-timeout", metavar="SECONDS",
@@ -70,7 +71,7 @@ def add_serve_parser(commands: Any, connection: argparse.ArgumentParser) -> None
     )
     serve.add_argument(
         "--responses-max", metavar="N",
-        help="stored responses (POST /v1/responses, store: true) kept in memory, the oldest "
+        help="stored responses (POST /v1/responses, store: true) kept in --state, the oldest "
         "forgotten first (default 1000; 0 stores none)",
     )
     serve.add_argument(
@@ -79,9 +80,12 @@ def add_serve_parser(commands: Any, connection: argparse.ArgumentParser) -> None
     )
     serve.add_argument(
         "--state", metavar="URL",
-        help="where the state the server's processes share lives: memory, sqlite:///PATH or "
-        "redis://HOST:PORT/DB (rediss:// for TLS; the password in the URL or in "
-        "VOIGPT_REDIS_PASSWORD)",
+        help="where the state the server's processes share lives (the site token, its pace, "
+        "stored responses, cached replies): memory (this process alone), sqlite:///PATH "
+        "(one machine) or redis://HOST:PORT/DB (a fleet; rediss:// for TLS; the password "
+        "in the URL or in VOIGPT_REDIS_PASSWORD). Default: "
+        "sqlite:///$XDG_STATE_HOME/voigpt/state.sqlite3 (~/.local/state/voigpt/ without "
+        "XDG_STATE_HOME), made owner-only on first use. Checked before the server binds",
     )
     serve.add_argument(
         "--site-rate", metavar="R",

@@ -43,6 +43,7 @@ ENVIRONMENT = {
     "cache_ttl": "VOIGPT_CACHE_TTL",
 }
 REDIS_PASSWORD = "VOIGPT_REDIS_PASSWORD"
+STATE_FILE = "state.sqlite3"  # voigpt serve's default state, in the user's state directory
 _FLAG_NAMES = {"api_keys": "--api-key", "cors_origins": "--cors-origin",
                "model_aliases": "--model-alias"}
 LOOPBACK_NAMES = ("localhost",)
@@ -75,8 +76,8 @@ class ServerSettings:
     responses_max: int = 1000
     responses_ttl: float = 3600.0
     # Where the state the fleet shares lives (token, pace, stored responses, reply cache):
-    # None is the process alone (an embedded app, tests); ``voigpt serve`` defaults to a
-    # SQLite file (``load``).
+    # None is the process alone (an embedded app, tests); the ``voigpt serve`` command
+    # defaults to a SQLite file in the user's state directory (``default_state``).
     state: StateLocation | None = None
     # The site's pace across the fleet: completions started per second, and in flight.
     site_rate: float | None = None
@@ -122,6 +123,31 @@ class ServerSettings:
                 "pass --api-key KEY (or VOIGPT_API_KEYS), or --allow-unauthenticated "
                 "if the network in front of it is trusted"
             )
+
+
+def default_state(environ: Mapping[str, str] | None = None) -> StateLocation:
+    """``voigpt serve``'s state when neither ``--state`` nor ``VOIGPT_STATE`` names one: a
+    SQLite file in the user's state directory, ``$XDG_STATE_HOME/voigpt/state.sqlite3``, or
+    ``~/.local/state/voigpt/state.sqlite3`` when ``XDG_STATE_HOME`` is unset, empty or not
+    an absolute path (the XDG Base Directory rules). The SQLite adapter creates it on first
+    use: the directories 0700, the file 0600."""
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_STATE_HOME", "")
+    if not os.path.isabs(base):
+        home = env.get("HOME") or os.path.expanduser("~")
+        base = os.path.join(home, ".local", "state")
+    return StateLocation("sqlite", path=os.path.join(base, "voigpt", STATE_FILE))
+
+
+def state_setting(flag: object, environ: Mapping[str, str] | None = None) -> str:
+    """The setting the state came from, for an error to name: ``--state``,
+    ``$VOIGPT_STATE``, or the default (which ``--state`` changes)."""
+    env = os.environ if environ is None else environ
+    if flag:
+        return "--state"
+    if env.get(ENVIRONMENT["state"]):
+        return "$" + ENVIRONMENT["state"]
+    return "the default --state"
 
 
 def _host(value: object, where: str) -> str:
