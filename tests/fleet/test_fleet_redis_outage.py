@@ -158,7 +158,7 @@ def test_the_redis_password_never_shows(
     wrong = f"redis://:{PASSWORD}-not@127.0.0.1:{guarded_redis.port}/0"
     code, out, err, _ = serve_exits("--backend", "http", "--base-url", site.url,
                                     "--state", wrong)
-    assert code != 0 and "refused the credentials" in err, (code, err)
+    assert code == 2 and "--state" in err and "refused the credentials" in err, (code, err)
     assert PASSWORD not in out + err
 
     guarded_redis.stop()  # the warning about it going away names the state, not the password
