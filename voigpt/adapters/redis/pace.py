@@ -22,6 +22,7 @@ from voigpt.domain.pace import FIRST_BACKOFF, pause_after
 LEASE = 10.0  # seconds a slot lasts unless renewed (renewed every third of it while held)
 POLL = (0.02, 0.06)  # seconds between looks while the slots are all taken (jittered)
 LONGEST_NAP = 1.0  # seconds a waiter sleeps at most before looking again
+PAUSE_REFRESH = 0.1  # seconds the uncapped path trusts its copy of the pause
 
 _NOW = """local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -43,6 +44,12 @@ if interval > 0 then
   redis.call('SET', KEYS[2], now + interval, 'PX', interval + 1000)
 end
 if cap > 0 then redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1]) end
+return 0
+"""
+# KEYS: paused. The ms of the pause still to run (0: none), on Redis's clock.
+LEFT = _NOW + """
+local paused = tonumber(redis.call('GET', KEYS[1]) or '0')
+if paused > now then return paused - now end
 return 0
 """
 # KEYS: slots. ARGV: lease ms, members... (re-added: a Redis that restarted counts them)
@@ -79,6 +86,10 @@ class RedisPace:
         self._start, self._renew = client.register_script(START), client.register_script(RENEW)
         self._backoff = client.register_script(BACKOFF)
         self._pause = client.register_script(PAUSE)
+        self._left = client.register_script(LEFT)
+        # With neither cap, a start only waits out a pause: read from a copy refreshed at
+        # most every PAUSE_REFRESH seconds (so most completions make no round trip).
+        self._paused_until, self._checked = 0.0, float("-inf")
         self._alone = MemoryPace(rate=rate, concurrency=concurrency)
         self._owner = secrets.token_hex(8)
         self._numbers = itertools.count()
@@ -87,6 +98,11 @@ class RedisPace:
 
     @contextlib.asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
+        if not self.rate and not self.concurrency:
+            if not await self._link.run(self._unpaused, _false):
+                await self._alone_unpaused()
+            yield
+            return
         member = f"{self._owner}:{next(self._numbers)}"
         if not await self._link.run(lambda: self._take(member), _false):
             async with self._alone.slot():
@@ -109,6 +125,24 @@ class RedisPace:
                 return True
             await asyncio.sleep(random.uniform(*POLL) if wait < 0 else
                                 min(wait / 1000, LONGEST_NAP))
+
+    async def _unpaused(self) -> bool:
+        """Wait out the fleet's pause, if one is in force (the uncapped path)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            now = loop.time()
+            if now >= self._checked + PAUSE_REFRESH:
+                left = int(await self._left(keys=self._keys[2:]))
+                self._checked = loop.time()
+                self._paused_until = max(self._paused_until, self._checked + left / 1000)
+            wait = self._paused_until - loop.time()
+            if wait <= 0:
+                return True
+            await asyncio.sleep(min(wait, LONGEST_NAP))
+
+    async def _alone_unpaused(self) -> None:
+        async with self._alone.slot():
+            pass
 
     def _hold(self, member: str) -> None:
         self._held.add(member)
@@ -140,7 +174,9 @@ class RedisPace:
         async def shared() -> None:
             raw = await self._backoff(keys=self._pause_keys, args=[FIRST_BACKOFF])
             pause, grown = pause_after(retry_after, float(raw))
-            await self._pause(keys=self._pause_keys, args=[int(pause * 1000), grown])
+            left = int(await self._pause(keys=self._pause_keys, args=[int(pause * 1000), grown]))
+            self._paused_until = max(self._paused_until,
+                                     asyncio.get_running_loop().time() + left / 1000)
 
         async def alone() -> None:
             return None
