@@ -3,22 +3,26 @@ their values in a private directory of their own (prometheus-client's multiproce
 and whichever worker answers a scrape sums them all. Real processes: the command, its
 spawned workers, and the ``--backend local`` emulator they share. One process makes no
 directory; the directory is gone once the server stops; a worker that dies takes its live
-gauges with it."""
+gauges with it; the shared state is up only while every live worker has it."""
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing
 import os
 import signal
 import stat
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 import httpx
 import psutil
 import pytest
-from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.messages import HELLO
@@ -208,3 +212,99 @@ def test_one_process_makes_no_directory_and_keeps_its_own_registry(
         assert workers_of(server) == []
         assert VAR not in psutil.Process(server.process.pid).environ()
         assert list(private_tmp.iterdir()) == []
+
+
+# --- the gauges across real processes, through ServerMetrics itself -----------------------
+
+
+def metrics_worker(conn: Connection) -> None:
+    """A worker's ``ServerMetrics`` in a spawned process (the variable set before it imports
+    prometheus-client), driven by commands: its state's health, an answer, a completion
+    starting, a scrape it answers."""
+    from voigpt.entrypoints.server.metrics import ServerMetrics
+
+    metrics = ServerMetrics()
+    healthy = [True]
+    metrics.follow_state(lambda: healthy[0])
+    conn.send(os.getpid())
+    while True:
+        command, argument = conn.recv()
+        if command == "healthy":
+            healthy[0] = argument
+        elif command == "answer":
+            metrics.answered("/v1/models", "GET", 200)
+        elif command == "start":
+            metrics.in_flight.inc()
+        elif command == "render":
+            conn.send(metrics.render().decode())
+            continue
+        else:
+            return
+        conn.send(None)
+
+
+@contextlib.contextmanager
+def metrics_workers(count: int, directory: Path) -> Iterator[list[tuple[int, Connection,
+                                                                         BaseProcess]]]:
+    spawn = multiprocessing.get_context("spawn")
+    started: list[tuple[int, Connection, BaseProcess]] = []
+    try:
+        for _ in range(count):
+            here, there = spawn.Pipe()
+            process = spawn.Process(target=metrics_worker, args=(there,))
+            process.start()
+            assert here.poll(60), "the worker did not start"
+            started.append((here.recv(), here, process))
+        yield started
+    finally:
+        for _, _, worker in started:
+            worker.kill()
+            worker.join(10)
+
+
+def ask(conn: Connection, command: str, argument: object = None) -> object:
+    conn.send((command, argument))
+    assert conn.poll(30)
+    return conn.recv()
+
+
+def scraped_by(conn: Connection) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    text = ask(conn, "render")
+    assert isinstance(text, str)
+    return {(s.name, frozenset(s.labels.items())): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
+
+
+def test_state_up_is_the_worst_live_worker_and_in_flight_their_sum(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(VAR, str(tmp_path))  # inherited by the spawned workers only
+    with metrics_workers(3, tmp_path) as workers:
+        (_, a, _), (b_pid, b, b_process), (_, scraper, _) = workers
+        ask(a, "start")
+        ask(a, "start")
+        ask(b, "start")
+        scraped = scraped_by(scraper)
+        assert value(scraped, "voigpt_completions_in_flight") == 3
+        assert value(scraped, "voigpt_state_up") == 1
+
+        # b's store fails during a request: its value changes when it answers.
+        ask(b, "healthy", False)
+        ask(b, "answer")
+        assert value(scraped_by(scraper), "voigpt_state_up") == 0
+        ask(b, "healthy", True)
+        ask(b, "answer")
+        assert value(scraped_by(scraper), "voigpt_state_up") == 1
+
+        # Down again, then gone: what the supervisor does for a worker that ended.
+        ask(b, "healthy", False)
+        ask(b, "answer")
+        assert value(scraped_by(scraper), "voigpt_state_up") == 0
+        b.send(("exit", None))
+        b_process.join(10)
+        assert b_process.exitcode == 0
+        mark_process_dead(b_pid, str(tmp_path))  # type: ignore[no-untyped-call]
+        scraped = scraped_by(scraper)
+        assert value(scraped, "voigpt_state_up") == 1
+        assert value(scraped, "voigpt_completions_in_flight") == 2
+        assert value(scraped, REQUESTS, route="/v1/models") == 3  # its counts stay
