@@ -110,3 +110,61 @@ def test_a_429_pauses_the_next_starts(site: Emulator) -> None:
             started = time.monotonic()
             assert chat(server).status_code == 200
             assert time.monotonic() - started >= 0.8  # its Retry-After, less some slack
+
+
+class SlowToPause:
+    """A shared state whose pace takes its time to store a 429's pause, as a remote store
+    does: the 429 must not be answered before the pause is stored."""
+
+    healthy = True
+
+    def __init__(self) -> None:
+        from voigpt.adapters.memory import MemoryState
+
+        self.inner = MemoryState()
+        self.stored_at: list[float] = []
+
+    def token_cache(self) -> Any:
+        return self.inner.token_cache()
+
+    def pace(self, *, rate: float | None, concurrency: int | None) -> Any:
+        inner, stored_at = self.inner.pace(rate=rate, concurrency=concurrency), self.stored_at
+
+        class Pace:
+            def slot(self) -> Any:
+                return inner.slot()
+
+            async def rate_limited(self, retry_after: float | None) -> None:
+                import asyncio
+
+                await asyncio.sleep(0.5)
+                stored_at.append(time.monotonic())
+                await inner.rate_limited(retry_after)
+
+        return Pace()
+
+    def response_store(self, **kwargs: Any) -> Any:
+        return self.inner.response_store(**kwargs)
+
+    def reply_cache(self) -> Any:
+        return self.inner.reply_cache()
+
+    async def open(self) -> None:
+        pass
+
+    async def aclose(self) -> None:
+        pass
+
+
+def test_a_429_is_answered_only_once_the_fleet_is_paused(site: Emulator) -> None:
+    from dependency_injector import providers
+
+    state = SlowToPause()
+    with Emulator() as emulator:
+        client = AsyncClient(base_url=emulator.url, retries=0, timeout=10, environ={})
+        client.container.shared_state.override(providers.Callable(lambda location: state))
+        with served(client, ServerSettings(site_rate=100.0)) as server:
+            emulator.inject(Fault.RATE_LIMITED, retry_after="1")
+            assert chat(server).status_code == 429
+            answered = time.monotonic()
+    assert state.stored_at and state.stored_at[0] <= answered

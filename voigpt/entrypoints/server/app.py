@@ -61,7 +61,8 @@ def create_app(
     shared = settings.state is not None and settings.state.kind != "memory"
     pace = (state.pace(rate=settings.site_rate, concurrency=settings.site_concurrency)
             if shared or settings.site_rate or settings.site_concurrency else None)
-    client.container.observer.override(metrics if pace is None else PaceWatch(pace, metrics))
+    watch = None if pace is None else PaceWatch(pace, metrics)
+    client.container.observer.override(metrics if watch is None else watch)
     tokens = state.token_cache()
     client.container.async_token_cache.override(
         client.container.remembered_token_cache(tokens) if shared else tokens)
@@ -92,6 +93,7 @@ def create_app(
     upstream = Upstream(client, slots, metrics, pace=pace,
                         cache=None if settings.cache_ttl is None else state.reply_cache(),
                         cache_ttl=settings.cache_ttl)
+    upstream.watch = watch
     completions, legacy = (
         kind(upstream, model_ids, log_prompts=settings.log_prompts, answer_error=answer_error)
         for kind in (Completions, legacy_completions.LegacyCompletions)

@@ -36,6 +36,7 @@ class Upstream:
                  cache_ttl: float | None = None) -> None:
         self.client, self.slots, self.metrics = client, slots, metrics
         self.pace, self.cache, self.cache_ttl = pace, cache, cache_ttl
+        self.watch: PaceWatch | None = None  # set when the pace watches the site's 429s
 
     async def complete(self, conversation: Conversation, model: str,
                        spec: OutputSpec | None) -> Completion:
@@ -50,8 +51,13 @@ class Upstream:
             if self.pace is None:
                 completion = await self._call(conversation, model, spec)
             else:
-                async with self.pace.slot():
-                    completion = await self._call(conversation, model, spec)
+                try:
+                    async with self.pace.slot():
+                        completion = await self._call(conversation, model, spec)
+                except RateLimited:
+                    if self.watch is not None:  # the fleet is paused before the 429 is told
+                        await self.watch.settled()
+                    raise
         if key is not None:
             await self._keep(key, completion)
         return completion
@@ -129,6 +135,11 @@ class PaceWatch:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         self._inner.sent(seconds, error)
+
+    async def settled(self) -> None:
+        """Wait until every 429 seen so far is in the shared pace."""
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def retrying(self, error: Exception, pause: float) -> None:
         self._inner.retrying(error, pause)
