@@ -512,8 +512,11 @@ def measure_server(*, quick: bool) -> ServerRun:
                 [python, "-m", "benchmarks.server_floor", "--upstream", url],
                 r"listening on (http://\S+)")
             spawned[SERVE, upstream] = Spawned(
+                # --state memory: the route against its floor; benchmarks/state.py compares
+                # the shared states (and never writes the default state file).
                 [python, "-m", "voigpt", "serve", "--port", "0", "--base-url", url,
-                 "--max-concurrency", str(MAX_CONCURRENCY), "--drain-timeout", "2"],
+                 "--max-concurrency", str(MAX_CONCURRENCY), "--drain-timeout", "2",
+                 "--state", "memory"],
                 r"listening on (http://\S+)")
         servers = {
             (key, upstream): Server(key, upstream, child.wait_url(), psutil.Process(child.pid),
