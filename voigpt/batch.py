@@ -19,6 +19,10 @@ Settings are ``AsyncClient``'s keywords (``base_url=``, ``proxy=``, ``timeout=``
 left open). ``progress`` is called with a ``BatchProgress`` after each result and once a
 second. ``arun`` is the coroutine; setting its ``stop`` event stops starting requests, gives
 those in flight ``grace`` seconds, and returns a summary with ``interrupted`` set.
+
+``state`` (``"sqlite:///PATH"``, ``"redis://HOST:PORT/DB"``; default ``"memory"``, the run
+alone) shares the site's pace with the servers and batches on that state, as ``voigpt batch
+--state`` does: a 429 any of them gets pauses the others' starts.
 """
 
 from __future__ import annotations
@@ -34,11 +38,12 @@ from voigpt.async_client import AsyncClient
 from voigpt.config import Settings
 from voigpt.container import container_for
 from voigpt.domain.errors import InvalidConfig
+from voigpt.domain.state_location import StateLocation, parse_state
 from voigpt.entrypoints.batch.journal import BadOutputFile
 from voigpt.entrypoints.batch.plan import errors_path_for, prepare
 from voigpt.entrypoints.batch.progress import BatchProgress
 from voigpt.entrypoints.batch.reading import BadInputFile, InputChanged
-from voigpt.entrypoints.batch.runner import GRACE, execute
+from voigpt.entrypoints.batch.runner import GRACE, execute, shared_pace
 from voigpt.entrypoints.batch.summary import BatchSummary, WriteFailed
 from voigpt.logs import SecretsFilter
 
@@ -55,24 +60,27 @@ def run(
     input: StrPath, output: StrPath, *, errors: StrPath | None = None, concurrency: int = 8,
     rate: float | None = None, client: AsyncClient | None = None,
     progress: Callable[[BatchProgress], None] | None = None, grace: float = GRACE,
-    **settings: Any,
+    state: str | StateLocation | None = None, **settings: Any,
 ) -> BatchSummary:
     """``arun`` in a new event loop."""
     return asyncio.run(arun(input, output, errors=errors, concurrency=concurrency, rate=rate,
-                            client=client, progress=progress, grace=grace, **settings))
+                            client=client, progress=progress, grace=grace, state=state,
+                            **settings))
 
 
 async def arun(
     input: StrPath, output: StrPath, *, errors: StrPath | None = None, concurrency: int = 8,
     rate: float | None = None, client: AsyncClient | None = None,
     progress: Callable[[BatchProgress], None] | None = None, stop: asyncio.Event | None = None,
-    grace: float = GRACE, **settings: Any,
+    grace: float = GRACE, state: str | StateLocation | None = None, **settings: Any,
 ) -> BatchSummary:
     """Run the file; see the module's documentation."""
     if client is not None and settings:
         raise TypeError("pass either client= or settings, not both")
     check_pacing(concurrency, rate)
+    location = None if state is None else parse_state(state, "state")
     secrets = SecretsFilter()
+    secrets.remember(location.password if location is not None else None)
     own = client
     if own is None:
         loaded = Settings.load(**settings)  # checked before any file is touched; no I/O
@@ -86,8 +94,10 @@ async def arun(
                 LOGGER.warning("%s ended with a torn line (line %d, %d bytes): removed; that "
                                "request is sent again", plan.output, plan.journal.torn.line,
                                plan.journal.torn.size)
-            return await execute(plan, own, concurrency=concurrency, rate=rate,
-                                 progress=progress, scrub=secrets.scrub, stop=stop, grace=grace)
+            async with shared_pace(own, location) as pace:
+                return await execute(plan, own, concurrency=concurrency, rate=rate,
+                                     progress=progress, scrub=secrets.scrub, stop=stop,
+                                     grace=grace, pace=pace)
         finally:
             plan.close()
     finally:

@@ -10,18 +10,25 @@ cancelled: they were never written, so the next run sends them again. If OUTPUT 
 cannot be written, the run stops at once and raises ``WriteFailed``. A line that asked for
 tools or a JSON format and whose model reply did not fit them, even after one correction,
 fails like any other (``invalid_model_reply`` in ERRORS); it is not retried.
+
+With a shared state (``--state``, ``shared_pace``), each request also starts as the site's
+shared pace allows (inside its slot, after the run's own ``Pacer``), and every 429 the site
+sends reaches that pace too: a 429 a server or another batch on the same state received
+pauses this run's starts, and one this run receives pauses theirs.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from voigpt.async_client import AsyncClient
-from voigpt.domain.errors import RateLimited
+from voigpt.domain.errors import InvalidConfig, RateLimited
+from voigpt.domain.state_location import StateLocation
 from voigpt.domain.values import Completion
 from voigpt.entrypoints.batch.journal import FailureLog
 from voigpt.entrypoints.batch.lines import failure_line, success_line
@@ -32,6 +39,7 @@ from voigpt.entrypoints.batch.progress import BatchProgress
 from voigpt.entrypoints.batch.reading import InputChanged, requests
 from voigpt.entrypoints.batch.summary import BatchSummary, WriteFailed
 from voigpt.entrypoints.batch.watch import watching
+from voigpt.ports.shared_state import SitePace
 
 LOGGER = logging.getLogger("voigpt.batch")
 GRACE = 5.0  # seconds in-flight requests get to finish after a stop
@@ -44,21 +52,50 @@ async def execute(
     plan: Plan, client: AsyncClient, *, concurrency: int = 8, rate: float | None = None,
     progress: Callable[[BatchProgress], None] | None = None,
     scrub: Callable[[str], str] = str, stop: asyncio.Event | None = None,
-    hurry: asyncio.Event | None = None, grace: float = GRACE,
+    hurry: asyncio.Event | None = None, grace: float = GRACE, pace: SitePace | None = None,
 ) -> BatchSummary:
-    """Run what ``plan`` has left to do on ``client``; the plan stays open (close it)."""
+    """Run what ``plan`` has left to do on ``client``; the plan stays open (close it).
+    ``pace``: the site's pace shared with other processes (``shared_pace``)."""
     return await Run(plan, client, Pacer(concurrency, rate), progress=progress, scrub=scrub,
                      stop=stop or asyncio.Event(), hurry=hurry or asyncio.Event(),
-                     grace=grace)()
+                     grace=grace, pace=pace)()
+
+
+@contextlib.asynccontextmanager
+async def shared_pace(client: AsyncClient, location: StateLocation | None,
+                      where: str = "state") -> AsyncIterator[SitePace | None]:
+    """The site's pace on the state at ``location`` (built by ``client``'s container), open
+    for the block; None for ``memory`` (or None): a run alone needs none, its ``Pacer``
+    does it all. ``InvalidConfig`` naming ``where`` (the setting) and the location (never
+    its password) if the state cannot be used; a Redis out of reach is no error (the pace
+    is the process's own until it comes back, with one warning).
+
+    The run's own ``--rate`` stays the ``Pacer``'s: given to the shared pace, it would
+    space the starts of every process on the state (a server's too) by this run's rate."""
+    if location is None or location.kind == "memory":
+        yield None
+        return
+    state = client.container.shared_state(location)
+    try:
+        try:
+            await state.open()
+        except InvalidConfig as exc:
+            reason = str(exc)
+            if reason.startswith("state "):  # the adapters' "state SHOWN: problem"
+                reason = reason[len("state "):]
+            raise InvalidConfig(f"{where} {reason}") from None
+        yield state.pace(rate=None, concurrency=None)
+    finally:
+        await state.aclose()
 
 
 class Run:
     def __init__(
         self, plan: Plan, client: AsyncClient, pacer: Pacer, *,
         progress: Callable[[BatchProgress], None] | None, scrub: Callable[[str], str],
-        stop: asyncio.Event, hurry: asyncio.Event, grace: float,
+        stop: asyncio.Event, hurry: asyncio.Event, grace: float, pace: SitePace | None = None,
     ) -> None:
-        self.plan, self.client, self.pacer = plan, client, pacer
+        self.plan, self.client, self.pacer, self.pace = plan, client, pacer, pace
         self.progress, self.scrub = progress, scrub
         self.stop, self.hurry, self.grace = stop, hurry, grace
         self.failures = FailureLog(plan.errors)
@@ -74,8 +111,11 @@ class Run:
     async def __call__(self) -> BatchSummary:
         ticker = asyncio.ensure_future(self._tick())
         try:
-            with watching(self.client, self.pacer):
-                await self._run()
+            with watching(self.client, self.pacer, self.pace) as watch:
+                try:
+                    await self._run()
+                finally:
+                    await watch.settle()
         finally:
             ticker.cancel()
             self.failures.close()
@@ -113,6 +153,12 @@ class Run:
 
     async def _launch(self) -> None:
         done, pending = self.plan.journal.done, self.plan.pending
+        if self.pace is not None:
+            # A pause in force on the shared state is waited out before the first starts,
+            # which come all at once: SQLite's pace reads the pause for its first caller,
+            # and lets those that come while it reads through.
+            async with self.pace.slot():
+                pass
         for count, request in enumerate(requests(self.plan.input)):
             if count % YIELD_EVERY == YIELD_EVERY - 1:
                 await asyncio.sleep(0)  # signals and the ticker, while done lines are skipped
@@ -151,20 +197,30 @@ class Run:
     async def _complete(self, request: BatchRequest) -> Completion:
         for attempt in range(1, RATE_LIMITED_ATTEMPTS + 1):
             try:
-                spec = request.spec
-                if spec is None:
-                    return await self.client.complete(request.conversation, model=request.model)
-                return await self.client.complete(
-                    request.conversation, model=request.model, tools=spec.tools,
-                    tool_choice=spec.choice, response_format=spec.format,
-                    parallel_tool_calls=spec.parallel)
+                async with self._slot():
+                    return await self._send(request)
             except RateLimited as exc:
                 if not self.pacer.paused:  # else the watch has seen this very 429
                     self.pacer.rate_limited(exc.retry_after)
+                    if self.pace is not None:
+                        await self.pace.rate_limited(exc.retry_after)
                 if attempt == RATE_LIMITED_ATTEMPTS:
                     raise
                 await self.pacer.resumed()
         raise AssertionError("unreachable")
+
+    def _slot(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """The shared pace's slot (a 429 anywhere on the state pauses it), if there is one."""
+        return contextlib.nullcontext() if self.pace is None else self.pace.slot()
+
+    async def _send(self, request: BatchRequest) -> Completion:
+        spec = request.spec
+        if spec is None:
+            return await self.client.complete(request.conversation, model=request.model)
+        return await self.client.complete(
+            request.conversation, model=request.model, tools=spec.tools,
+            tool_choice=spec.choice, response_format=spec.format,
+            parallel_tool_calls=spec.parallel)
 
     def _write(self, line: bytes, request: BatchRequest | None = None) -> bool:
         """A failure's line to ERRORS, or a success's to OUTPUT; True if it was a success."""

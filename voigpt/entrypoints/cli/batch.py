@@ -5,22 +5,27 @@ then OUTPUT is opened (a torn last line repaired, with a note), then the run: a 
 terminal, else a line every few seconds, and one summary line at the end, always. Ctrl-C or
 SIGTERM stops new requests, lets those in flight finish for a few seconds (a second Ctrl-C:
 at once), writes what finished, says how to resume and exits 130.
+
+``--state URL`` (or ``VOIGPT_STATE``; default ``memory``) shares the site's pace with the
+servers and batches on that state; a state that cannot be used is exit 2 before anything
+is sent.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, NamedTuple, TextIO
 
 from voigpt.domain.errors import InvalidInput
 from voigpt.entrypoints.batch.plan import Plan, prepare
 from voigpt.entrypoints.batch.progress import Reporter, reporter_for
 from voigpt.entrypoints.batch.reading import BadInputFile
-from voigpt.entrypoints.batch.runner import GRACE, execute
+from voigpt.entrypoints.batch.runner import GRACE, execute, shared_pace
 from voigpt.entrypoints.batch.summary import RESUME_HINT, BatchSummary, WriteFailed
 from voigpt.entrypoints.cli.batch_input import (
     as_given,
@@ -34,6 +39,7 @@ _BAR_END = "\n"  # the bar's line stays; the note starts below it
 
 if TYPE_CHECKING:
     from voigpt.config import Settings
+    from voigpt.domain.state_location import StateLocation
     from voigpt.logs import SecretsFilter
 
 
@@ -44,13 +50,16 @@ def run_batch(
     refuse_streams(args.output, args.errors)
     settings = settings_from(args, secrets)
     refuse_missing_extra(settings)
+    state = _state(args.state)
+    if state.location is not None:
+        secrets.remember(state.location.password)
     with input_path(args.input, stdin, stderr) as source:
-        return _batch(source, args, settings, stderr=stderr, secrets=secrets)
+        return _batch(source, args, settings, state, stderr=stderr, secrets=secrets)
 
 
 def _batch(
-    source: Path, args: argparse.Namespace, settings: Settings, *, stderr: TextIO,
-    secrets: SecretsFilter,
+    source: Path, args: argparse.Namespace, settings: Settings, state: _State, *,
+    stderr: TextIO, secrets: SecretsFilter,
 ) -> int:
     errors = Path(args.errors) if args.errors else None
     try:
@@ -70,7 +79,8 @@ def _batch(
         reporter = reporter_for(stderr, quiet=args.quiet)
         try:
             with reachable_site(settings) as site:
-                summary = asyncio.run(_run(plan, site, args, reporter, secrets, stderr))
+                summary = asyncio.run(_run(plan, site, args, state, reporter, secrets,
+                                           stderr))
         finally:
             reporter.close()
     except KeyboardInterrupt:  # before the loop took the signals, or where it cannot
@@ -91,8 +101,8 @@ def _batch(
 
 
 async def _run(
-    plan: Plan, settings: Settings, args: argparse.Namespace, reporter: Reporter,
-    secrets: SecretsFilter, stderr: TextIO,
+    plan: Plan, settings: Settings, args: argparse.Namespace, state: _State,
+    reporter: Reporter, secrets: SecretsFilter, stderr: TextIO,
 ) -> BatchSummary:
     from voigpt.async_client import AsyncClient
     from voigpt.container import container_for
@@ -109,10 +119,30 @@ async def _run(
               file=stderr, flush=True)
 
     with _signals(interrupted):
-        async with AsyncClient(container=container_for(settings)) as client:
+        async with AsyncClient(container=container_for(settings)) as client, \
+                shared_pace(client, state.location, state.setting) as pace:
             return await execute(plan, client, concurrency=args.concurrency, rate=args.rate,
                                  progress=reporter, scrub=secrets.scrub, stop=stop,
-                                 hurry=hurry)
+                                 hurry=hurry, pace=pace)
+
+
+class _State(NamedTuple):
+    location: StateLocation | None  # None: memory, the default for a batch
+    setting: str  # where it came from, for an error to name
+
+
+def _state(flag: str | None) -> _State:
+    """The state the run shares the site's pace on, from ``--state`` or ``VOIGPT_STATE``
+    (its Redis password from the URL or ``VOIGPT_REDIS_PASSWORD``); checked before any I/O."""
+    from voigpt.domain.state_location import parse_state
+
+    password = os.environ.get("VOIGPT_REDIS_PASSWORD") or None
+    if flag is not None:
+        return _State(parse_state(flag, "--state", redis_password=password), "--state")
+    if os.environ.get("VOIGPT_STATE"):
+        return _State(parse_state(os.environ["VOIGPT_STATE"], "$VOIGPT_STATE",
+                                  redis_password=password), "$VOIGPT_STATE")
+    return _State(None, "--state")
 
 
 def _is_terminal(stream: TextIO) -> bool:

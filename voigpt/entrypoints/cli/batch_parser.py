@@ -27,6 +27,13 @@ def add_batch_parser(commands: Any, connection: argparse.ArgumentParser) -> None
                        help="requests in flight at most (default 8)")
     batch.add_argument("--rate", type=rate, metavar="PER_SECOND",
                        help="requests started per second at most (default: no cap)")
+    batch.add_argument(
+        "--state", metavar="URL",
+        help="share the site's pace with the servers and batches on this state: a 429 any of "
+        "them gets pauses the others' starts, and theirs this run's (also VOIGPT_STATE): "
+        "sqlite:///PATH or redis://HOST:PORT/DB (rediss:// for TLS; the password in the URL "
+        "or in VOIGPT_REDIS_PASSWORD). Default: memory, the run alone",
+    )
     batch.add_argument("--quiet", action="store_true",
                        help="no progress bar, only a summary line every few seconds")
 
