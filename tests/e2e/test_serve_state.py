@@ -99,6 +99,14 @@ def test_without_a_usable_xdg_state_home_the_file_is_under_home(
     assert not (tmp_path / "relative").exists()
 
 
+def test_each_test_server_keeps_its_default_state_in_a_directory_of_its_own() -> None:
+    with ServeProcess("--backend", "fake") as one, ServeProcess("--backend", "fake") as two:
+        ask(one)
+        assert one.state_home != two.state_home
+        assert (Path(one.state_home) / "voigpt" / "state.sqlite3").is_file()
+    assert not Path(one.state_home).exists()  # removed once it stopped
+
+
 def test_state_memory_makes_no_file_and_serves(tmp_path: Path) -> None:
     with ServeProcess("--backend", "fake", "--state", "memory",
                       env={"XDG_STATE_HOME": str(tmp_path)}) as server:
