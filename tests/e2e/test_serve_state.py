@@ -246,3 +246,14 @@ def test_a_redis_out_of_reach_at_start_is_a_warning_and_the_server_serves(
     assert err.count("is unreachable") == 1, err  # one warning, from the app's start-up
     assert f"redis://:***@127.0.0.1:{port}/0" in err
     assert WRONG not in out + err
+
+
+def test_the_listening_line_names_the_state_never_its_password(tmp_path: Path) -> None:
+    with ServeProcess("--backend", "fake", env={"XDG_STATE_HOME": str(tmp_path)}) as server:
+        line = server.stdout_lines[-1].rstrip()
+    assert line.endswith(f"(1 process, state sqlite:///{tmp_path}/voigpt/state.sqlite3)"), line
+    port = unused_port()
+    with ServeProcess("--backend", "fake", "--state", f"redis://:{WRONG}@127.0.0.1:{port}/0",
+                      env={"XDG_STATE_HOME": str(tmp_path)}) as server:
+        line = server.stdout_lines[-1].rstrip()
+    assert line.endswith(f"(1 process, state redis://:***@127.0.0.1:{port}/0)"), line

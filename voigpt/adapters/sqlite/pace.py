@@ -43,6 +43,7 @@ class SqlitePace:
         self._fallback = MemoryPace(rate=rate, concurrency=concurrency)
         self._paused_until, self._checked = 0.0, float("-inf")
         self._queue = LoopLocks()
+        self._refreshing = LoopLocks()
         self._held: set[str] = set()
         self._renewer: asyncio.Task[None] | None = None
 
@@ -77,8 +78,12 @@ class SqlitePace:
     async def _unpaused(self) -> None:
         while True:
             if time.monotonic() - self._checked >= PAUSE_REFRESH:
-                self._checked = time.monotonic()  # before awaiting: one task reads
-                self._paused_until = await self._db.run(_read_pause)
+                # One task reads; the others wait for what it read (none starts on a stale
+                # copy while the read is under way).
+                async with self._refreshing.current():
+                    if time.monotonic() - self._checked >= PAUSE_REFRESH:
+                        self._paused_until = await self._db.run(_read_pause)
+                        self._checked = time.monotonic()
             wait = self._paused_until - time.time()
             if wait <= 0:
                 return

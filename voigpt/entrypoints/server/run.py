@@ -53,11 +53,12 @@ def serve(
     sock = _listen(server.host, server.port, config.backlog)
     with _signals_end_quietly():
         if server.workers == 1:
-            one = _AnnouncingServer(config, stdout)
+            one = _AnnouncingServer(config, stdout, _state_shown(server))
             # uvicorn's own run: the loop its config picks (uvloop when installed).
             one.run(sockets=[sock])
             return 0 if one.started else 1
-        _announce(stdout, server.host, sock.getsockname()[1], server.workers)
+        _announce(stdout, server.host, sock.getsockname()[1], server.workers,
+                  _state_shown(server))
         with _metrics_directory() as directory:
             _Supervisor(config, sockets=[sock], directory=directory).run()
     return 0
@@ -118,22 +119,27 @@ class _AnnouncingServer(uvicorn.Server):
     """Prints the listening line once bound. Run by ``Server.run``, not ``asyncio.run``:
     ``run`` is what picks the config's event loop (uvloop when installed)."""
 
-    def __init__(self, config: uvicorn.Config, stdout: TextIO) -> None:
+    def __init__(self, config: uvicorn.Config, stdout: TextIO, state: str) -> None:
         super().__init__(config)
-        self.stdout = stdout
+        self.stdout, self.state = stdout, state
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         if self.started:
             port = self.servers[0].sockets[0].getsockname()[1]
-            _announce(self.stdout, self.config.host, port, 1)
+            _announce(self.stdout, self.config.host, port, 1, self.state)
 
 
-def _announce(stdout: TextIO, host: str, port: int, workers: int) -> None:
+def _announce(stdout: TextIO, host: str, port: int, workers: int, state: str) -> None:
     shown = f"[{host}]" if ":" in host else host
     plural = "es" if workers > 1 else ""
-    print(f"voigpt serve listening on http://{shown}:{port} ({workers} process{plural})",
-          file=stdout, flush=True)
+    print(f"voigpt serve listening on http://{shown}:{port} ({workers} process{plural}, "
+          f"state {state})", file=stdout, flush=True)
+
+
+def _state_shown(server: ServerSettings) -> str:
+    """The state as a person may see it (never a Redis password)."""
+    return "memory" if server.state is None else server.state.shown
 
 
 def _app(settings: Settings, server: ServerSettings) -> Any:
