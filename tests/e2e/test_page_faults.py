@@ -27,7 +27,10 @@ def emulator() -> Iterator[Emulator]:
 
 @pytest.fixture(scope="module")
 def server(emulator: Emulator) -> Iterator[ServeProcess]:
-    with ServeProcess("--base-url", emulator.url, "--retries", "0", "--timeout", "2") as process:
+    # --state memory: one server serves every test here, and on a shared state the 7 s
+    # 429 of the rate-limit test would (rightly) pause the next tests' requests too.
+    with ServeProcess("--base-url", emulator.url, "--retries", "0", "--timeout", "2",
+                      "--state", "memory") as process:
         yield process
 
 

@@ -238,7 +238,7 @@ def workers_of(pid: int) -> list[psutil.Process]:
 def test_two_workers_both_serve_and_sigterm_stops_them_all() -> None:
     process = ServeProcess("--workers", "2", "--backend", "fake")
     try:
-        assert "(2 processes)" in process.stdout_lines[-1]
+        assert "(2 processes, state " in process.stdout_lines[-1]
         # Listening as announced: the first request waits for a worker, is not refused.
         assert httpx.get(process.url + "/health", timeout=20).status_code == 200
         workers = workers_of(process.process.pid)
