@@ -101,7 +101,7 @@ BAD = [
      "body.parallel_tool_calls must be true or false"),
     ({"response_format": {"type": "xml"}}, "body.response_format.type must be"),
     ({"response_format": {"type": "json_schema", "json_schema": {"name": "x"}}},
-     "body.response_format.json_schema is missing 'schema'"),
+     "body.response_format.json_schema.schema is missing"),
     ({"response_format": {"type": "json_schema", "json_schema": {
         "name": "x", "schema": {"type": 3}}}}, "body.response_format.json_schema.schema"),
     ({"functions": [WEATHER["function"]]}, "'body.functions' (deprecated by OpenAI)"),

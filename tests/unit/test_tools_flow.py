@@ -164,7 +164,7 @@ REFUSED: dict[str, tuple[dict[str, Any], str]] = {
     "bad format": ({"response_format": {"type": "yaml"}},
                    "response_format.type must be 'text', 'json_object' or 'json_schema'"),
     "no schema": ({"response_format": {"type": "json_schema", "json_schema": {"name": "x"}}},
-                  "response_format.json_schema is missing 'schema'"),
+                  r"response_format\.json_schema\.schema is missing"),
     "bad format schema": ({"response_format": {"type": "json_schema", "json_schema": {
         "name": "x", "schema": {"required": "a"}}}},
         r"response_format\.json_schema\.schema is not a valid JSON Schema"),

@@ -20,8 +20,8 @@ from typing import Any
 
 from voigpt.domain.errors import InvalidInput
 from voigpt.domain.tools.history import calls_text
-from voigpt.domain.tools.openai import output_spec
-from voigpt.domain.tools.values import JSON_OBJECT, OutputSpec, ResponseFormat
+from voigpt.domain.tools.openai import output_spec, read_format
+from voigpt.domain.tools.values import OutputSpec, ResponseFormat
 from voigpt.domain.values import Completion, Conversation
 from voigpt.entrypoints import responses_format as shapes
 
@@ -47,29 +47,7 @@ def param_of(problem: InvalidInput) -> str | None:
 def read_text_format(value: object) -> ResponseFormat | None:
     """``text.format``: ``{"type": "text"}``, ``{"type": "json_object"}`` or the flat
     ``{"type": "json_schema", "name", "schema", "description", "strict"}``."""
-    if value is None:
-        return None
-    if not isinstance(value, Mapping):
-        raise InvalidInput("text.format must be an object like {'type': 'json_object'}")
-    kind = value.get("type")
-    if kind == "text":
-        return None
-    if kind == "json_object":
-        return JSON_OBJECT
-    if kind != "json_schema":
-        raise InvalidInput("text.format.type must be 'text', 'json_object' or "
-                           f"'json_schema', got {str(kind)[:40]!r}")
-    schema, name = value.get("schema"), value.get("name", "response")
-    description = value.get("description") or ""
-    if schema is None:
-        raise InvalidInput("text.format.schema is missing: a json_schema format needs one")
-    if not isinstance(name, str) or not isinstance(description, str):
-        raise InvalidInput("text.format.name and its description must be strings")
-    try:
-        return ResponseFormat(schema=schema, name=name, description=description,
-                              strict=bool(value.get("strict")))
-    except InvalidInput as exc:  # "schema is not a valid JSON Schema: ..."
-        raise InvalidInput(f"text.format.{exc}") from None
+    return read_format(value, where="text.format", flat=True)
 
 
 def reply_text(completion: Completion) -> str:

@@ -110,21 +110,27 @@ def read_choice(value: object) -> ToolChoice | None:
                        "{'type': 'function', 'function': {'name': ...}}")
 
 
-def read_format(value: object) -> ResponseFormat | None:
+def read_format(value: object, *, where: str = "response_format",
+                flat: bool = False) -> ResponseFormat | None:
+    """Chat's ``response_format`` (the schema under ``json_schema``), or with ``flat`` the
+    Responses API's ``text.format`` (``name``, ``schema``... beside ``type``)."""
     if value is None or isinstance(value, ResponseFormat):
         return value
     if isinstance(value, type) and hasattr(value, "model_json_schema"):
-        return _format(value.model_json_schema(), value.__name__, "", True, "response_format")
+        return _format(value.model_json_schema(), value.__name__, "", True, where)
     if not isinstance(value, Mapping):
-        raise InvalidInput("response_format must be an object like {'type': 'json_object'}")
+        raise InvalidInput(f"{where} must be an object like {{'type': 'json_object'}}")
     kind = value.get("type")
     if kind == "text":
         return None
     if kind == "json_object":
         return JSON_OBJECT
     if kind != "json_schema":
-        raise InvalidInput("response_format.type must be 'text', 'json_object' or "
+        raise InvalidInput(f"{where}.type must be 'text', 'json_object' or "
                            f"'json_schema', got {str(kind)[:40]!r}")
+    if flat:
+        return _format(value.get("schema"), value.get("name", "response"),
+                       value.get("description") or "", value.get("strict"), where)
     spec = value.get("json_schema")
     if not isinstance(spec, Mapping):
         raise InvalidInput("response_format.json_schema must be an object with 'name' "
@@ -136,7 +142,7 @@ def read_format(value: object) -> ResponseFormat | None:
 
 def _format(schema: Any, name: Any, description: Any, strict: Any, where: str) -> ResponseFormat:
     if schema is None:
-        raise InvalidInput(f"{where} is missing 'schema'")
+        raise InvalidInput(f"{where}.schema is missing: a json_schema format needs one")
     if not isinstance(name, str) or not isinstance(description, str):
         raise InvalidInput(f"{where}: 'name' and 'description' must be strings")
     try:
