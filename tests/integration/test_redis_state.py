@@ -187,7 +187,9 @@ def _hold_slots(url: str, holding: Event, seconds: float, n: int) -> None:
         await asyncio.sleep(0.5)
         holding.set()
         await asyncio.gather(*tasks)
-    _in_loop(url, work, lease=1.0)
+    # 3 s leases renewed every second: a renewal two seconds late on a loaded machine
+    # still keeps them (a 1 s lease failed under a full CI run's load).
+    _in_loop(url, work, lease=3.0)
 
 
 def _slot_within(url: str, seconds: float) -> bool:
@@ -208,10 +210,10 @@ def _slot_within(url: str, seconds: float) -> bool:
 def test_slots_held_past_their_lease_are_renewed_while_the_holder_lives(
         redis_url: str) -> None:
     holding = SPAWN.Event()
-    [holder] = _processes(_hold_slots, redis_url, holding, 4.0, count=1)
+    [holder] = _processes(_hold_slots, redis_url, holding, 9.0, count=1)
     try:
         assert holding.wait(30)
-        assert not _slot_within(redis_url, 2.5)  # 2.5 leases: renewed, still all taken
+        assert not _slot_within(redis_url, 7.5)  # 2.5 leases: renewed, still all taken
     finally:
         holder.join(30)
     assert _slot_within(redis_url, 5)
