@@ -29,7 +29,6 @@ def _warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
 async def _every_call(state: RedisState, tag: str) -> list[object]:
     """One call of each kind; what they answered."""
     cache = state.token_cache()
-    cache.fresh = 0  # ask the store every time
 
     async def fetch() -> AccessToken:
         return AccessToken(f"token-{tag}")

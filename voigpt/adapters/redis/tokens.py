@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import time
 from collections.abc import Awaitable, Callable
 
 from redis.exceptions import RedisError
@@ -19,7 +18,6 @@ from voigpt.domain.values import AccessToken
 
 TOKEN_TTL = 3600.0  # seconds a stored token lives at most
 LEASE = 30.0  # seconds a fetch may hold the lock before another process may take it
-FRESH = 5.0  # seconds a process trusts the token it last read before reading it again
 POLL = 0.05  # seconds between a waiter's looks
 
 # Delete KEYS[1] only if it still holds ARGV[1]: the lock by its owner, the token by value.
@@ -30,34 +28,21 @@ return 0
 
 
 class RedisTokenCache:
-    """``AsyncTokenCache`` on Redis. A process keeps the token it read for ``fresh``
-    seconds (no round trip on the hot path); a token rejected elsewhere reaches it then, or
-    sooner when the site rejects it here too."""
+    """``AsyncTokenCache`` on Redis: every ``acquire`` reads the stored token (the server
+    reads it through a per-process copy, ``RememberedTokenCache``, as for every shared
+    store)."""
 
     def __init__(self, link: Link, prefix: str, *, lease: float = LEASE,
-                 ttl: float = TOKEN_TTL, fresh: float = FRESH) -> None:
+                 ttl: float = TOKEN_TTL) -> None:
         self._link, self._key, self._lock = link, f"{prefix}token", f"{prefix}token:lock"
-        self.lease, self.ttl, self.fresh = lease, ttl, fresh
+        self.lease, self.ttl = lease, ttl
         self._cad = link.client.register_script(COMPARE_AND_DELETE)
         self._alone = AsyncInMemoryTokenCache()
-        self._token: AccessToken | None = None
-        self._read_at = 0.0
         self._flights = LoopLocks()
         self.fetches = 0  # fetches this process made (for tests and the curious)
 
-    def _fresh(self) -> AccessToken | None:
-        if self._token is not None and time.monotonic() - self._read_at < self.fresh:
-            return self._token
-        return None
-
     async def acquire(self, fetch: Callable[[], Awaitable[AccessToken]]) -> AccessToken:
-        token = self._fresh()
-        if token is not None:
-            return token
         async with self._flights.current():  # one flight per process, then one per fleet
-            token = self._fresh()
-            if token is not None:
-                return token
             return await self._link.run(lambda: self._shared(fetch),
                                         lambda: self._alone.acquire(self._counted(fetch)))
 
@@ -101,14 +86,11 @@ class RedisTokenCache:
         return counted
 
     def _keep(self, token: AccessToken) -> AccessToken:
-        self._token, self._read_at = token, time.monotonic()
         if self._alone.get() != token:  # what the process goes on with if Redis goes away
             self._alone = AsyncInMemoryTokenCache(token)
         return token
 
     async def invalidate(self, stale: AccessToken) -> None:
-        if self._token == stale:
-            self._token = None
         await self._alone.invalidate(stale)
 
         async def shared() -> None:
@@ -120,5 +102,5 @@ class RedisTokenCache:
         await self._link.run(shared, alone)
 
     def __repr__(self) -> str:
-        return f"RedisTokenCache({self._link.shown!r}, holding={self._token is not None})"
+        return f"RedisTokenCache({self._link.shown!r}, fetches={self.fetches})"
 
