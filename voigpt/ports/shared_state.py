@@ -41,7 +41,12 @@ class ReplyCache(Protocol):
 
 
 class SharedState(Protocol):
-    """Where shared state lives: one adapter of each kind, ``open`` and ``aclose``."""
+    """Where shared state lives: one adapter of each kind, ``open`` and ``aclose``.
+    ``healthy`` is false while the store fails and the process answers alone."""
+
+    @property
+    def healthy(self) -> bool:
+        ...
 
     def token_cache(self) -> AsyncTokenCache:
         ...

@@ -66,7 +66,7 @@ def create_app(
     tokens = state.token_cache()
     client.container.async_token_cache.override(
         client.container.remembered_token_cache(tokens) if shared else tokens)
-    metrics.follow_state(lambda: bool(getattr(state, "healthy", True)))
+    metrics.follow_state(lambda: state.healthy)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

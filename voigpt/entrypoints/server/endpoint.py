@@ -72,11 +72,8 @@ class Endpoint(Generic[R]):
         """The completion, in a slot. Watched while it waits for the slot too: a client
         that leaves the queue frees its place in it, rather than waiting out the queue
         timeout for nobody. ``spec``: the tools and format asked for (None: text)."""
-        return await until_disconnected(receive, self._complete(conversation, model, spec))
-
-    async def _complete(self, conversation: Conversation, model: str,
-                        spec: OutputSpec | None) -> Completion:
-        return await self.upstream.complete(conversation, model, spec)
+        return await until_disconnected(receive, self.upstream.complete(conversation, model,
+                                                                         spec))
 
 
 class Answer:
