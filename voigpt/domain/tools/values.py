@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypedDict
 
 import attrs
 
@@ -129,6 +129,24 @@ class OutputSpec:
             if tool.name == name:
                 return tool
         return None
+
+
+class Asking(TypedDict, total=False):
+    """``Client.complete``'s keyword arguments for a spec (none for no spec)."""
+
+    tools: tuple[Tool, ...]
+    tool_choice: ToolChoice
+    response_format: ResponseFormat | None
+    parallel_tool_calls: bool
+
+
+def asking(spec: OutputSpec | None) -> Asking:
+    """What to pass ``complete`` (``**asking(spec)``) for ``spec``; nothing for None, so a
+    text request takes the plain path."""
+    if spec is None:
+        return {}
+    return {"tools": spec.tools, "tool_choice": spec.choice, "response_format": spec.format,
+            "parallel_tool_calls": spec.parallel}
 
 
 def _short(value: object) -> str:

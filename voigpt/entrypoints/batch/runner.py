@@ -29,6 +29,7 @@ from typing import Any
 from voigpt.async_client import AsyncClient
 from voigpt.domain.errors import InvalidConfig, RateLimited
 from voigpt.domain.state_location import StateLocation
+from voigpt.domain.tools.values import asking
 from voigpt.domain.values import Completion
 from voigpt.entrypoints.batch.journal import FailureLog
 from voigpt.entrypoints.batch.lines import failure_line, success_line
@@ -214,13 +215,8 @@ class Run:
         return contextlib.nullcontext() if self.pace is None else self.pace.slot()
 
     async def _send(self, request: BatchRequest) -> Completion:
-        spec = request.spec
-        if spec is None:
-            return await self.client.complete(request.conversation, model=request.model)
-        return await self.client.complete(
-            request.conversation, model=request.model, tools=spec.tools,
-            tool_choice=spec.choice, response_format=spec.format,
-            parallel_tool_calls=spec.parallel)
+        return await self.client.complete(request.conversation, model=request.model,
+                                          **asking(request.spec))
 
     def _write(self, line: bytes, request: BatchRequest | None = None) -> bool:
         """A failure's line to ERRORS, or a success's to OUTPUT; True if it was a success."""

@@ -20,6 +20,7 @@ from voigpt.async_client import AsyncClient
 from voigpt.domain.complete_chat import new_call_id
 from voigpt.domain.errors import RateLimited
 from voigpt.domain.tools import OutputSpec, ToolCall
+from voigpt.domain.tools.values import asking
 from voigpt.domain.values import Completion, Conversation
 from voigpt.entrypoints.server.metrics import ServerMetrics
 from voigpt.entrypoints.server.slots import Slots
@@ -64,11 +65,7 @@ class Upstream:
 
     async def _call(self, conversation: Conversation, model: str,
                     spec: OutputSpec | None) -> Completion:
-        if spec is None:
-            return await self.client.complete(conversation, model=model)
-        return await self.client.complete(
-            conversation, model=model, tools=spec.tools, tool_choice=spec.choice,
-            response_format=spec.format, parallel_tool_calls=spec.parallel)
+        return await self.client.complete(conversation, model=model, **asking(spec))
 
     async def _cached(self, key: str, model: str) -> Completion | None:
         assert self.cache is not None
