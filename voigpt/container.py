@@ -19,7 +19,7 @@ import importlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from dependency_injector import containers, providers
+from dependency_injector import providers
 
 from voigpt.adapters.environment import Environment
 from voigpt.adapters.memory import (
@@ -74,117 +74,135 @@ def build_state(location: StateLocation | None) -> SharedState:
     return state
 
 
-class Container(containers.DeclarativeContainer):
-    config = providers.Configuration(strict=True)
+class Container:
+    """The providers that wire config -> adapters -> use case, one set per instance.
 
-    # requests' own variables (HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE...), read once:
-    # container_for() reads them when the container is built.
-    environment = providers.ThreadSafeSingleton(Environment.read, config.base_url)
+    Built from ``dependency_injector.providers`` alone, not a ``DeclarativeContainer``:
+    the ``containers`` module imports ``dependency_injector.wiring`` (which we do not use),
+    and that imports fastapi, starlette and werkzeug whenever they are installed, which cost
+    every ``Client`` and every ``voigpt ask`` about a quarter of a second once the server
+    extra is installed. Overriding works as before (``container.transport.override(...)``);
+    ``reset_singletons`` is the one container method this project uses.
+    """
 
-    session = providers.ThreadSafeSingleton(
-        build_session, ca_bundle=environment.provided.ca_bundle
-    )
+    def __init__(self) -> None:
+        self.config = providers.Configuration(strict=True)
 
-    endpoint = providers.ThreadSafeSingleton(
-        HttpEndpoint,
-        session=session,
-        base_url=config.base_url,
-        timeouts=config.timeouts,
-        proxy=config.proxy,
-        max_reply_bytes=config.max_reply_bytes,
-        environment=environment,
-    )
+        # requests' own variables (HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE...), read once:
+        # container_for() reads them when the container is built.
+        self.environment = providers.ThreadSafeSingleton(Environment.read, self.config.base_url)
 
-    transport = providers.Selector(
-        config.backend,
-        http=providers.ThreadSafeSingleton(RequestsChatTransport, endpoint=endpoint),
-        fake=providers.ThreadSafeSingleton(FakeChatTransport),
-    )
+        self.session = providers.ThreadSafeSingleton(
+            build_session, ca_bundle=self.environment.provided.ca_bundle
+        )
 
-    token_source = providers.Selector(
-        config.backend,
-        http=providers.ThreadSafeSingleton(RequestsTokenSource, endpoint=endpoint),
-        fake=providers.ThreadSafeSingleton(FakeTokenSource),
-    )
+        self.endpoint = providers.ThreadSafeSingleton(
+            HttpEndpoint,
+            session=self.session,
+            base_url=self.config.base_url,
+            timeouts=self.config.timeouts,
+            proxy=self.config.proxy,
+            max_reply_bytes=self.config.max_reply_bytes,
+            environment=self.environment,
+        )
 
-    token_cache = providers.ThreadSafeSingleton(InMemoryTokenCache)
+        self.transport = providers.Selector(
+            self.config.backend,
+            http=providers.ThreadSafeSingleton(RequestsChatTransport, endpoint=self.endpoint),
+            fake=providers.ThreadSafeSingleton(FakeChatTransport),
+        )
 
-    # A cache kept on an object's ``_access_token`` attribute (the g4f provider's class).
-    attribute_token_cache = providers.Factory(AttributeTokenCache)
+        self.token_source = providers.Selector(
+            self.config.backend,
+            http=providers.ThreadSafeSingleton(RequestsTokenSource, endpoint=self.endpoint),
+            fake=providers.ThreadSafeSingleton(FakeTokenSource),
+        )
 
-    clock = providers.ThreadSafeSingleton(SystemClock)
+        self.token_cache = providers.ThreadSafeSingleton(InMemoryTokenCache)
 
-    retry = providers.ThreadSafeSingleton(RetryPolicy, retries=config.retries)
+        # A cache kept on an object's ``_access_token`` attribute (the g4f provider's class).
+        self.attribute_token_cache = providers.Factory(AttributeTokenCache)
 
-    # Who watches completions (the server's metrics); override it with an observer.
-    observer = providers.Object(NO_OBSERVER)
+        self.clock = providers.ThreadSafeSingleton(SystemClock)
 
-    complete_chat = providers.Factory(
-        CompleteChat,
-        transport=transport,
-        token_source=token_source,
-        token_cache=token_cache,
-        clock=clock,
-        access_token=config.access_token,
-        retry=retry,
-        deadline=config.deadline,
-        observer=observer,
-    )
+        self.retry = providers.ThreadSafeSingleton(RetryPolicy, retries=self.config.retries)
 
-    # The asyncio twins: one aiohttp session per container, opened in the running loop.
-    async_endpoint = providers.ThreadSafeSingleton(
-        _from_aiohttp("AiohttpEndpoint"),
-        base_url=config.base_url,
-        max_connections=config.max_connections,
-        timeouts=config.timeouts,
-        proxy=config.proxy,
-        max_reply_bytes=config.max_reply_bytes,
-        environment=environment,
-    )
+        # Who watches completions (the server's metrics); override it with an observer.
+        self.observer = providers.Object(NO_OBSERVER)
 
-    async_transport = providers.Selector(
-        config.backend,
-        http=providers.ThreadSafeSingleton(
-            _from_aiohttp("AiohttpChatTransport"), endpoint=async_endpoint
-        ),
-        fake=providers.ThreadSafeSingleton(AsyncFakeChatTransport),
-    )
+        self.complete_chat = providers.Factory(
+            CompleteChat,
+            transport=self.transport,
+            token_source=self.token_source,
+            token_cache=self.token_cache,
+            clock=self.clock,
+            access_token=self.config.access_token,
+            retry=self.retry,
+            deadline=self.config.deadline,
+            observer=self.observer,
+        )
 
-    async_token_source = providers.Selector(
-        config.backend,
-        http=providers.ThreadSafeSingleton(
-            _from_aiohttp("AiohttpTokenSource"), endpoint=async_endpoint
-        ),
-        fake=providers.ThreadSafeSingleton(AsyncFakeTokenSource),
-    )
+        # The asyncio twins: one aiohttp session per container, opened in the running loop.
+        self.async_endpoint = providers.ThreadSafeSingleton(
+            _from_aiohttp("AiohttpEndpoint"),
+            base_url=self.config.base_url,
+            max_connections=self.config.max_connections,
+            timeouts=self.config.timeouts,
+            proxy=self.config.proxy,
+            max_reply_bytes=self.config.max_reply_bytes,
+            environment=self.environment,
+        )
 
-    async_token_cache = providers.ThreadSafeSingleton(AsyncInMemoryTokenCache)
+        self.async_transport = providers.Selector(
+            self.config.backend,
+            http=providers.ThreadSafeSingleton(
+                _from_aiohttp("AiohttpChatTransport"), endpoint=self.async_endpoint
+            ),
+            fake=providers.ThreadSafeSingleton(AsyncFakeChatTransport),
+        )
 
-    async_attribute_token_cache = providers.Factory(AsyncAttributeTokenCache)
+        self.async_token_source = providers.Selector(
+            self.config.backend,
+            http=providers.ThreadSafeSingleton(
+                _from_aiohttp("AiohttpTokenSource"), endpoint=self.async_endpoint
+            ),
+            fake=providers.ThreadSafeSingleton(AsyncFakeTokenSource),
+        )
 
-    async_clock = providers.ThreadSafeSingleton(AsyncSystemClock)
+        self.async_token_cache = providers.ThreadSafeSingleton(AsyncInMemoryTokenCache)
 
-    # voigpt serve's stored responses (the Responses API): built by the app with its
-    # settings, ``container.response_store(max_records=..., ttl=...)``.
-    response_store = providers.Factory(BoundedResponseStore)
+        self.async_attribute_token_cache = providers.Factory(AsyncAttributeTokenCache)
 
-    # The state a server's processes share (``--state``): ``container.shared_state(location)``
-    # hands out its token cache, pace, response store and reply cache.
-    shared_state = providers.Factory(build_state)
-    # A shared token cache read through a per-process copy (a second at most).
-    remembered_token_cache = providers.Factory(RememberedTokenCache)
+        self.async_clock = providers.ThreadSafeSingleton(AsyncSystemClock)
 
-    async_complete_chat = providers.Factory(
-        AsyncCompleteChat,
-        transport=async_transport,
-        token_source=async_token_source,
-        token_cache=async_token_cache,
-        clock=async_clock,
-        access_token=config.access_token,
-        retry=retry,
-        deadline=config.deadline,
-        observer=observer,
-    )
+        # voigpt serve's stored responses (the Responses API): built by the app with its
+        # settings, ``container.response_store(max_records=..., ttl=...)``.
+        self.response_store = providers.Factory(BoundedResponseStore)
+
+        # The state a server's processes share (``--state``): ``container.shared_state(location)``
+        # hands out its token cache, pace, response store and reply cache.
+        self.shared_state = providers.Factory(build_state)
+        # A shared token cache read through a per-process copy (a second at most).
+        self.remembered_token_cache = providers.Factory(RememberedTokenCache)
+
+        self.async_complete_chat = providers.Factory(
+            AsyncCompleteChat,
+            transport=self.async_transport,
+            token_source=self.async_token_source,
+            token_cache=self.async_token_cache,
+            clock=self.async_clock,
+            access_token=self.config.access_token,
+            retry=self.retry,
+            deadline=self.config.deadline,
+            observer=self.observer,
+        )
+
+    def reset_singletons(self) -> None:
+        """Forget every singleton built so far (the next call builds it again)."""
+        for provider in providers.traverse(*vars(self).values(),
+                                           types=[providers.BaseSingleton]):
+            if isinstance(provider, providers.BaseSingleton):  # what types= chose
+                provider.reset()
 
 
 def build_container(

@@ -9,7 +9,7 @@ import pytest
 from tests.support.messages import FAKE_REPLY, HELLO
 from voigpt import Client, build_container
 from voigpt.adapters.requests import RequestsChatTransport, RequestsTokenSource
-from voigpt.container import Container
+from voigpt.container import Container, close_container
 from voigpt.testing import FakeChatTransport, Fakes, FakeTokenSource
 
 
@@ -64,3 +64,19 @@ def test_client_refuses_a_container_and_settings_together(container: Container) 
     with pytest.raises(TypeError, match="either container= or settings"):
         Client(container=container, timeout=3)
 
+
+
+def test_closing_forgets_every_singleton_the_selectors_hold_too(container: Container) -> None:
+    transport, session = container.transport(), container.session()
+    cache = container.token_cache()
+    close_container(container)
+    assert container.transport() is not transport  # a Selector's child singleton
+    assert container.session() is not session
+    assert container.token_cache() is not cache
+    assert container.transport().endpoint.session is container.session()
+
+
+def test_two_containers_share_no_provider() -> None:
+    first, second = Container(), Container()
+    assert first.transport is not second.transport
+    assert first.config is not second.config
