@@ -225,17 +225,25 @@ def container_for(settings: Settings) -> Container:
         )
     container = Container()
     container.config.from_dict(settings.to_config())
-    container.environment()
+    _read_environment(container)
     return container
+
+
+def _read_environment(container: Container) -> None:
+    """Read requests' variables now (a bad one is ``InvalidConfig`` before any I/O); only the
+    HTTP backend uses them: the fake one never opens a connection."""
+    if container.config.backend() == "http":
+        container.environment()
 
 
 def close_container(container: Container) -> None:
     """Close the shared session's pooled connections; the container can still be used after
     (a new session is built on the next call). Building a session does no I/O; requests'
     environment variables are read again now."""
-    container.session().close()
+    if container.config.backend() == "http":
+        container.session().close()
     container.reset_singletons()
-    container.environment()
+    _read_environment(container)
 
 
 async def aclose_container(container: Container) -> None:
@@ -243,4 +251,4 @@ async def aclose_container(container: Container) -> None:
     if container.config.backend() == "http":
         await container.async_endpoint().aclose()
     container.reset_singletons()
-    container.environment()
+    _read_environment(container)

@@ -30,13 +30,7 @@ class Environment:
         name = "REQUESTS_CA_BUNDLE" if os.environ.get("REQUESTS_CA_BUNDLE") else "CURL_CA_BUNDLE"
         ca_bundle = os.environ.get(name) or None
         if ca_bundle is not None and not os.path.isdir(ca_bundle):
-            try:
-                ssl.create_default_context(cafile=ca_bundle)
-            except (OSError, ValueError, ssl.SSLError) as exc:
-                raise InvalidConfig(
-                    f"${name} ({ca_bundle!r}) is not a readable PEM file of CA certificates "
-                    f"({type(exc).__name__})"
-                ) from None
+            _check_bundle(name, ca_bundle)
         return cls(proxies=dict(requests.utils.get_environ_proxies(url)), ca_bundle=ca_bundle)
 
     @property
@@ -49,3 +43,25 @@ class Environment:
                 user, password = parts.username, parts.password
                 found |= credential_forms(user and unquote(user), password and unquote(password))
         return found
+
+
+# Bundles already loaded whole by this process, by path and what stat says of the file:
+# parsing a system bundle (~150 certificates) takes ~30 ms, and every container reads the
+# environment again when it is closed. An edited or replaced file is checked again.
+_LOADED: set[tuple[str, int, int, int]] = set()
+
+
+def _check_bundle(name: str, path: str) -> None:
+    """``InvalidConfig`` unless ``path`` loads as a PEM file of CA certificates."""
+    try:
+        stat = os.stat(path)
+        seen = (path, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        if seen in _LOADED:
+            return
+        ssl.create_default_context(cafile=path)
+    except (OSError, ValueError, ssl.SSLError) as exc:
+        raise InvalidConfig(
+            f"${name} ({path!r}) is not a readable PEM file of CA certificates "
+            f"({type(exc).__name__})"
+        ) from None
+    _LOADED.add(seen)
