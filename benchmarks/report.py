@@ -17,23 +17,51 @@ from benchmarks.turns import PerCompletion
 if TYPE_CHECKING:  # benchmarks.server imports Target from here
     from benchmarks.server import ServerRun
 
+
 def arguments(prog: str, description: str | None, argv: list[str] | None) -> argparse.Namespace:
     """The options every benchmark command has: ``--quick`` and ``--strict``."""
     parser = argparse.ArgumentParser(prog=prog, description=description,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="tiny N: checks it runs")
-    parser.add_argument("--strict", action="store_true", help="exit 2 if a target is missed")
+    parser.add_argument("--strict", action="store_true",
+                        help="exit 2 if a target is missed (a quick run judges none)")
     return parser.parse_args(argv)
 
 
-def exit_code(failures: Sequence[str], targets: Sequence[Target], *, strict: bool) -> int:
-    """1 if anything answered wrong (each failure printed), 2 if ``strict`` and a target was
-    missed, else 0."""
+def exit_code(failures: Sequence[str], targets: Sequence[Target], *, strict: bool,
+              judged: bool = True) -> int:
+    """1 if anything answered wrong (each failure printed), 2 if ``strict`` and a judged
+    target was missed, else 0. A quick run (``judged`` False) judges nothing, ``strict`` or
+    not; informational targets are never judged."""
     for failure in failures:
         print(f"FAILED: {failure}", file=sys.stderr)
     if failures:
         return 1
-    return 2 if strict and any(not t.met for t in targets) else 0
+    missed = any(not t.met for t in targets if not t.informational)
+    return 2 if strict and judged and missed else 0
+
+
+NOT_JUDGED = "not judged (quick run)"
+
+
+def verdict(target: Target, *, judged: bool) -> str:
+    """What a table says of ``target``: "yes" or "MISSED" ("no" if it is informational), or,
+    in a quick run (``judged`` False), that it was too short to judge: the measurement and
+    the target are still shown beside it."""
+    if not judged:
+        return NOT_JUDGED
+    if target.met:
+        return "yes"
+    return "no" if target.informational else "MISSED"
+
+
+def target_rows(targets: Sequence[Target], *, judged: bool) -> list[str]:
+    """The Markdown table of ``targets``: figure, value, target, verdict."""
+    lines = ["| figure | value | target | met |", "|---|---:|---|---|"]
+    for t in targets:
+        lines.append(f"| {t.figure} | {t.value:.2f}{t.unit} | {t.wanted} | "
+                     f"{verdict(t, judged=judged)} |")
+    return lines
 
 
 MB = 1024 * 1024
@@ -48,6 +76,7 @@ class Target:
     limit: float
     at_most: bool  # True: value <= limit is wanted; False: value >= limit
     unit: str = "x"
+    informational: bool = False  # shown with a verdict, never judged (not in --strict)
 
     @property
     def met(self) -> bool:
@@ -55,7 +84,8 @@ class Target:
 
     @property
     def wanted(self) -> str:
-        return f"{'<=' if self.at_most else '>='} {self.limit:g}{self.unit}"
+        wanted = f"{'<=' if self.at_most else '>='} {self.limit:g}{self.unit}"
+        return wanted + (" (informational)" if self.informational else "")
 
 
 @attrs.define
@@ -73,6 +103,7 @@ class Report:
     async_per_completion: dict[str, PerCompletion] = attrs.Factory(dict)
     async_not_installed: dict[str, str] = attrs.Factory(dict)  # key -> label
     server: ServerRun | None = None  # voigpt serve against its floor
+    quick: bool = False  # a quick run: every figure shown, none judged
 
     # -- figures -----------------------------------------------------------------------------
 
@@ -123,7 +154,7 @@ class Report:
         return found
 
     def missed_targets(self) -> list[Target]:
-        return [t for t in self.targets() if not t.met]
+        return [t for t in self.targets() if not t.met and not t.informational]
 
     def correctness_failures(self) -> list[str]:
         failures = []
@@ -178,11 +209,8 @@ class Report:
         return [*lines, ""]
 
     def _targets_table(self) -> list[str]:
-        lines = ["Ratios against the targets:", "", "| figure | value | target | met |",
-                 "|---|---:|---|---|"]
-        for target in self.targets():
-            lines.append(f"| {target.figure} | {target.value:.2f}{target.unit} | {target.wanted} | "
-                         f"{'yes' if target.met else 'MISSED'} |")
+        lines = ["Ratios against the targets:", "",
+                 *target_rows(self.targets(), judged=not self.quick)]
         if "HTTP" in self.per_completion:  # shown for comparison, held to no target
             lines.append(f"| (d)/(b) wall, HTTP | {self.ratio('HTTP', 'd', 'b', 'wall'):.2f}x "
                          "| (no target) | |")
