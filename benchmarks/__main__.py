@@ -1,6 +1,6 @@
 """voigpt's benchmark harness: one command, one table.
 
-    .venv/bin/python -m benchmarks            # the full run (about seven minutes)
+    .venv/bin/python -m benchmarks            # the full run (about twenty minutes)
     .venv/bin/python -m benchmarks --quick    # a smoke run with tiny N (CI runs this)
 
 Everything runs against the bundled emulator in a separate process on 127.0.0.1, over
@@ -12,24 +12,29 @@ asyncio (``benchmarks/asyncio_runs.py``): 100 and 1,000 concurrent ``AsyncClient
 completions and 60 concurrent ``VoiGpt.create_async`` at a 1 s service time, and the CPU per
 completion of ``AsyncClient`` against a bare aiohttp session (and httpx), taking turns.
 
-voigpt serve (``benchmarks/server.py``, alone: ``python -m benchmarks.server``): requests/s at
-32 clients, 256 clients at once at a 1 s service time, one client's latency and the RSS over
-20,000 requests of ``voigpt serve`` against a bare Starlette + aiohttp floor, both uvicorn
-processes.
+voigpt serve (``benchmarks/server.py``, alone: ``python -m benchmarks.server``), against a
+bare Starlette + aiohttp floor, both uvicorn processes, on each API route (chat completions,
+Responses stored, Anthropic Messages, legacy completions): requests/s and CPU per request
+at 32 clients; one client's median and p99 latency added; p50, p99 and errors of an open
+loop at 200 and 500 requests/s; 256 clients at once at a 1 s service time; and the RSS
+over 100,000 requests of a server with stored responses and one with the reply cache,
+their caps full and evicting.
 
 Shared state (``benchmarks/state.py``, alone: ``python -m benchmarks.state``): requests/s at
 32 clients and the p99 at 200 requests/s, open loop, of ``voigpt serve`` on ``--state
-memory``, ``sqlite:///FILE`` and ``redis://`` (a ``redis-server`` it starts; those rows are
-skipped without one), with and without ``--site-concurrency 64``.
+memory``, ``sqlite:///FILE`` and ``redis://`` (a ``redis-server`` it starts; those rows
+are skipped without one), with and without ``--site-concurrency 64``.
 
 voigpt batch (``benchmarks/batch.py``, alone: ``python -m benchmarks.batch``): the command's
 wall time for 2,000 requests at a 0.2 s service time and ``--concurrency 64`` against the
 ideal, and its peak RSS over a 50,000-line input.
 
+Every figure is printed with its target and the verdict; a quick run is too short to judge,
+so it prints each figure and target with "not judged (quick run)" instead.
+
 Exit status: 0 when every completion was right (whatever the timings), 1 when a reply was
 wrong, a thread or task saw an error or a client fetched more than one token where one is
-promised; with ``--strict``, 2 when a speed target was missed (never in a quick run,
-which prints every figure and target as "not judged (quick run)").
+promised; with ``--strict``, 2 when a speed target was missed (never in a quick run).
 """
 
 from __future__ import annotations

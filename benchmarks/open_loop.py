@@ -7,13 +7,21 @@ Each request is timed from the moment it was due, not from when it left, so a la
 (no connection free, the generator's own loop busy) counts against it. Connections are
 keep-alive, ``pool`` of them opened before the clock starts; a request takes any free one,
 or opens a new one (its connect timed with it) when none is free.
+
+``in_turns`` runs several targets at one rate, taking turns (in reverse order every other
+round, so none always follows the same one); ``tail`` sums up one target's turns: each
+turn's p50 and p99, the median over turns (one turn another process on a shared machine
+stalled moves it less than a p99 over all requests would), and every turn's errors.
 """
 
 from __future__ import annotations
 
 import asyncio
+import statistics
 import time
+from collections.abc import Sequence
 
+import attrs
 import httptools
 
 from benchmarks.server_load import Connection, Load, Target
@@ -73,3 +81,31 @@ def percentile(sorted_values: list[float], fraction: float) -> float:
         return 0.0
     rank = max(1, -(-len(sorted_values) * fraction // 1))  # ceil(n * fraction), at least 1
     return sorted_values[int(rank) - 1]
+
+
+@attrs.frozen
+class Tail:
+    p50: float  # seconds: each turn's, the median over turns
+    p99: float
+    requests: int  # over all turns
+    errors: int
+    first_error: str
+
+
+def tail(loads: Sequence[Load]) -> Tail:
+    turns = [sorted(x.latencies) for x in loads]
+    return Tail(statistics.median(percentile(t, 0.50) for t in turns),
+                statistics.median(percentile(t, 0.99) for t in turns),
+                sum(len(t) for t in turns), sum(x.errors for x in loads),
+                next((x.first_error for x in loads if x.errors), ""))
+
+
+async def in_turns(targets: Sequence[Target], *, rate: float, seconds: float,
+                   rounds: int) -> list[list[Load]]:
+    """Each target's open-loop turns at ``rate``, in the order of ``targets``."""
+    loads: list[list[Load]] = [[] for _ in targets]
+    for n in range(rounds):
+        order = list(range(len(targets)))
+        for i in order if n % 2 == 0 else reversed(order):
+            loads[i].append(await paced(targets[i], rate=rate, seconds=seconds))
+    return loads

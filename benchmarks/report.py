@@ -14,8 +14,8 @@ from benchmarks.memory import Growth
 from benchmarks.threads import Throughput
 from benchmarks.turns import PerCompletion
 
-if TYPE_CHECKING:  # benchmarks.server imports Target from here
-    from benchmarks.server import ServerRun
+if TYPE_CHECKING:  # benchmarks.server_results imports Target from here
+    from benchmarks.server_results import ServerRun
 
 
 def arguments(prog: str, description: str | None, argv: list[str] | None) -> argparse.Namespace:

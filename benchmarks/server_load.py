@@ -7,25 +7,38 @@ request, wait for the whole answer, check it, repeat. ``hammer`` runs ``clients`
 until a request count or a deadline; ``burst`` opens ``clients`` connections and sends one
 request on each, all at once, and times the last answer (connecting included). An answer
 counts as right only with status 200 and the expected reply in it; anything else is an
-error, and the first one is kept for the report.
+error, and the first one is kept for the report. What each API route is sent, and how its
+answer is checked, is in ``benchmarks/server_routes.py``; a ``Rotation`` sends many
+different requests in turn (to fill a cache) instead of one.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import cast
 from urllib.parse import urlsplit
 
 import attrs
 import httptools
 
-from benchmarks.clients import EXPECTED, MESSAGES
-
 Check = Callable[[int, bytes], str | None]  # status, body -> None if right, else what's wrong
+
+
+@attrs.define
+class Rotation:
+    """Requests sent in turn instead of one (each with its own check), picking up where the
+    last run left off: a cache, say, sees them all in order."""
+
+    items: Sequence[tuple[bytes, Check]]
+    sent: int = 0
+
+    def next(self) -> tuple[bytes, Check]:
+        item = self.items[self.sent % len(self.items)]
+        self.sent += 1
+        return item
 
 
 @attrs.frozen
@@ -36,6 +49,7 @@ class Target:
     port: int
     request: bytes  # the whole request, head and body
     check: Check
+    rotation: Rotation | None = None  # if given, its requests instead of ``request``
 
 
 @attrs.define
@@ -59,63 +73,15 @@ class Load:
 def post(url: str, path: str, body: bytes, headers: dict[str, str], check: Check) -> Target:
     parts = urlsplit(url)
     assert parts.hostname is not None and parts.port is not None
-    head = f"POST {path} HTTP/1.1\r\nHost: {parts.netloc}\r\n" + "".join(
+    return Target(parts.hostname, parts.port, request_bytes(url, path, body, headers), check)
+
+
+def request_bytes(url: str, path: str, body: bytes, headers: dict[str, str]) -> bytes:
+    """The whole ``POST path`` request to ``url``: head and JSON ``body``."""
+    head = f"POST {path} HTTP/1.1\r\nHost: {urlsplit(url).netloc}\r\n" + "".join(
         f"{name}: {value}\r\n" for name, value in headers.items()
     ) + f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-    return Target(parts.hostname, parts.port, head.encode("latin-1") + body, check)
-
-
-def chat_completions(url: str) -> Target:
-    """OpenAI's ``POST /v1/chat/completions`` with one user message, as the openai SDK
-    sends it (minus its telemetry headers)."""
-    body = json.dumps({"model": "gpt-3.5-turbo", "messages": MESSAGES}).encode()
-    return post(url, "/v1/chat/completions", body, {"Accept": "application/json"},
-                check_completion)
-
-
-def responses_create(url: str) -> Target:
-    """OpenAI's ``POST /v1/responses`` with a string input, as the openai SDK's
-    ``responses.create`` sends it: no ``store``, so the response is stored (the default)."""
-    body = json.dumps({"model": "gpt-3.5-turbo", "input": MESSAGES[0]["content"]}).encode()
-    return post(url, "/v1/responses", body, {"Accept": "application/json"}, check_response)
-
-
-def site_completion(url: str, token: str) -> Target:
-    """The site's ``POST /generate_response/``, the bare protocol (to load an upstream)."""
-    headers = {"Cookie": f"csrftoken={token}", "X-CSRFToken": token, "Origin": url,
-               "Referer": url + "/"}
-    return post(url, "/generate_response/", json.dumps({"messages": MESSAGES}).encode(),
-                headers, check_site_reply)
-
-
-def check_completion(status: int, body: bytes) -> str | None:
-    try:
-        content = json.loads(body)["choices"][0]["message"]["content"]
-    except (ValueError, KeyError, IndexError, TypeError):
-        content = None
-    if status == 200 and content == EXPECTED:
-        return None
-    return f"HTTP {status}: {body[:200]!r}"
-
-
-def check_response(status: int, body: bytes) -> str | None:
-    try:
-        document = json.loads(body)
-        content = document["output"][0]["content"][0]["text"]
-        stored = document["store"] is True and document["status"] == "completed"
-    except (ValueError, KeyError, IndexError, TypeError):
-        content, stored = None, False
-    if status == 200 and content == EXPECTED and stored:
-        return None
-    return f"HTTP {status}: {body[:200]!r}"
-
-
-def check_site_reply(status: int, body: bytes) -> str | None:
-    try:
-        reply = json.loads(body)["response"]
-    except (ValueError, KeyError, TypeError):
-        reply = None
-    return None if status == 200 and reply == EXPECTED else f"HTTP {status}: {body[:200]!r}"
+    return head.encode("latin-1") + body
 
 
 class Connection(asyncio.Protocol):
@@ -189,8 +155,11 @@ async def hammer(
 
     async def client(connection: Connection) -> None:
         clock, check, request = time.perf_counter, target.check, target.request
+        rotation = target.rotation
         while budget[0] != 0:
             budget[0] -= 1
+            if rotation is not None:
+                request, check = rotation.next()
             started = clock()
             try:
                 status, body = await connection.send(request)

@@ -53,8 +53,10 @@ import uvloop
 from benchmarks import redis_process
 from benchmarks.open_loop import paced, percentile
 from benchmarks.report import Target, arguments, exit_code
-from benchmarks.server import CLIENTS, MAX_CONCURRENCY, Spawned, cpu_seconds, token_fetches
-from benchmarks.server_load import Load, chat_completions, hammer
+from benchmarks.server_load import Load, hammer
+from benchmarks.server_processes import MAX_CONCURRENCY, Spawned, cpu_seconds, token_fetches
+from benchmarks.server_results import CLIENTS
+from benchmarks.server_routes import chat_completions
 
 THROUGHPUT_RATIO = 0.85  # shared / memory requests/s, at least
 P99_ADDED = 2e-3  # seconds a shared state may add to memory's p99 (informational)
