@@ -20,10 +20,11 @@ loop at 200 and 500 requests/s; 256 clients at once at a 1 s service time; and t
 over 100,000 requests of a server with stored responses and one with the reply cache,
 their caps full and evicting.
 
-Shared state (``benchmarks/state.py``, alone: ``python -m benchmarks.state``): requests/s at
-32 clients and the p99 at 200 requests/s, open loop, of ``voigpt serve`` on ``--state
-memory``, ``sqlite:///FILE`` and ``redis://`` (a ``redis-server`` it starts; those rows
-are skipped without one), with and without ``--site-concurrency 64``.
+Shared state (``benchmarks/state.py``, alone: ``python -m benchmarks.state``): CPU per
+request and requests/s at 32 clients on each API route, and the p99 at 200 requests/s,
+open loop, of ``voigpt serve`` on ``--state memory``, ``sqlite:///FILE`` and ``redis://``
+(a ``redis-server`` it starts; those rows are skipped without one), with and without
+``--site-concurrency 64``.
 
 voigpt batch (``benchmarks/batch.py``, alone: ``python -m benchmarks.batch``): the command's
 wall time for 2,000 requests at a 0.2 s service time and ``--concurrency 64`` against the
