@@ -76,8 +76,8 @@ def routes(
     answer_error: ErrorAnswers,
 ) -> list[Route]:
     """The two routes, over the app's one client, concurrency limit, model rule and error
-    mapping; FastAPI's router serves them (the chat route alone is hot enough for a lane
-    of its own), and documents them as ``DOCUMENTED`` says."""
+    mapping; each is served by a lane of the front (``front.py``), listed in FastAPI's
+    router too (for the 405s), and documented as ``DOCUMENTED`` says."""
     return [
         Route(path, kind(upstream, models, log_prompts=log_prompts,
                          answer_error=answer_error), methods=["POST"], include_in_schema=False)

@@ -118,9 +118,10 @@ def create_app(
                             include_in_schema=False)
     app.router.routes.append(responses_route)
     app.router.routes.extend(responses.stored_routes(store))
-    app.router.routes.extend(anthropic_messages.routes(  # through FastAPI's router
+    anthropic_routes = anthropic_messages.routes(
         upstream, model_ids, log_prompts=settings.log_prompts, answer_error=answer_error,
-    ))
+    )
+    app.router.routes.extend(anthropic_routes)
 
     @app.get("/v1/models", response_model=ModelList, responses=openapi.KEYED_RESPONSES)
     async def list_models() -> Response:
@@ -149,8 +150,8 @@ def create_app(
                      documented=[_DOCUMENTED_COMPLETIONS, legacy_completions.DOCUMENTED,
                                  *responses.DOCUMENTED, *anthropic_messages.DOCUMENTED])
     front: ASGIApp = Gate(
-        Lanes(completion_route, Lanes(responses_route, Lanes(legacy_route,
-                                                             app.everything_else))),
+        Lanes([completion_route, responses_route, legacy_route, *anthropic_routes],
+              app.everything_else),
         keys=settings.api_keys,
         max_body_bytes=settings.max_body_bytes, metrics=metrics, answer_error=answer_error,
         find_route=route_finder(app),

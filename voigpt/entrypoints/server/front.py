@@ -1,17 +1,18 @@
 """What every request meets first: CORS (when configured), the gate (key, body cap,
-counting), then ``POST /v1/chat/completions`` straight to its endpoint, and everything else
-to FastAPI.
+counting), then each completion route (chat, Responses, Anthropic's Messages, legacy
+completions) straight to its endpoint, and everything else to FastAPI.
 
-The completion route is the one clients call thousands of times a second. FastAPI's
+The completion routes are the ones clients call thousands of times a second. FastAPI's
 per-request layers (its error and telemetry middleware, exit stacks, routing, dependency
-solving) cost that route more CPU than the route's own work, measured with py-spy under
-``benchmarks/server.py``; so it is a plain ASGI endpoint, and FastAPI keeps the other
-routes, the 404 and 405 answers, the lifespan and the OpenAPI document.
+solving) cost such a route more CPU than the route's own work, measured with py-spy under
+``benchmarks/server.py`` (on ``POST /v1/messages``, served through them until issue 23,
+they were a fifth of the process's samples); so each is a plain ASGI endpoint, and FastAPI
+keeps the other routes, the 404 and 405 answers, the lifespan and the OpenAPI document.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from fastapi import FastAPI
@@ -36,22 +37,26 @@ class ServerApp(FastAPI):
 
 
 class Lanes:
-    """``route``'s requests (its path, its methods) go to its endpoint; the rest to
-    ``rest``. Every request to the route's path has the route in its scope, as FastAPI's
-    router would put it (the metrics are labelled by it), its 405s included."""
+    """Each of ``routes``' requests (its path, its methods) goes to its endpoint, the rest
+    to ``rest``: one dictionary lookup, whatever the number of lanes. Every request to a
+    route's path has the route in its scope, as FastAPI's router would put it (the metrics
+    are labelled by it), its 405s included."""
 
-    def __init__(self, route: Route, rest: ASGIApp) -> None:
-        self.route, self.rest = route, rest
-        self.path = route.path
-        self.methods = frozenset(route.methods or ())
-        self.endpoint: ASGIApp = route.app
+    def __init__(self, routes: Sequence[Route], rest: ASGIApp) -> None:
+        self.rest = rest
+        self.lanes = {
+            route.path: (route, frozenset(route.methods or ()), route.app) for route in routes
+        }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and route_path(scope) == self.path:
-            scope["route"] = self.route
-            if scope["method"] in self.methods:
-                await self.endpoint(scope, receive, send)
-                return
+        if scope["type"] == "http":
+            lane = self.lanes.get(route_path(scope))
+            if lane is not None:
+                route, methods, endpoint = lane
+                scope["route"] = route
+                if scope["method"] in methods:
+                    await endpoint(scope, receive, send)
+                    return
         await self.rest(scope, receive, send)
 
 
