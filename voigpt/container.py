@@ -36,12 +36,6 @@ from voigpt.adapters.memory import (
     RememberedTokenCache,
 )
 from voigpt.adapters.monotonic import AsyncSystemClock, SystemClock
-from voigpt.adapters.requests import (
-    HttpEndpoint,
-    RequestsChatTransport,
-    RequestsTokenSource,
-    build_session,
-)
 from voigpt.config import LOCAL, Settings
 from voigpt.domain.complete_chat import AsyncCompleteChat, CompleteChat
 from voigpt.domain.errors import InvalidConfig
@@ -51,16 +45,24 @@ from voigpt.ports.observer import NO_OBSERVER
 from voigpt.ports.shared_state import SharedState
 
 
-def _from_aiohttp(name: str) -> Callable[..., Any]:
-    """A builder for an aiohttp adapter, imported when first built: aiohttp is the optional
-    ``async`` extra, which sync users never load."""
+def _imported(module: str, name: str) -> Callable[..., Any]:
+    """A builder for an HTTP adapter, its module imported when it is first built: requests
+    (with urllib3, ~70 ms to import) only when a call goes over HTTP with threads, aiohttp
+    (the optional ``async`` extra) only with asyncio. The fake backend, ``voigpt serve``
+    and ``voigpt batch`` never load requests; sync users never load aiohttp."""
 
     def build(*args: Any, **kwargs: Any) -> Any:
-        from voigpt.adapters import aiohttp
-
-        return getattr(aiohttp, name)(*args, **kwargs)
+        return getattr(importlib.import_module(module), name)(*args, **kwargs)
 
     return build
+
+
+def _from_requests(name: str) -> Callable[..., Any]:
+    return _imported("voigpt.adapters.requests", name)
+
+
+def _from_aiohttp(name: str) -> Callable[..., Any]:
+    return _imported("voigpt.adapters.aiohttp", name)
 
 
 def build_state(location: StateLocation | None) -> SharedState:
@@ -93,11 +95,11 @@ class Container:
         self.environment = providers.ThreadSafeSingleton(Environment.read, self.config.base_url)
 
         self.session = providers.ThreadSafeSingleton(
-            build_session, ca_bundle=self.environment.provided.ca_bundle
+            _from_requests("build_session"), ca_bundle=self.environment.provided.ca_bundle
         )
 
         self.endpoint = providers.ThreadSafeSingleton(
-            HttpEndpoint,
+            _from_requests("HttpEndpoint"),
             session=self.session,
             base_url=self.config.base_url,
             timeouts=self.config.timeouts,
@@ -108,13 +110,15 @@ class Container:
 
         self.transport = providers.Selector(
             self.config.backend,
-            http=providers.ThreadSafeSingleton(RequestsChatTransport, endpoint=self.endpoint),
+            http=providers.ThreadSafeSingleton(_from_requests("RequestsChatTransport"),
+                                               endpoint=self.endpoint),
             fake=providers.ThreadSafeSingleton(FakeChatTransport),
         )
 
         self.token_source = providers.Selector(
             self.config.backend,
-            http=providers.ThreadSafeSingleton(RequestsTokenSource, endpoint=self.endpoint),
+            http=providers.ThreadSafeSingleton(_from_requests("RequestsTokenSource"),
+                                               endpoint=self.endpoint),
             fake=providers.ThreadSafeSingleton(FakeTokenSource),
         )
 

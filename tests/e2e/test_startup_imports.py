@@ -50,6 +50,14 @@ def test_from_voigpt_import_client_loads_none_of_the_heavy_libraries(tmp_path: P
     modules = _loaded("from voigpt import Client", tmp_path)
     assert "voigpt.client" in modules
     assert _heavy(modules) == []
+    assert "requests" not in modules  # until a call goes over HTTP (below)
+
+
+def test_requests_is_loaded_once_a_client_will_go_over_http(tmp_path: Path) -> None:
+    modules = _loaded("from voigpt import Client\nClient(base_url='http://127.0.0.1:9')",
+                      tmp_path)
+    assert {"requests", "voigpt.adapters.environment"} <= modules
+    assert _heavy(modules) == []
 
 
 def test_a_whole_voigpt_ask_loads_none_of_the_heavy_libraries(tmp_path: Path) -> None:
@@ -57,3 +65,4 @@ def test_a_whole_voigpt_ask_loads_none_of_the_heavy_libraries(tmp_path: Path) ->
                       "from voigpt.__main__ import main\nsys.exit(main())", tmp_path)
     assert {"voigpt.client", "voigpt.entrypoints.cli"} <= modules
     assert _heavy(modules) == []
+    assert "requests" not in modules  # the fake backend opens no connection

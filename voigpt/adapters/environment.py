@@ -11,7 +11,6 @@ import ssl
 from urllib.parse import unquote, urlsplit
 
 import attrs
-import requests.utils
 
 from voigpt.adapters.site import credential_forms
 from voigpt.domain.errors import InvalidConfig
@@ -31,6 +30,8 @@ class Environment:
         ca_bundle = os.environ.get(name) or None
         if ca_bundle is not None and not os.path.isdir(ca_bundle):
             _check_bundle(name, ca_bundle)
+        import requests.utils  # here: only the HTTP backend reads the environment
+
         return cls(proxies=dict(requests.utils.get_environ_proxies(url)), ca_bundle=ca_bundle)
 
     @property
