@@ -1,6 +1,6 @@
 """voigpt's benchmark harness: one command, one table.
 
-    .venv/bin/python -m benchmarks            # the full run (about twenty minutes)
+    .venv/bin/python -m benchmarks            # the full run (about twelve minutes)
     .venv/bin/python -m benchmarks --quick    # a smoke run with tiny N (CI runs this)
 
 Everything runs against the bundled emulator in a separate process on 127.0.0.1, over

@@ -1,7 +1,7 @@
 """``voigpt serve`` against its floor on every API route, each a real uvicorn process (one
 worker, uvloop and httptools, no access log), loaded over real sockets from this process.
 
-    .venv/bin/python -m benchmarks.server            # this section alone (about eight minutes)
+    .venv/bin/python -m benchmarks.server            # this section alone (about seven minutes)
     .venv/bin/python -m benchmarks.server --quick    # tiny N: checks it runs, judges nothing
 
 (i) the floor (``benchmarks/server_floor.py``): a bare Starlette app doing each route's least

@@ -3,7 +3,7 @@
 benchmark starts), each a real uvicorn process (one worker, as ``benchmarks/server.py``
 runs it) in front of the same fast stand-in upstream (``benchmarks/server_upstream.py``).
 
-    .venv/bin/python -m benchmarks.state            # this section alone (about four minutes)
+    .venv/bin/python -m benchmarks.state            # this section alone (about three minutes)
     .venv/bin/python -m benchmarks.state --quick    # tiny N: checks it runs, judges nothing
 
 The same three again with ``--site-concurrency 64`` (the lease path: a slot taken and given
