@@ -21,7 +21,6 @@ from typing import Any
 
 from dependency_injector import providers
 
-from voigpt.adapters.environment import Environment
 from voigpt.adapters.memory import (
     AsyncAttributeTokenCache,
     AsyncFakeChatTransport,
@@ -53,6 +52,13 @@ def _imported(module: str, name: str) -> Callable[..., Any]:
 
     def build(*args: Any, **kwargs: Any) -> Any:
         return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+    return build
+
+
+def _imported_method(module: str, name: str, method: str) -> Callable[..., Any]:
+    def build(*args: Any, **kwargs: Any) -> Any:
+        return getattr(getattr(importlib.import_module(module), name), method)(*args, **kwargs)
 
     return build
 
@@ -92,7 +98,10 @@ class Container:
 
         # requests' own variables (HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE...), read once:
         # container_for() reads them when the container is built.
-        self.environment = providers.ThreadSafeSingleton(Environment.read, self.config.base_url)
+        self.environment = providers.ThreadSafeSingleton(
+            _imported_method("voigpt.adapters.environment", "Environment", "read"),
+            self.config.base_url,
+        )
 
         self.session = providers.ThreadSafeSingleton(
             _from_requests("build_session"), ca_bundle=self.environment.provided.ca_bundle

@@ -6,9 +6,10 @@ before any I/O, then do what the rules ask with their ports.
 
 from __future__ import annotations
 
+import os
 import random
-import secrets
 from collections.abc import Callable, Generator, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -25,9 +26,6 @@ from voigpt.domain.steps import (
     completion_steps,
     drive,
 )
-from voigpt.domain.tools.flow import Repair, output_steps
-from voigpt.domain.tools.openai import output_spec
-from voigpt.domain.tools.replies import Reading
 from voigpt.domain.values import AccessToken, Completion, Conversation, resolve_model
 from voigpt.ports.clock import AsyncClock, Clock
 from voigpt.ports.observer import NO_OBSERVER, CompletionObserver
@@ -35,13 +33,17 @@ from voigpt.ports.token_cache import AsyncTokenCache, TokenCache
 from voigpt.ports.token_source import AsyncTokenSource, TokenSource
 from voigpt.ports.transport import AsyncChatTransport, ChatTransport
 
+if TYPE_CHECKING:  # the tools' rules are imported when a call asks for tools or a format
+    from voigpt.domain.tools.flow import Repair
+    from voigpt.domain.tools.replies import Reading
+
 Messages = Conversation | Sequence[Mapping[str, object]]
-Run = Generator[Effect | Repair, object, "str | Reading"]
+Run = Generator["Effect | Repair", object, "str | Reading"]
 
 
 def new_call_id() -> str:
     """``call_`` and 24 random hex digits, as OpenAI's call ids look."""
-    return f"call_{secrets.token_hex(12)}"
+    return f"call_{os.urandom(12).hex()}"  # what secrets.token_hex does, without its import
 
 
 @attrs.frozen
@@ -78,8 +80,12 @@ def _prepare(
         explicit = access_token
     elif access_token is not None and access_token != "":
         explicit = AccessToken.parse(access_token)
-    spec = None if asked is PLAIN else output_spec(
-        asked.tools, asked.tool_choice, asked.response_format, asked.parallel_tool_calls)
+    spec = None
+    if asked is not PLAIN:
+        from voigpt.domain.tools.openai import output_spec
+
+        spec = output_spec(asked.tools, asked.tool_choice, asked.response_format,
+                           asked.parallel_tool_calls)
     deadline = Deadline.after(use_case.clock, use_case.deadline)
 
     def send(conversation: Conversation) -> Steps:
@@ -88,6 +94,8 @@ def _prepare(
 
     if spec is None:  # the plain path: nothing more to do
         return send(conversation), resolved, deadline
+    from voigpt.domain.tools.flow import output_steps
+
     return output_steps(conversation, spec, send, use_case.new_id), resolved, deadline
 
 
@@ -136,11 +144,11 @@ class CompleteChat:
                 return self.token_cache.acquire(fetch)
             if isinstance(effect, Forget):
                 self.token_cache.invalidate(effect.token)
-            elif isinstance(effect, Repair):
-                observer.repairing(effect.detail)
-            else:
+            elif isinstance(effect, Wait):
                 _retrying(observer, effect)
                 clock.sleep(effect.seconds)
+            else:  # a Repair, from the tools' rules
+                observer.repairing(effect.detail)
             return None
 
         return _completion(drive(steps, do), resolved)
@@ -187,11 +195,11 @@ class AsyncCompleteChat:
                 return await self.token_cache.acquire(fetch)
             if isinstance(effect, Forget):
                 await self.token_cache.invalidate(effect.token)
-            elif isinstance(effect, Repair):
-                observer.repairing(effect.detail)
-            else:
+            elif isinstance(effect, Wait):
                 _retrying(observer, effect)
                 await clock.sleep(effect.seconds)
+            else:  # a Repair, from the tools' rules
+                observer.repairing(effect.detail)
             return None
 
         return _completion(await adrive(steps, do), resolved)

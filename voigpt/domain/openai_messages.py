@@ -30,7 +30,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from voigpt.domain.errors import InvalidMessages
-from voigpt.domain.tools.history import calls_text, result_text
 
 _KEYS = ("role", "content", "name")
 # What an assistant message read back from an answer may carry besides.
@@ -90,6 +89,8 @@ def _result(item: Mapping[object, object], role: str, where: str) -> str:
         content = _joined_text(content, f"{where}.content")
     if not isinstance(content, str):
         raise InvalidMessages(f"{where}: 'content' must be a string, got {_type(content)}")
+    from voigpt.domain.tools.history import result_text  # tool history only
+
     return result_text(call_id if isinstance(call_id, str) else None, content, name=name)
 
 
@@ -112,6 +113,8 @@ def _calls(item: Mapping[object, object], where: str) -> str | None:
         call_id = call.get("id") if isinstance(call, Mapping) else None
         written.append((call_id if isinstance(call_id, str) else None, function["name"],
                         function.get("arguments", "{}")))
+    from voigpt.domain.tools.history import calls_text  # tool history only
+
     return calls_text(written)
 
 

@@ -5,7 +5,6 @@ secrets of the exchange."""
 from __future__ import annotations
 
 import base64
-import email.utils
 import math
 import re
 import time
@@ -152,6 +151,8 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
         seconds = float(value)
     except ValueError:
         try:
+            import email.utils  # here: only a Retry-After date needs it
+
             when = email.utils.parsedate_to_datetime(value)
         except (TypeError, ValueError, IndexError, OverflowError):
             return None
