@@ -60,7 +60,7 @@ from benchmarks.emulator_process import EmulatorProcess
 from benchmarks.memory import in_fresh_process
 from benchmarks.report import Report, arguments, exit_code
 from benchmarks.server import measure_server
-from benchmarks.startup import import_times, startup_times
+from benchmarks.startup import measure_startup
 from benchmarks.state import measure_state
 from benchmarks.threads import measure_threads, set_latency
 from benchmarks.turns import take_turns
@@ -74,15 +74,14 @@ class Sizes:
     thread_total: int  # completions per thread-count turn
     thread_rounds: int
     rss_completions: int
-    startup_rounds: int
     burst_rounds: int  # turns of each asyncio burst
     burst_service: float  # the emulator's service time during the bursts, seconds
 
 
 FULL = Sizes(rounds=40, batch=25, warmup=50, thread_total=800, thread_rounds=5,
-             rss_completions=10_000, startup_rounds=15, burst_rounds=3, burst_service=1.0)
+             rss_completions=10_000, burst_rounds=3, burst_service=1.0)
 QUICK = Sizes(rounds=2, batch=3, warmup=2, thread_total=32, thread_rounds=1,
-              rss_completions=50, startup_rounds=1, burst_rounds=1, burst_service=0.05)
+              rss_completions=50, burst_rounds=1, burst_service=0.05)
 THREAD_COUNTS = (1, 4, 16)
 # Seconds the emulator "thinks" per completion in the run the thread target is held to.
 # The real service takes seconds; 5 ms is still small enough that client CPU shows.
@@ -152,15 +151,16 @@ def main(argv: list[str] | None = None) -> int:
     state = measure_state(quick=args.quick)
     print("- voigpt batch: throughput and peak RSS ...", file=sys.stderr)
     batch = measure_batch(quick=args.quick)
-    print("- import and start-up times ...", file=sys.stderr)
-    report.imports = import_times(sizes.startup_rounds)
-    report.startup = startup_times(sizes.startup_rounds)
+    print("- start-up, with and without the server extra ...", file=sys.stderr)
+    startup = measure_startup(quick=args.quick)
 
     print(report.render())
     print("\n".join(state.render()))
     print("\n".join(batch.render()))
+    print("\n".join(startup.render()))
     return exit_code([*report.correctness_failures(), *state.failures(), *batch.failures()],
-                     [*report.targets(), *state.targets(), *batch.targets()],
+                     [*report.targets(), *state.targets(), *batch.targets(),
+                      *startup.targets()],
                      strict=args.strict, judged=not args.quick)
 
 

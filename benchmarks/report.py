@@ -96,8 +96,6 @@ class Report:
     # (client key, client label, emulator service seconds) -> thread count -> result
     threads: dict[tuple[str, str, float], dict[int, Throughput]] = attrs.Factory(dict)
     memory: list[Growth] = attrs.Factory(list)
-    imports: dict[str, float] = attrs.Factory(dict)
-    startup: dict[str, float] = attrs.Factory(dict)
     # asyncio: concurrent bursts, and per completion (sequential, over HTTP) by client key
     bursts: list[Burst] = attrs.Factory(list)
     async_per_completion: dict[str, PerCompletion] = attrs.Factory(dict)
@@ -136,10 +134,6 @@ class Report:
         for growth in self.memory:
             found.append(Target(f"RSS growth, {growth.label}, {growth.completions} completions",
                                 growth.growth / MB, 5.0, at_most=True, unit=" MB"))
-        if self.imports:
-            found.append(Target("import voigpt / import requests",
-                                self.imports["import voigpt"] / self.imports["import requests"],
-                                1.5, at_most=True))
         for burst in self.bursts:
             if burst.timed:
                 found.append(Target(f"{burst.label}, {burst.tasks} at once, "
@@ -188,7 +182,6 @@ class Report:
         lines += self._bursts_table()
         lines += self._async_per_completion_table()
         lines += self.server.render() if self.server is not None else []
-        lines += self._startup_table()
         return "\n".join(lines)
 
     def _per_completion_table(self) -> list[str]:
@@ -284,23 +277,6 @@ class Report:
                          f"{g.after / MB:.1f} MB | {g.growth / 1024:+,.0f} KiB |")
         return [*lines, ""]
 
-    def _startup_table(self) -> list[str]:
-        lines = ["Start-up (fresh interpreter each time, median):", "",
-                 "| what | time | ratio |", "|---|---:|---:|"]
-        base = self.imports.get("import requests")
-        for name, seconds in self.imports.items():
-            ratio = f"{seconds / base:.2f}x import requests" if base else ""
-            lines.append(f"| `{name}` (import only) | {_ms(seconds)} | {ratio} |")
-        bare = self.startup.get("python -c pass")
-        for name, seconds in self.startup.items():
-            ratio = f"{seconds / bare:.2f}x bare interpreter" if bare else ""
-            lines.append(f"| `{name}` (whole command) | {_ms(seconds)} | {ratio} |")
-        return [*lines, ""]
-
 
 def _us(seconds: float) -> str:
     return f"{seconds * 1e6:,.0f} µs"
-
-
-def _ms(seconds: float) -> str:
-    return f"{seconds * 1e3:.1f} ms"
