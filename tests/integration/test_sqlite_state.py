@@ -207,6 +207,39 @@ def test_responses_keep_to_the_byte_budget_oldest_first(tmp_path: Path) -> None:
     asyncio.run(use())
 
 
+def test_puts_at_once_are_written_together_as_if_one_after_the_other(tmp_path: Path) -> None:
+    """Puts that arrive while a transaction is being written share the next one; each put
+    returns once its record is in the file (a second state on the file reads it)."""
+    async def use() -> None:
+        shared, other = state(tmp_path / "s.db"), state(tmp_path / "s.db")
+        store = shared.response_store(max_records=5, ttl=60)
+        reader = other.response_store(max_records=5, ttl=60)
+        transactions = 0
+        real = type(store)._put_all
+
+        def counted(self: object, records: list[tuple[str, bytes]], conn: object) -> None:
+            nonlocal transactions
+            transactions += 1
+            real(self, records, conn)  # type: ignore[arg-type]
+
+        type(store)._put_all = counted  # type: ignore[method-assign]
+        try:
+            await asyncio.gather(*(store.put(f"r{n}", b"%d" % n) for n in range(40)),
+                                 store.put("r39", b"last"))  # a key put twice: the last wins
+        finally:
+            type(store)._put_all = real  # type: ignore[method-assign]
+        assert transactions < 40 / 2  # grouped, not one transaction a put
+        assert [await reader.get(f"r{n}") for n in range(34, 40)] == [
+            None, b"35", b"36", b"37", b"38", b"last"]  # the newest five, read elsewhere
+        budget = SqliteState(StateLocation("sqlite", path=str(tmp_path / "b.db")), max_bytes=100)
+        small = budget.response_store(max_records=10, ttl=60)
+        await asyncio.gather(*(small.put(k, k.encode() * 40) for k in "abc"))
+        assert [await small.get(k) for k in "abc"] == [None, b"b" * 40, b"c" * 40]
+        for closing in (shared, other, budget):
+            await closing.aclose()
+    asyncio.run(use())
+
+
 def test_the_default_byte_budget_is_64_mib(tmp_path: Path) -> None:
     async def use() -> None:
         shared = state(tmp_path / "s.db")

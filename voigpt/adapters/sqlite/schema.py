@@ -5,7 +5,8 @@
   until ``lease``);
 - ``pace``: the pause after a 429 (``paused_until``, the next ``backoff``) and the next
   start the rate allows (``next_start``); ``slots``: one lease per completion in flight;
-- ``responses``: stored responses (``size`` for the byte budget, oldest first by ``seq``);
+- ``responses``: stored responses (``size`` for the byte budget, oldest first by ``seq``),
+  and ``response_totals``, their count and bytes, kept by triggers;
 - ``replies``: the reply cache.
 
 Times are wall-clock seconds (``time.time()``): every process on the machine reads the
@@ -34,8 +35,20 @@ SCHEMA = (
     "UNIQUE, record BLOB NOT NULL, size INTEGER NOT NULL, created REAL NOT NULL, "
     "expires REAL NOT NULL)",
     "CREATE INDEX IF NOT EXISTS responses_expires ON responses (expires)",
-    # count(*) and sum(size) on every put read this small index, not every record's page
-    "CREATE INDEX IF NOT EXISTS responses_size ON responses (size)",
+    # The count and bytes of the stored responses, kept by triggers, so a put reads one row
+    # rather than counting every record (a scan of up to --responses-max rows per put).
+    # Triggers live in the file: every writer keeps the totals, whatever its version.
+    "CREATE TABLE IF NOT EXISTS response_totals (id INTEGER PRIMARY KEY CHECK (id = 0), "
+    "records INTEGER NOT NULL, bytes INTEGER NOT NULL)",
+    "INSERT OR IGNORE INTO response_totals "
+    "SELECT 0, count(*), coalesce(sum(size), 0) FROM responses",
+    "CREATE TRIGGER IF NOT EXISTS responses_added AFTER INSERT ON responses BEGIN "
+    "UPDATE response_totals SET records = records + 1, bytes = bytes + NEW.size "
+    "WHERE id = 0; END",
+    "CREATE TRIGGER IF NOT EXISTS responses_removed AFTER DELETE ON responses BEGIN "
+    "UPDATE response_totals SET records = records - 1, bytes = bytes - OLD.size "
+    "WHERE id = 0; END",
+    "DROP INDEX IF EXISTS responses_size",  # what the totals replace
     "CREATE TABLE IF NOT EXISTS replies (seq INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, "
     "value BLOB NOT NULL, expires REAL NOT NULL)",
     "CREATE INDEX IF NOT EXISTS replies_expires ON replies (expires)",
