@@ -177,3 +177,25 @@ def test_a_refused_password_is_a_clear_error_that_never_shows_it(
         assert "not-the-" not in text and SECRET not in text
     state = RedisState(parse_state(locked_redis.url, redis_password=password))
     assert SECRET not in repr(state) and SECRET not in str(state.link.client.__repr__())
+
+
+def test_puts_at_once_share_a_pipeline_as_if_one_after_the_other(redis_url: str) -> None:
+    """Puts that come while a group is being written go together into the next pipeline;
+    each returns once its record is in Redis (another connection reads it)."""
+    async def work(state: RedisState) -> list[bytes | None]:
+        store = state.response_store(max_records=5, ttl=60)
+        groups: list[int] = []
+        real = store._put_group
+
+        async def counted(records: list[tuple[str, bytes]]) -> None:
+            groups.append(len(records))
+            await real(records)
+
+        store._group._write = counted  # type: ignore[assignment]
+        await asyncio.gather(*(store.put(f"g{n}", b"%d" % n) for n in range(40)),
+                             store.put("g39", b"last"))  # a key put twice: the last wins
+        assert len(groups) < 40 / 2 and sum(groups) == 41
+        client = redis.Redis.from_url(redis_url)
+        return [client.get(f"voigpt:responses:g{n}") for n in range(34, 40)]
+
+    assert _in_loop(redis_url, work) == [None, b"35", b"36", b"37", b"38", b"last"]

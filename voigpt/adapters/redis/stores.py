@@ -8,6 +8,7 @@ held, the oldest going first."""
 
 from __future__ import annotations
 
+from voigpt.adapters.groups import GroupWriter
 from voigpt.adapters.memory import BoundedResponseStore, MemoryReplyCache
 from voigpt.adapters.memory.responses import MAX_BYTES
 from voigpt.adapters.redis.link import Link, as_bytes
@@ -49,7 +50,8 @@ DELETE = _NOW + _EXPIRE + "return forget(ARGV[2])\n"
 
 class RedisResponseStore:
     """``ResponseStore`` in Redis; while Redis is away, the process's own
-    ``BoundedResponseStore`` (what it stores then stays readable here, by it alone)."""
+    ``BoundedResponseStore`` (what it stores then stays readable here, by it alone). Puts
+    that come together share one pipeline (``GroupWriter``)."""
 
     def __init__(self, link: Link, prefix: str, *, max_records: int, ttl: float,
                  max_bytes: int = MAX_BYTES) -> None:
@@ -60,16 +62,31 @@ class RedisResponseStore:
         self._put, self._delete = (link.client.register_script(PUT),
                                    link.client.register_script(DELETE))
         self._alone = BoundedResponseStore(max_records, ttl, max_bytes=max_bytes)
+        self._group = GroupWriter(self._put_group)
 
     async def put(self, key: str, record: bytes) -> None:
         if self.max_records <= 0 or len(record) > self.max_bytes:
             return
+        await self._group.put((key, record))
+
+    async def _put_group(self, records: list[tuple[str, bytes]]) -> None:
+        """The puts that came together, in one pipeline: one round trip (the script runs
+        once a record, in order, as if each had been sent alone)."""
+        ttl = max(1, int(self.ttl * 1000))
 
         async def shared() -> None:
-            await self._put(keys=self._keys, args=[self._prefix, key, record, self.max_records,
-                                                   self.max_bytes, max(1, int(self.ttl * 1000))])
+            pipe = self._link.client.pipeline(transaction=False)
+            for key, record in records:
+                await self._put(keys=self._keys, client=pipe,
+                                args=[self._prefix, key, record, self.max_records,
+                                      self.max_bytes, ttl])
+            await pipe.execute()
 
-        await self._link.run(shared, lambda: self._alone.put(key, record))
+        async def alone() -> None:
+            for key, record in records:
+                await self._alone.put(key, record)
+
+        await self._link.run(shared, alone)
 
     async def get(self, key: str) -> bytes | None:
         async def shared() -> bytes | None:

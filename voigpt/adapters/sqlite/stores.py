@@ -7,12 +7,12 @@ fits the caps. While the file fails, each answers from a store of the process's 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import sqlite3
 import time
 from functools import partial
 
+from voigpt.adapters.groups import GroupWriter
 from voigpt.adapters.memory.responses import MAX_BYTES, BoundedResponseStore
 from voigpt.adapters.memory.state import MAX_CACHED, MemoryReplyCache
 from voigpt.adapters.sqlite.database import Database, StoreDown, immediate
@@ -22,28 +22,20 @@ class SqliteResponseStore:
     """``ResponseStore`` with ``BoundedResponseStore``'s caps: at most ``max_records`` and
     ``max_bytes`` in all (across every process), each for ``ttl`` seconds.
 
-    Puts are committed in groups: a put waits for the transaction that writes it (so once
-    it returns, every process on the file can read the record), and the puts that arrive
-    while one transaction is being written go into the next, together. A commit costs far
-    more than a row (measured: 209 µs of CPU a record one at a time, 38 µs sixteen to a
-    transaction), and so does each trip to the state's thread."""
+    Puts are committed in groups (``GroupWriter``): a commit costs far more than a row
+    (measured: 209 µs of CPU a record one at a time, 38 µs sixteen to a transaction), and so
+    does each trip to the state's thread."""
 
     def __init__(self, db: Database, max_records: int, ttl: float, *,
                  max_bytes: int = MAX_BYTES) -> None:
         self._db, self.max_records, self.ttl, self.max_bytes = db, max_records, ttl, max_bytes
         self._fallback = BoundedResponseStore(max_records, ttl, max_bytes=max_bytes)
-        self._waiting: list[tuple[str, bytes, asyncio.Future[None]]] = []
-        self._writer: asyncio.Task[None] | None = None
+        self._group = GroupWriter(self._put_group)
 
     async def put(self, key: str, record: bytes) -> None:
         if self.max_records <= 0 or len(record) > self.max_bytes:
             return
-        loop = asyncio.get_running_loop()
-        written: asyncio.Future[None] = loop.create_future()
-        self._waiting.append((key, record, written))
-        if self._writer is None:
-            self._writer = loop.create_task(self._write())
-        await asyncio.shield(written)  # a caller that leaves does not unwrite its group
+        await self._group.put((key, record))
 
     async def get(self, key: str) -> bytes | None:
         try:
@@ -57,22 +49,12 @@ class SqliteResponseStore:
         except StoreDown:
             return await self._fallback.delete(key)
 
-    async def _write(self) -> None:
-        """Write what is waiting, a transaction at a time, until nothing is."""
+    async def _put_group(self, records: list[tuple[str, bytes]]) -> None:
         try:
-            while self._waiting:
-                group, self._waiting = self._waiting, []
-                try:
-                    await self._db.run(partial(self._put_all, [(k, r) for k, r, _ in group]))
-                except StoreDown:
-                    for key, record, _ in group:
-                        await self._fallback.put(key, record)
-                except BaseException as exc:
-                    _settle(group, exc)
-                    raise
-                _settle(group, None)
-        finally:
-            self._writer = None
+            await self._db.run(partial(self._put_all, records))
+        except StoreDown:
+            for key, record in records:
+                await self._fallback.put(key, record)
 
     def _put_all(self, records: list[tuple[str, bytes]], conn: sqlite3.Connection) -> None:
         """The group in one transaction, as if put one after the other: a key put twice
@@ -101,19 +83,6 @@ class SqliteResponseStore:
     def __repr__(self) -> str:
         return (f"SqliteResponseStore({self._db.shown!r}, max_records={self.max_records}, "
                 f"ttl={self.ttl:g}, max_bytes={self.max_bytes})")
-
-
-def _settle(group: list[tuple[str, bytes, asyncio.Future[None]]],
-            error: BaseException | None) -> None:
-    for _, _, written in group:
-        if written.done():
-            continue
-        if error is None:
-            written.set_result(None)
-        elif isinstance(error, asyncio.CancelledError):  # the state is closing
-            written.cancel()
-        else:
-            written.set_exception(error)
 
 
 def _forget_oldest(conn: sqlite3.Connection, records: int, size: int) -> None:
