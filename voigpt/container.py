@@ -45,10 +45,11 @@ from voigpt.ports.shared_state import SharedState
 
 
 def _imported(module: str, name: str) -> Callable[..., Any]:
-    """A builder for an HTTP adapter, its module imported when it is first built: requests
-    (with urllib3, ~70 ms to import) only when a call goes over HTTP with threads, aiohttp
-    (the optional ``async`` extra) only with asyncio. The fake backend, ``voigpt serve``
-    and ``voigpt batch`` never load requests; sync users never load aiohttp."""
+    """A builder for an HTTP adapter, its module imported when it is first built: the
+    requests adapters (requests and urllib3, ~70 ms to import) only when a call goes over
+    HTTP with threads, aiohttp's (the optional ``async`` extra) only with asyncio. The fake
+    backend loads neither (over HTTP, the environment is read with ``requests.utils``, as
+    requests reads it); sync users never load aiohttp."""
 
     def build(*args: Any, **kwargs: Any) -> Any:
         return getattr(importlib.import_module(module), name)(*args, **kwargs)
