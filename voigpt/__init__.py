@@ -46,7 +46,8 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    """The public names only (what ``__all__`` lists), not this module's own machinery."""
+    return list(__all__)
 
 
 if TYPE_CHECKING:

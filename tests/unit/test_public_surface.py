@@ -57,8 +57,19 @@ def test_an_unknown_name_is_an_attribute_error() -> None:
         voigpt.nope  # noqa: B018
 
 
-def test_dir_lists_every_public_name() -> None:
-    assert set(PUBLIC) <= set(dir(voigpt))
+def test_dir_lists_the_public_names_and_nothing_else() -> None:
+    voigpt.Client  # noqa: B018 (a name loaded lazily does not make dir() longer)
+    assert dir(voigpt) == sorted(PUBLIC)
+
+
+def test_the_version_has_one_source() -> None:
+    """pyproject.toml reads it from voigpt.__version__; ``voigpt --version`` prints it."""
+    import importlib.metadata
+
+    assert importlib.metadata.version("voigpt") == voigpt.__version__
+    done = subprocess.run([sys.executable, "-m", "voigpt", "--version"], capture_output=True,
+                          text=True, timeout=30, check=True)
+    assert done.stdout.strip() == f"voigpt {voigpt.__version__}"
 
 
 def test_import_voigpt_loads_no_http_library_and_no_wiring() -> None:
