@@ -58,10 +58,11 @@ from benchmarks.certs import make_certificates
 from benchmarks.clients import BenchClient, Facade, Floor, SeedStyle, VoigptUseCase
 from benchmarks.emulator_process import EmulatorProcess
 from benchmarks.memory import in_fresh_process
-from benchmarks.report import Report, arguments, exit_code
+from benchmarks.report import Report
 from benchmarks.server import measure_server
 from benchmarks.startup import measure_startup
 from benchmarks.state import measure_state
+from benchmarks.targets import arguments, exit_code
 from benchmarks.threads import measure_threads, set_latency
 from benchmarks.turns import take_turns
 

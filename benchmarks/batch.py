@@ -29,7 +29,7 @@ from pathlib import Path
 import attrs
 
 from benchmarks.emulator_process import ROOT, EmulatorProcess
-from benchmarks.report import MB, Target, arguments, exit_code, target_rows
+from benchmarks.targets import MB, Target, arguments, exit_code, target_rows
 from benchmarks.threads import set_latency
 
 SPEED_RATIO = 1.2  # at most this many times the ideal

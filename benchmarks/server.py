@@ -59,7 +59,6 @@ import uvloop
 
 from benchmarks.emulator_process import EmulatorProcess
 from benchmarks.open_loop import in_turns, percentile, tail
-from benchmarks.report import arguments, exit_code
 from benchmarks.server_load import Load, burst, hammer
 from benchmarks.server_processes import (
     Spawned,
@@ -86,7 +85,8 @@ from benchmarks.server_results import (
 )
 from benchmarks.server_routes import CHAT, ROUTES, route_target, site_completion
 from benchmarks.server_rss import RUNS, checked, resident
-from benchmarks.server_tables import render_targets
+from benchmarks.server_tables import render, render_targets
+from benchmarks.targets import arguments, exit_code
 from benchmarks.threads import set_latency
 
 __all__ = ["EMULATOR", "FLOOR", "SERVE", "STAND_IN", "Burst", "Latency", "Paced", "Rate",
@@ -302,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     run = measure_server(quick=args.quick)
     print(f"Machine: {os.cpu_count()} cores. Sizes: "
           + ", ".join(f"{k}={v}" for k, v in run.sizes.items()) + ".\n")
-    print("\n".join([*run.render(), *render_targets(run)]))
+    print("\n".join([*render(run), *render_targets(run)]))
     return exit_code(run.failures(), run.targets(), strict=args.strict, judged=not args.quick)
 
 

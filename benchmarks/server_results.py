@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import attrs
 
-from benchmarks.report import MB, Target
 from benchmarks.server_routes import CHAT, label
+from benchmarks.targets import MB, Target
 
 CLIENTS = 32
 BURST_CLIENTS = 256
@@ -207,8 +207,3 @@ class ServerRun:
             if fetches != 1:
                 found.append(f"voigpt serve ({name}) fetched {fetches} tokens, not 1")
         return [*found, *self.problems]
-
-    def render(self) -> list[str]:
-        from benchmarks.server_tables import render  # it reads these records
-
-        return render(self)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from benchmarks.report import MB, target_rows
 from benchmarks.server_results import CLIENTS, FLOOR, SERVE, ServerRun
 from benchmarks.server_routes import label
+from benchmarks.targets import MB, target_rows
 
 
 def render(run: ServerRun) -> list[str]:

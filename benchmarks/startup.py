@@ -36,7 +36,7 @@ from pathlib import Path
 import attrs
 
 from benchmarks.emulator_process import EmulatorProcess
-from benchmarks.report import Target, arguments, exit_code, target_rows
+from benchmarks.targets import Target, arguments, exit_code, target_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 IMPORTS = {

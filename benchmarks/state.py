@@ -57,7 +57,6 @@ import uvloop
 
 from benchmarks import redis_process
 from benchmarks.open_loop import in_turns, tail
-from benchmarks.report import arguments, exit_code
 from benchmarks.server_load import Load, hammer
 from benchmarks.server_processes import (
     Spawned,
@@ -80,6 +79,7 @@ from benchmarks.state_results import (
     Setup,
     StateRun,
 )
+from benchmarks.targets import arguments, exit_code
 
 __all__ = ["LEASE_CAP", "MEMORY", "REDIS", "SQLITE", "Health", "Paced", "Rate", "Setup",
            "StateRun", "main", "measure_state"]

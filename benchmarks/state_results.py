@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import attrs
 
-from benchmarks.report import Target, target_rows
 from benchmarks.server_results import CLIENTS
 from benchmarks.server_routes import CHAT, ROUTES, label
+from benchmarks.targets import Target, target_rows
 
 CPU_RATIO = 1.15  # shared / memory CPU per request on the same route, at most
 THROUGHPUT_RATIO = 0.85  # shared / memory requests/s (informational: the lease rows)

@@ -45,7 +45,7 @@ from benchmarks.server_routes import (
     varied_chat,
 )
 from benchmarks.server_rss import RUNS, checked
-from benchmarks.server_tables import render_targets
+from benchmarks.server_tables import render, render_targets
 from voigpt.adapters.memory.state import MAX_CACHED
 
 URL = "http://127.0.0.1:8080"
@@ -332,7 +332,7 @@ def test_the_report_counts_the_sections_misses_and_failures() -> None:
 
 
 def test_the_tables_show_each_route_against_the_floors_same_route() -> None:
-    lines = run().render()
+    lines = render(run())
     assert ("| (j) voigpt serve | POST /v1/responses (stored) | stand-in | 1,520 | 0.95x | "
             "450 µs | 0.90x | 0.68 cores | 30 µs | 0 |") in lines
     assert ("| (j) voigpt serve | POST /v1/chat/completions | emulator | 100 | 0.10x | "
