@@ -17,14 +17,16 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Mapping, Sequence
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from voigpt.client import asked_of, container_from
 from voigpt.container import Container, aclose_container
 from voigpt.domain.complete_chat import Messages
 from voigpt.domain.errors import InvalidConfig
-from voigpt.domain.tools import ResponseFormat, Tool, ToolChoice
 from voigpt.domain.values import AccessToken, Completion, Conversation
+
+if TYPE_CHECKING:  # annotations only: the tools' rules load when a call asks for them
+    from voigpt.domain.tools import ResponseFormat, Tool, ToolChoice
 
 
 class AsyncClient:

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from voigpt.container import Container, build_container, close_container
 from voigpt.domain.complete_chat import PLAIN, Asked, Messages
-from voigpt.domain.tools import ResponseFormat, Tool, ToolChoice
 from voigpt.domain.values import AccessToken, Completion, Conversation
+
+if TYPE_CHECKING:  # annotations only: the tools' rules load when a call asks for them
+    from voigpt.domain.tools import ResponseFormat, Tool, ToolChoice
 
 
 def container_from(

@@ -10,13 +10,15 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from voigpt.domain.errors import InvalidInput, InvalidMessages
 from voigpt.domain.openai_messages import role_and_content
-from voigpt.domain.tools.values import ToolCall
+
+if TYPE_CHECKING:  # an annotation only: a plain completion has no tool calls
+    from voigpt.domain.tools.values import ToolCall
 
 DEFAULT_MODEL = "gpt-3.5-turbo"
 
