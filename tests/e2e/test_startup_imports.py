@@ -19,7 +19,8 @@ import pytest
 # that is its own doing, reported upstream, and not listed here.)
 HEAVY = ("fastapi", "starlette", "uvicorn", "aiohttp", "prometheus_client", "werkzeug",
          "jsonschema", "redis", "tqdm", "httpx", "dependency_injector.wiring",
-         "dependency_injector.containers", "voigpt.entrypoints.server", "voigpt.emulator")
+         "dependency_injector.containers", "voigpt.entrypoints.server", "voigpt.emulator",
+         "voigpt.domain.tools")  # the tools' rules: only a call that asks for tools needs them
 
 
 def _loaded(code: str, tmp_path: Path) -> set[str]:
