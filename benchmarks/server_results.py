@@ -206,4 +206,22 @@ class ServerRun:
         for name, fetches in self.token_fetches.items():
             if fetches != 1:
                 found.append(f"voigpt serve ({name}) fetched {fetches} tokens, not 1")
-        return [*found, *self.problems]
+        return [*found, *self._unjudged(), *self.problems]
+
+    def _unjudged(self) -> list[str]:
+        """A route of (j) with no figure of the floor's to hold it to would go unjudged
+        without a word: that is a broken run, not a met target."""
+        found = []
+        for serve in (r for r in self.rates if r.server == SERVE and r.upstream == STAND_IN):
+            floor = self.rate(FLOOR, serve.route)
+            if floor is None or not floor.cpu or not floor.per_second:
+                found.append(f"no floor figure to judge {label(serve.route)} at {CLIENTS} "
+                             "clients by")
+        for latency in (x for x in self.latencies if x.server == SERVE):
+            if self.latency(FLOOR, latency.route) is None:
+                found.append(f"no floor latency to judge {label(latency.route)} by")
+        for p in (p for p in self.paced if p.server == SERVE):
+            if self.paced_run(FLOOR, p.route, p.rate) is None:
+                found.append(f"no floor open loop at {p.rate:g}/s to judge "
+                             f"{label(p.route)} by")
+        return found

@@ -455,3 +455,20 @@ def test_the_varied_chat_sends_each_message_in_turn_each_checked_against_its_own
     assert check(200, json.dumps(_chat(REPLY_PREFIX + "ping 1")).encode()) is None
     assert check(200, json.dumps(_chat(REPLY_PREFIX + "ping 0")).encode()) is not None
     assert check(200, json.dumps(_chat(EXPECTED)).encode()) is not None
+
+
+def test_a_route_of_voigpt_serve_with_no_floor_figure_is_a_failure_not_a_silent_pass() -> None:
+    clean = run()
+    assert clean.failures() == []
+    broken = run()
+    broken.rates = [r for r in broken.rates if not (r.server == FLOOR and r.route == RESPONSES)]
+    broken.latencies = [x for x in broken.latencies
+                        if not (x.server == FLOOR and x.route == CHAT)]
+    broken.paced = [p for p in broken.paced if not (p.server == FLOOR and p.rate == 500.0
+                                                   and p.route == COMPLETIONS)]
+    assert broken.failures() == [
+        "no floor figure to judge POST /v1/responses (stored) at 32 clients by",
+        "no floor latency to judge POST /v1/chat/completions by",
+        "no floor open loop at 500/s to judge POST /v1/completions by",
+    ]
+    assert exit_code(broken.failures(), broken.targets(), strict=False) == 1
