@@ -15,11 +15,13 @@ transport, or be followed by ``container.reset_singletons()``.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from dependency_injector import providers
+from dependency_injector.providers import Provider
 
 from voigpt.adapters.memory import (
     AsyncAttributeTokenCache,
@@ -90,8 +92,9 @@ class Container:
     the ``containers`` module imports ``dependency_injector.wiring`` (which we do not use),
     and that imports fastapi, starlette and werkzeug whenever they are installed, which cost
     every ``Client`` and every ``voigpt ask`` about a quarter of a second once the server
-    extra is installed. Overriding works as before (``container.transport.override(...)``);
-    ``reset_singletons`` is the one container method this project uses.
+    extra is installed. Overriding works as before (``container.transport.override(...)``),
+    and the container keeps the ``DeclarativeContainer`` methods an embedder is likely to
+    use: ``providers``, ``override_providers`` and ``reset_singletons``.
     """
 
     def __init__(self) -> None:
@@ -210,6 +213,23 @@ class Container:
             deadline=self.config.deadline,
             observer=self.observer,
         )
+
+    @property
+    def providers(self) -> dict[str, Provider[Any]]:
+        """Every provider by name, as a ``DeclarativeContainer``'s ``providers`` is."""
+        return {name: p for name, p in vars(self).items() if isinstance(p, Provider)}
+
+    @contextlib.contextmanager
+    def override_providers(self, **overriding: Any) -> Iterator[None]:
+        """Override providers by name at once, as a ``DeclarativeContainer`` does (a value
+        that is not a provider is provided as is); undone when the ``with`` block ends."""
+        unknown = sorted(set(overriding) - set(self.providers))
+        if unknown:
+            raise AttributeError(f"the container has no provider named {', '.join(unknown)}")
+        with contextlib.ExitStack() as stack:
+            for name, value in overriding.items():
+                stack.enter_context(getattr(self, name).override(value))
+            yield
 
     def reset_singletons(self) -> None:
         """Forget every singleton built so far (the next call builds it again)."""

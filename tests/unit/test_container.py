@@ -80,3 +80,18 @@ def test_two_containers_share_no_provider() -> None:
     first, second = Container(), Container()
     assert first.transport is not second.transport
     assert first.config is not second.config
+
+
+def test_the_container_keeps_the_declarative_containers_methods_embedders_use(
+    container: Container,
+) -> None:
+    assert {"transport", "token_source", "complete_chat", "async_complete_chat"} <= set(
+        container.providers)
+    fake = FakeChatTransport(replies=["overridden"])
+    with container.override_providers(transport=fake, token_source=FakeTokenSource()):
+        assert container.transport() is fake
+        assert Client(container=container).ask("hi") == "overridden"
+    assert isinstance(container.transport(), RequestsChatTransport)  # undone
+    with pytest.raises(AttributeError, match="no provider named nope"), \
+            container.override_providers(nope=fake):
+        pass
