@@ -78,3 +78,43 @@ def test_a_caller_that_leaves_does_not_stop_its_group() -> None:
         return written
 
     assert asyncio.run(main()) == [1]
+
+
+def test_a_put_that_came_while_a_group_failed_is_still_written() -> None:
+    """The writer goes on to the next group after a failed one: nothing is left waiting."""
+    async def main() -> list[int]:
+        written: list[int] = []
+
+        async def write(group: list[int]) -> None:
+            await asyncio.sleep(0.02)
+            if 1 in group:
+                raise OSError("the store failed")
+            written.extend(group)
+
+        writer = GroupWriter(write)
+        failing = asyncio.create_task(writer.put(1))
+        await asyncio.sleep(0.01)  # the group [1] is being written
+        await asyncio.wait_for(writer.put(2), timeout=1)
+        with pytest.raises(OSError, match="the store failed"):
+            await failing
+        return written
+
+    assert asyncio.run(main()) == [2]
+
+
+def test_a_writer_stopped_with_its_loop_leaves_no_put_waiting() -> None:
+    async def main() -> list[bool]:
+        async def write(group: list[int]) -> None:
+            await asyncio.sleep(10)
+
+        writer = GroupWriter(write)
+        puts = [asyncio.create_task(writer.put(n)) for n in (1, 2)]
+        await asyncio.sleep(0.01)
+        later = asyncio.create_task(writer.put(3))  # waits for the next group
+        await asyncio.sleep(0.01)
+        assert writer._writer is not None
+        writer._writer.cancel()
+        await asyncio.wait_for(asyncio.gather(*puts, later, return_exceptions=True), timeout=1)
+        return [p.cancelled() for p in (*puts, later)]
+
+    assert asyncio.run(main()) == [True, True, True]

@@ -18,7 +18,8 @@ T = TypeVar("T")
 
 class GroupWriter(Generic[T]):
     """``write(group)`` writes a group of items (in the order they were put); one group is
-    written at a time. Its error, if any, is every waiting put's."""
+    written at a time. A group's error is each of its puts'; the next group is written all
+    the same."""
 
     def __init__(self, write: Callable[[list[T]], Awaitable[None]]) -> None:
         self._write = write
@@ -39,21 +40,24 @@ class GroupWriter(Generic[T]):
                 group, self._waiting = self._waiting, []
                 try:
                     await self._write([item for item, _ in group])
-                except BaseException as exc:
-                    _settle(group, exc)
+                except asyncio.CancelledError:  # the state is closing: nothing more is written
+                    for _, written in [*group, *self._waiting]:
+                        written.cancel()
+                    self._waiting = []
                     raise
-                _settle(group, None)
+                except Exception as exc:  # this group's puts fail; the next group is written
+                    _settle(group, exc)
+                else:
+                    _settle(group, None)
         finally:
             self._writer = None
 
 
-def _settle(group: list[tuple[T, asyncio.Future[None]]], error: BaseException | None) -> None:
+def _settle(group: list[tuple[T, asyncio.Future[None]]], error: Exception | None) -> None:
     for _, written in group:
-        if written.done():
+        if written.done():  # its caller left
             continue
         if error is None:
             written.set_result(None)
-        elif isinstance(error, asyncio.CancelledError):  # the state is closing
-            written.cancel()
         else:
             written.set_exception(error)
