@@ -54,14 +54,10 @@ def _imported(module: str, name: str) -> Callable[..., Any]:
     requests reads it); sync users never load aiohttp."""
 
     def build(*args: Any, **kwargs: Any) -> Any:
-        return getattr(importlib.import_module(module), name)(*args, **kwargs)
-
-    return build
-
-
-def _imported_method(module: str, name: str, method: str) -> Callable[..., Any]:
-    def build(*args: Any, **kwargs: Any) -> Any:
-        return getattr(getattr(importlib.import_module(module), name), method)(*args, **kwargs)
+        found: Any = importlib.import_module(module)
+        for part in name.split("."):  # "Environment.read": a class's method
+            found = getattr(found, part)
+        return found(*args, **kwargs)
 
     return build
 
@@ -103,7 +99,7 @@ class Container:
         # requests' own variables (HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE...), read once:
         # container_for() reads them when the container is built.
         self.environment = providers.ThreadSafeSingleton(
-            _imported_method("voigpt.adapters.environment", "Environment", "read"),
+            _imported("voigpt.adapters.environment", "Environment.read"),
             self.config.base_url,
         )
 

@@ -64,15 +64,15 @@ class SqliteResponseStore:
             latest.pop(key, None)
             latest[key] = record
         kept = list(latest.items())[-self.max_records:]
-        while sum(len(r) for _, r in kept) > self.max_bytes:
-            kept.pop(0)
+        added = sum(len(r) for _, r in kept)
+        while added > self.max_bytes:
+            added -= len(kept.pop(0)[1])
         now = time.time()
         with immediate(conn):
             conn.execute("DELETE FROM responses WHERE expires <= ?", (now,))
             conn.executemany("DELETE FROM responses WHERE key = ?", [(k,) for k, _ in kept])
             count, size = conn.execute("SELECT records, bytes FROM response_totals "
                                        "WHERE id = 0").fetchone()
-            added = sum(len(r) for _, r in kept)
             if count + len(kept) > self.max_records or size + added > self.max_bytes:
                 _forget_oldest(conn, count + len(kept) - self.max_records,
                                size + added - self.max_bytes)
