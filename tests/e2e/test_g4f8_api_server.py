@@ -5,7 +5,6 @@ shows: the class registered under its name in g4f's provider registry, made the 
 
 from __future__ import annotations
 
-import datetime
 import json
 import os
 import subprocess
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.g4f_offline import offline_config_dir
 from tests.support.messages import EMULATOR_REPLY
 from tests.support.ports import unused_port
 from voigpt.emulator import Emulator
@@ -43,11 +43,7 @@ run_api(host="127.0.0.1", port=int(sys.argv[1]))
 
 @pytest.fixture
 def api_server(voigpt_emulator: Emulator, tmp_path: Path) -> Iterator[str]:
-    config = tmp_path / "g4f"
-    day = config / "cache" / ".models" / datetime.date.today().strftime("%Y-%m-%d")
-    day.mkdir(parents=True)
-    offline = {"providers": {"default": {"baseUrl": "http://127.0.0.1:9/v1"}}, "defaultModels": {}}
-    (day / "providers.json").write_text(json.dumps(offline))
+    config = offline_config_dir(tmp_path)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "G4F_CONFIG_DIR": str(config)}
     for name in ("VOIGPT_PROXY", "VOIGPT_BASE_URL", "VOIGPT_BACKEND", "G4F_PROXY"):
         env.pop(name, None)

@@ -1,5 +1,5 @@
 """Regenerate the README's screenshots of the chat page from a real run:
-``.venv/bin/python docs/screenshot.py`` starts ``voigpt serve --backend local`` (offline),
+``.venv/bin/python scripts/chat_page_screenshot.py`` starts ``voigpt serve --backend local`` (offline),
 chats with it in Debian's headless Chromium, and writes ``docs/chat-page.png`` (desktop)
 and ``docs/chat-page-mobile.png`` (375 px wide)."""
 
