@@ -1,5 +1,6 @@
 """The server's own settings: flags (``voigpt serve --port ...``), else ``VOIGPT_*``
-variables, else the defaults; every value checked before anything binds or connects.
+variables, else the defaults; every value checked (``settings_values.py``) before anything
+binds or connects.
 
 The connection settings (base URL, proxy, timeout...) are ``voigpt.config.Settings``, as
 for every other command; these are the ones only a server has.
@@ -8,16 +9,15 @@ for every other command; these are the ones only a server has.
 from __future__ import annotations
 
 import ipaddress
-import math
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
 
 from voigpt.domain.errors import InvalidConfig
-from voigpt.domain.state_location import StateLocation, parse_state
-from voigpt.entrypoints.server.model_ids import parse_aliases
+from voigpt.domain.state_location import StateLocation
+from voigpt.entrypoints.server.settings_values import PARSERS
 
 ENVIRONMENT = {
     "host": "VOIGPT_HOST",
@@ -92,7 +92,7 @@ class ServerSettings:
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         for name, variable in ENVIRONMENT.items():
-            parse = _PARSERS[name]
+            parse = PARSERS[name]
             flag = flags.get(name)
             if flag is not None and flag != []:
                 values[name] = parse(flag, _FLAG_NAMES.get(name, "--" + name.replace("_", "-")))
@@ -148,110 +148,3 @@ def state_setting(flag: object, environ: Mapping[str, str] | None = None) -> str
     if env.get(ENVIRONMENT["state"]):
         return "$" + ENVIRONMENT["state"]
     return "the default --state"
-
-
-def _host(value: object, where: str) -> str:
-    text = str(value).strip()
-    if not text or any(c.isspace() for c in text) or "/" in text:
-        raise InvalidConfig(f"{where} must be a host name or an IP address, got {value!r}")
-    return text
-
-
-def _whole(low: int, high: int, what: str) -> Callable[[object, str], int]:
-    def parse(value: object, where: str) -> int:
-        text = str(value).strip()
-        if isinstance(value, bool) or not (text.isascii() and text.isdigit()):
-            raise InvalidConfig(f"{where} must be {what} from {low} to {high}, got {value!r}")
-        number = int(text)
-        if not low <= number <= high:
-            raise InvalidConfig(f"{where} must be {what} from {low} to {high}, got {value!r}")
-        return number
-
-    return parse
-
-
-def _seconds(low: float, high: float) -> Callable[[object, str], float]:
-    def parse(value: object, where: str) -> float:
-        try:
-            seconds = float(str(value).strip())
-        except ValueError:
-            raise InvalidConfig(f"{where} must be a number of seconds, got {value!r}") from None
-        if not math.isfinite(seconds) or not low <= seconds <= high:
-            raise InvalidConfig(
-                f"{where} must be a number of seconds from {low:g} to {high:g}, got {value!r}"
-            )
-        return seconds
-
-    return parse
-
-
-def _rate(value: object, where: str) -> float:
-    try:
-        rate = float(str(value).strip())
-    except ValueError:
-        raise InvalidConfig(f"{where} must be a number of completions per second, "
-                            f"got {value!r}") from None
-    if not math.isfinite(rate) or not 0 < rate <= 100_000:
-        raise InvalidConfig(f"{where} must be a number of completions per second above 0, "
-                            f"got {value!r}")
-    return rate
-
-
-def _flag(value: object, where: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off"):
-        return False
-    raise InvalidConfig(f"{where} must be true or false, got {value!r}")
-
-
-def _keys(value: object, where: str) -> tuple[str, ...]:
-    """Keys from repeated flags (a list) or a comma-separated variable. A key is printable
-    ASCII without spaces or commas, as a Bearer token must be; the error never shows it."""
-    items = value if isinstance(value, (list, tuple)) else str(value).split(",")
-    keys = tuple(str(item).strip() for item in items if str(item).strip())
-    for index, key in enumerate(keys):
-        if not (key.isascii() and key.isprintable()) or " " in key or "," in key:
-            raise InvalidConfig(
-                f"{where}: key #{index + 1} must be printable ASCII without spaces or commas"
-            )
-    if not keys:
-        raise InvalidConfig(f"{where} names no key")
-    return keys
-
-
-def _origins(value: object, where: str) -> tuple[str, ...]:
-    items = value if isinstance(value, (list, tuple)) else str(value).split(",")
-    origins = tuple(str(item).strip().rstrip("/") for item in items if str(item).strip())
-    for origin in origins:
-        if origin != "*" and not origin.startswith(("http://", "https://")):
-            raise InvalidConfig(f"{where}: {origin!r} is not an origin like https://example.com")
-    return origins
-
-
-_PARSERS: dict[str, Callable[[object, str], Any]] = {
-    "host": _host,
-    "port": _whole(0, 65535, "a port number"),
-    "api_keys": _keys,
-    "allow_unauthenticated": _flag,
-    "max_concurrency": _whole(1, 100_000, "a whole number"),
-    "queue_timeout": _seconds(0, 60),
-    "max_body_bytes": _whole(1024, 1024**3, "a number of bytes"),
-    "workers": _whole(1, 64, "a whole number"),
-    "drain_timeout": _seconds(0, 3600),
-    "cors_origins": _origins,
-    "log_prompts": _flag,
-    "max_header_bytes": _whole(1024, 16 * 1024**2, "a number of bytes"),
-    "head_timeout": _seconds(0.1, 3600),
-    "body_timeout": _seconds(0.1, 3600),
-    "model_aliases": parse_aliases,
-    "responses_max": _whole(0, 1_000_000, "a whole number"),
-    "responses_ttl": _seconds(1, 30 * 24 * 3600),
-    "state": parse_state,
-    "site_rate": _rate,
-    "site_concurrency": _whole(1, 100_000, "a whole number"),
-    "cache_ttl": _seconds(1, 30 * 24 * 3600),
-}
