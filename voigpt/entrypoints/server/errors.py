@@ -18,7 +18,7 @@ import json
 import logging
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi.exceptions import RequestValidationError
@@ -27,55 +27,24 @@ from starlette.responses import Response
 
 from voigpt.domain import errors
 from voigpt.entrypoints import anthropic_format
+from voigpt.entrypoints.server.api_error import INVALID, APIError
+from voigpt.entrypoints.server.bad_requests import from_validation, param_of
+from voigpt.entrypoints.server.http_refusals import (
+    head_too_large,
+    no_answer,
+    not_http,
+    shutting_down,
+    too_slow,
+)
 from voigpt.entrypoints.server.metrics import ServerMetrics
 from voigpt.entrypoints.server.model_ids import UnknownModel
 
+# Where each lives: api_error.py (the exception), bad_requests.py (the 400s' parameter),
+# http_refusals.py (the connection layer's); imported from here as they always were.
+__all__ = ["ANTHROPIC_PATH", "INVALID", "APIError", "ErrorAnswers", "body_for",
+           "from_validation", "from_voigpt", "head_too_large", "no_answer", "not_http",
+           "shutting_down", "too_slow"]
 logger = logging.getLogger("voigpt.server")
-
-INVALID = "invalid_request_error"
-_CHAT_ROUTES = "send tools and formats to /v1/chat/completions, /v1/responses or /v1/messages"
-_NOT_SUPPORTED = {
-    "n": "n must be 1: voigpt.com gives one answer",
-    # Only where a route has none (legacy completions): the chat routes emulate them.
-    "tools": f"tools are not supported on this route: {_CHAT_ROUTES}",
-    "tool_choice": f"tool_choice is not supported on this route: {_CHAT_ROUTES}",
-    "response_format": f"response_format is not supported on this route: {_CHAT_ROUTES}",
-    "functions": "functions (deprecated by OpenAI) are not supported: send tools instead",
-    "function_call": "function_call (deprecated by OpenAI) is not supported: send "
-                     "tool_choice instead",
-    "logprobs": "logprobs are not available from voigpt.com",
-    "top_logprobs": "top_logprobs are not available from voigpt.com",
-    "echo": "echo is not supported: voigpt.com answers with its reply alone",
-    "suffix": "suffix is not supported: voigpt.com does not insert text",
-}
-# "messages[2]: 'role' must be ..." and "messages[2] is missing 'role'" -> messages[2].role;
-# "messages[0].content[1]: ..." as is. The same for the chat route's tools and format, as
-# the domain's reader names them: "tools[0].function.parameters is not ..." as is,
-# "tools[0].function is missing 'name'" -> tools[0].function.name.
-_WHERE = re.compile(
-    r"^(messages(?:\[\d+\](?:\.content\[\d+\])?)?"
-    r"|(?:tools|tool_choice|response_format|parallel_tool_calls)(?:\[\d+\])?(?:\.\w+)*)"
-    r"(?::\s*'(\w+)'| is missing '(\w+)')?"
-)
-
-
-class APIError(HTTPException):
-    """An answer other than success: raised anywhere in a request, turned into the
-    response by the app's handler. An ``HTTPException``, so that FastAPI passes it on
-    unchanged even when it is raised while the body is being read (the size cap)."""
-
-    def __init__(
-        self, status: int, message: str, *, type: str = INVALID, param: str | None = None,
-        code: str | None = None, headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(status, message, headers or {})
-        self.status, self.message, self.type = status, message, type
-        self.param, self.code = param, code
-
-    def body(self) -> bytes:
-        error = {"message": self.message, "type": self.type, "param": self.param,
-                 "code": self.code}
-        return json.dumps({"error": error}, ensure_ascii=False).encode()
 
 
 class ErrorAnswers:
@@ -144,7 +113,7 @@ def from_voigpt(exc: errors.VoiGptError) -> APIError:
     """The answer for what the use case raised."""
     message = str(exc)
     if isinstance(exc, errors.InvalidInput):
-        return APIError(400, message, param=_param_of(message), code="invalid_value")
+        return APIError(400, message, param=param_of(message), code="invalid_value")
     if isinstance(exc, errors.RateLimited):
         headers = {}
         if exc.retry_after is not None:
@@ -163,91 +132,6 @@ def from_voigpt(exc: errors.VoiGptError) -> APIError:
     return APIError(502, message, type="server_error", code=_upstream_code(exc))
 
 
-def from_validation(problems: Sequence[Any]) -> APIError:
-    """The answer for the first problem pydantic found in the request body."""
-    problem = problems[0] if problems else {}
-    location = [part for part in problem.get("loc", ()) if part != "body"]
-    kind = problem.get("type", "")
-    if kind == "json_invalid":
-        return APIError(400, "the body is not valid JSON", code="invalid_json")
-    if not location:
-        hint = " sent as Content-Type: application/json" if isinstance(
-            problem.get("input"), (bytes, str)) else ""
-        return APIError(400, f"the body must be a JSON object{hint}",
-                        code="invalid_value")
-    head = str(location[0])
-    if head == "messages":
-        return _messages_problem(problem, location)
-    param = _dotted(location)
-    if head in _NOT_SUPPORTED and kind != "missing":
-        return APIError(400, _NOT_SUPPORTED[head], param=head, code="unsupported_parameter")
-    message = str(problem.get("msg", "is not valid")).removeprefix("Value error, ")
-    if kind == "missing":
-        return APIError(400, f"{param} is required", param=param, code="missing_required_parameter")
-    return APIError(400, f"{param}: {message}", param=param, code="invalid_value")
-
-
-def _messages_problem(problem: Any, location: list[Any]) -> APIError:
-    if problem.get("type") == "missing":
-        return APIError(400, "messages is required", param="messages",
-                        code="missing_required_parameter")
-    message = str(problem.get("msg", ""))
-    message = message.removeprefix("Value error, ")
-    return APIError(400, message, param=_param_of(message) or "messages", code="invalid_value")
-
-
-def _param_of(message: str) -> str | None:
-    match = _WHERE.match(message)
-    if match is None:
-        return None
-    where, key, missing = match.groups()
-    key = key or missing
-    return f"{where}.{key}" if key and where != "messages" else where
-
-
-def _dotted(location: Sequence[Any]) -> str:
-    text = ""
-    for part in location:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
-
-
 def _upstream_code(exc: errors.VoiGptError) -> str:
     name = re.sub(r"(?<!^)(?=[A-Z])", "_", type(exc).__name__).lower()
     return f"upstream_{name}"
-
-
-# The refusals of ``voigpt serve``'s HTTP layer (connections.py, outermost.py): decided
-# before a request reaches the app, or after the app can no longer answer. Each closes
-# the connection.
-_CLOSE = {"Connection": "close"}
-
-
-def not_http(*, method: bool = False) -> APIError:
-    """A head (or a chunked body) the HTTP parser cannot read."""
-    message = ("the request method is not one this server knows" if method
-               else "the request is not valid HTTP/1.1")
-    return APIError(400, message, code="invalid_http_request", headers=_CLOSE)
-
-
-def head_too_large(cap: int) -> APIError:
-    return APIError(431, f"the request line and headers are larger than {cap} bytes",
-                    code="request_headers_too_large", headers=_CLOSE)
-
-
-def too_slow(part: str, seconds: float) -> APIError:
-    """``part`` ("head" or "body") did not arrive whole within ``seconds``."""
-    return APIError(408, f"the request {part} did not arrive within {seconds:g} seconds",
-                    code="request_timeout", headers=_CLOSE)
-
-
-def shutting_down() -> APIError:
-    """The server stopped (its drain timeout passed) before this request had its answer."""
-    return APIError(503, "the server is shutting down and could not finish this request",
-                    type="server_error", code="server_shutting_down", headers=_CLOSE)
-
-
-def no_answer() -> APIError:
-    """The app ended without answering (a bug): what uvicorn would send as a plain 500."""
-    return APIError(500, "internal server error", type="server_error", code="internal_error",
-                    headers=_CLOSE)
