@@ -19,7 +19,7 @@ import shutil
 import signal
 import socket
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any, TextIO
 
 import uvicorn
@@ -29,10 +29,18 @@ from uvicorn.supervisors import Multiprocess
 from voigpt.config import Settings
 from voigpt.entrypoints.server.connections import ServerConfig
 from voigpt.entrypoints.server.metrics import MULTIPROC_DIR
+from voigpt.entrypoints.server.process_environment import (
+    environment_for,
+    log_config,
+    secrets_filter,
+)
 from voigpt.entrypoints.server.settings import ServerSettings
 from voigpt.entrypoints.server.watch import Limits
-from voigpt.logs import SecretsFilter
 
+# What each process inherits lives in process_environment.py; its names are imported from
+# here as before (``_environment`` is environment_for's old name).
+__all__ = ["FACTORY", "environment_for", "log_config", "secrets_filter", "serve"]
+_environment = environment_for
 FACTORY = "voigpt.entrypoints.server.app:app_from_environment"
 
 
@@ -42,7 +50,7 @@ def serve(
     """Serve until SIGTERM or SIGINT; 0 after a clean stop."""
     # Every process's settings, and its log filter's secrets (the flags' keys too), come
     # from these variables: set them before the log config below builds the filter.
-    os.environ.update(_environment(settings, server))
+    os.environ.update(environment_for(settings, server))
     config = ServerConfig(
         _app(settings, server) if server.workers == 1 else FACTORY, Limits.of(server),
         factory=server.workers > 1, host=server.host, port=server.port,
@@ -161,74 +169,3 @@ def _signals_end_quietly() -> Iterator[None]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-
-
-def _environment(settings: Settings, server: ServerSettings) -> Mapping[str, str]:
-    """The variables each worker process reads its settings from."""
-    values = {
-        "VOIGPT_BASE_URL": settings.base_url, "VOIGPT_BACKEND": settings.backend,
-        "VOIGPT_RETRIES": str(settings.retries),
-        "VOIGPT_MAX_REPLY_BYTES": str(settings.max_reply_bytes),
-        "VOIGPT_MAX_CONNECTIONS": str(settings.max_connections),
-        "VOIGPT_HOST": server.host, "VOIGPT_MAX_CONCURRENCY": str(server.max_concurrency),
-        "VOIGPT_QUEUE_TIMEOUT": str(server.queue_timeout),
-        "VOIGPT_MAX_BODY_BYTES": str(server.max_body_bytes),
-        "VOIGPT_MAX_HEADER_BYTES": str(server.max_header_bytes),
-        "VOIGPT_HEAD_TIMEOUT": str(server.head_timeout),
-        "VOIGPT_BODY_TIMEOUT": str(server.body_timeout),
-        "VOIGPT_ALLOW_UNAUTHENTICATED": str(server.allow_unauthenticated),
-        "VOIGPT_LOG_PROMPTS": str(server.log_prompts),
-        "VOIGPT_API_KEYS": ",".join(server.api_keys),
-        "VOIGPT_CORS_ORIGINS": ",".join(server.cors_origins),
-        "VOIGPT_MODEL_ALIASES": ",".join(server.model_aliases),
-        "VOIGPT_RESPONSES_MAX": str(server.responses_max),
-        "VOIGPT_RESPONSES_TTL": str(server.responses_ttl),
-    }
-    if server.state is not None:
-        values["VOIGPT_STATE"] = server.state.url
-        if server.state.password is not None:
-            values["VOIGPT_REDIS_PASSWORD"] = server.state.password
-    for name, value in (("VOIGPT_SITE_RATE", server.site_rate),
-                        ("VOIGPT_SITE_CONCURRENCY", server.site_concurrency),
-                        ("VOIGPT_CACHE_TTL", server.cache_ttl)):
-        if value is not None:
-            values[name] = str(value)
-    if settings.timeout is not None:
-        values["VOIGPT_TIMEOUT"] = str(settings.timeout)
-    if settings.proxy is not None:
-        values["VOIGPT_PROXY"] = settings.proxy.url
-    if settings.access_token is not None:
-        values["VOIGPT_ACCESS_TOKEN"] = settings.access_token.value
-    return values
-
-
-def secrets_filter() -> SecretsFilter:
-    """The log filter of this process: it knows the keys, the token and the proxy password
-    from the variables (``log_config`` names it, so every worker builds its own)."""
-    secrets = SecretsFilter()
-    secrets.remember(*os.environ.get("VOIGPT_API_KEYS", "").split(","),
-                     os.environ.get("VOIGPT_REDIS_PASSWORD") or None)
-    with contextlib.suppress(Exception):
-        settings = Settings.load()
-        secrets.remember(
-            settings.access_token.value if settings.access_token else None,
-            settings.proxy.password if settings.proxy else None,
-        )
-    return secrets
-
-
-def log_config(verbose: bool) -> dict[str, Any]:
-    level = "DEBUG" if verbose else "INFO"
-    handler = {"class": "logging.StreamHandler", "stream": "ext://sys.stderr",
-               "formatter": "plain", "filters": ["secrets"]}
-    return {
-        "version": 1, "disable_existing_loggers": False,
-        "filters": {"secrets": {"()": secrets_filter}},
-        "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-        "handlers": {"stderr": handler},
-        "loggers": {
-            "uvicorn": {"handlers": ["stderr"], "level": level, "propagate": False},
-            "voigpt": {"handlers": ["stderr"], "level": level if verbose else "WARNING",
-                       "propagate": False},
-        },
-    }
