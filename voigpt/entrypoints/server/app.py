@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
 from collections.abc import AsyncIterator
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -28,23 +26,20 @@ from voigpt.entrypoints.server.completions import Completions
 from voigpt.entrypoints.server.errors import APIError, ErrorAnswers
 from voigpt.entrypoints.server.front import Lanes, ServerApp, route_finder
 from voigpt.entrypoints.server.gate import ASGIApp, Gate
-from voigpt.entrypoints.server.health import Readiness
 from voigpt.entrypoints.server.heap import settle_heap
+from voigpt.entrypoints.server.info_routes import OWNER, add_info_routes
 from voigpt.entrypoints.server.metrics import ServerMetrics
 from voigpt.entrypoints.server.model_ids import ModelIds, UnknownModel
-from voigpt.entrypoints.server.protocol import (
-    ChatCompletion,
-    ChatCompletionRequest,
-    Health,
-    Model,
-    ModelList,
-)
+from voigpt.entrypoints.server.protocol import ChatCompletion, ChatCompletionRequest
 from voigpt.entrypoints.server.settings import ServerSettings
 from voigpt.entrypoints.server.slots import Slots
 from voigpt.entrypoints.server.upstream import PaceWatch, Upstream
 
+# The GET routes (models, health, metrics) are info_routes.py's; OWNER is imported from
+# here as before.
+__all__ = ["COMPLETIONS_PATH", "OWNER", "app_from_environment", "create_app",
+           "create_chat_completion"]
 logger = logging.getLogger("voigpt.server")
-OWNER = "voigpt"
 
 
 def create_app(
@@ -102,10 +97,6 @@ def create_app(
     responder = responses.Responses(upstream, model_ids, log_prompts=settings.log_prompts,
                                     answer_error=answer_error)
     responder.store = store
-    readiness = Readiness(client, metrics)
-    created = int(time.time())
-    models = [{"id": name, "object": "model", "created": created, "owned_by": OWNER}
-              for name in model_ids.listed()]
 
     # Served by the front (front.py); in the router too, so that other methods get a 405.
     completion_route = Route(COMPLETIONS_PATH, completions, methods=["POST"],
@@ -123,24 +114,7 @@ def create_app(
     )
     app.router.routes.extend(anthropic_routes)
 
-    @app.get("/v1/models", response_model=ModelList, responses=openapi.KEYED_RESPONSES)
-    async def list_models() -> Response:
-        return _json({"object": "list", "data": models})
-
-    @app.get("/v1/models/{model_id}", response_model=Model,
-             responses={**openapi.KEYED_RESPONSES, **openapi.NOT_FOUND})
-    async def get_model(model_id: str) -> Response:
-        """Any id the completion routes accept (an alias too, named as asked)."""
-        model_ids.require(model_id, param="model_id")
-        return _json({"id": model_id, "object": "model", "created": created, "owned_by": OWNER})
-
-    app.get("/health", response_model=Health, summary="Liveness")(readiness.live)
-    app.get("/health/ready", response_model=Health, summary="Readiness",
-            responses=openapi.UNREADY)(readiness.ready)
-
-    @app.get("/metrics", response_class=Response, summary="Prometheus metrics")
-    async def prometheus() -> Response:
-        return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
+    add_info_routes(app, client, model_ids, metrics)  # models, health, metrics
 
     from voigpt.entrypoints.server.page import add_page
 
@@ -192,12 +166,6 @@ def _handle_errors(app: FastAPI, answer_error: ErrorAnswers) -> None:
     for kind in (APIError, UnknownModel, HTTPException, RequestValidationError, VoiGptError,
                  Exception):
         app.add_exception_handler(kind, handler)
-
-
-def _json(document: Any) -> Response:
-    import json
-
-    return Response(json.dumps(document, separators=(",", ":")), media_type="application/json")
 
 
 def _version() -> str:
