@@ -1,32 +1,22 @@
 """The completion use case: ``CompleteChat`` for threads, ``AsyncCompleteChat`` for asyncio.
 
 Both are drivers of the same rules (``steps.completion_steps``): they check the input
-before any I/O, then do what the rules ask with their ports.
+before any I/O (``call.prepare``, shared), then do what the rules ask with their ports.
 """
 
 from __future__ import annotations
 
-import os
 import random
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import attrs
 
+from voigpt.domain.call import PLAIN, Asked, Messages, completion, new_call_id, prepare
 from voigpt.domain.limits import DEFAULT_DEADLINE
-from voigpt.domain.retry import Deadline, RetryPolicy
-from voigpt.domain.steps import (
-    Effect,
-    Forget,
-    GetToken,
-    Send,
-    Steps,
-    Wait,
-    adrive,
-    completion_steps,
-    drive,
-)
-from voigpt.domain.values import AccessToken, Completion, Conversation, resolve_model
+from voigpt.domain.retry import RetryPolicy
+from voigpt.domain.steps import Effect, Forget, GetToken, Send, Wait, adrive, drive
+from voigpt.domain.values import AccessToken, Completion
 from voigpt.ports.clock import AsyncClock, Clock
 from voigpt.ports.observer import NO_OBSERVER, CompletionObserver
 from voigpt.ports.token_cache import AsyncTokenCache, TokenCache
@@ -35,74 +25,11 @@ from voigpt.ports.transport import AsyncChatTransport, ChatTransport
 
 if TYPE_CHECKING:  # the tools' rules are imported when a call asks for tools or a format
     from voigpt.domain.tools.flow import Repair
-    from voigpt.domain.tools.replies import Reading
 
-Messages = Conversation | Sequence[Mapping[str, object]]
-Run = Generator["Effect | Repair", object, "str | Reading"]
-
-
-def new_call_id() -> str:
-    """``call_`` and 24 random hex digits, as OpenAI's call ids look."""
-    return f"call_{os.urandom(12).hex()}"  # what secrets.token_hex does, without its import
-
-
-@attrs.frozen
-class Asked:
-    """What a caller asked of the answer besides text, in OpenAI's shapes or as the
-    domain's values (``voigpt.domain.tools``); all None: plain text."""
-
-    tools: object = None
-    tool_choice: object = None
-    response_format: object = None
-    parallel_tool_calls: object = None
-
-
-PLAIN = Asked()
-
-
-def _prepare(
-    use_case: CompleteChat | AsyncCompleteChat,
-    messages: Messages,
-    model: str | None,
-    access_token: str | AccessToken | None,
-    asked: Asked,
-) -> tuple[Run, str, Deadline]:
-    """The rules for one call, once its input is checked (before any I/O). A configured
-    token (``use_case.access_token``, e.g. ``VOIGPT_ACCESS_TOKEN``) is used as given and
-    never replaced, like a per-call ``access_token=``; ``use_case.deadline`` is the most
-    seconds one call may take, retries and waits included."""
-    conversation = (
-        messages if isinstance(messages, Conversation) else Conversation.from_dicts(messages)
-    )
-    resolved = resolve_model(model)
-    explicit = use_case.access_token
-    if isinstance(access_token, AccessToken):
-        explicit = access_token
-    elif access_token is not None and access_token != "":
-        explicit = AccessToken.parse(access_token)
-    spec = None
-    if asked is not PLAIN:
-        from voigpt.domain.tools.openai import output_spec
-
-        spec = output_spec(asked.tools, asked.tool_choice, asked.response_format,
-                           asked.parallel_tool_calls)
-    deadline = Deadline.after(use_case.clock, use_case.deadline)
-
-    def send(conversation: Conversation) -> Steps:
-        return completion_steps(conversation, explicit, use_case.retry, deadline,
-                                use_case.jitter)
-
-    if spec is None:  # the plain path: nothing more to do
-        return send(conversation), resolved, deadline
-    from voigpt.domain.tools.flow import output_steps
-
-    return output_steps(conversation, spec, send, use_case.new_id), resolved, deadline
-
-
-def _completion(result: str | Reading, model: str) -> Completion:
-    if isinstance(result, str):
-        return Completion(text=result, model=model)
-    return Completion(text=result.text, model=model, tool_calls=result.calls, data=result.data)
+# What a call takes and gives lives in ``call`` (shared by both drivers); these names are
+# imported from here too.
+__all__ = ["PLAIN", "Asked", "AsyncCompleteChat", "CompleteChat", "Messages", "Observed",
+           "new_call_id"]
 
 
 @attrs.frozen
@@ -128,7 +55,7 @@ class CompleteChat:
         access_token: str | AccessToken | None = None,
         asked: Asked = PLAIN,
     ) -> Completion:
-        steps, resolved, deadline = _prepare(self, messages, model, access_token, asked)
+        steps, resolved, deadline = prepare(self, messages, model, access_token, asked)
 
         clock, observer = self.clock, self.observer
 
@@ -151,13 +78,16 @@ class CompleteChat:
                 observer.repairing(effect.detail)
             return None
 
-        return _completion(drive(steps, do), resolved)
+        return completion(drive(steps, do), resolved)
 
 
 @attrs.frozen
 class AsyncCompleteChat:
     """``CompleteChat`` for asyncio: the same rules, with awaited ports."""
 
+    # Twin of CompleteChat's fields, kept apart because the ports' types (awaited ones here)
+    # are what mypy checks the container's wiring against, and one generic base would need a
+    # type parameter per port.
     transport: AsyncChatTransport
     token_source: AsyncTokenSource
     token_cache: AsyncTokenCache
@@ -177,7 +107,9 @@ class AsyncCompleteChat:
         access_token: str | AccessToken | None = None,
         asked: Asked = PLAIN,
     ) -> Completion:
-        steps, resolved, deadline = _prepare(self, messages, model, access_token, asked)
+        # Twin of CompleteChat.__call__, kept apart because every port here is awaited: one
+        # shared driver would make the sync path run an event loop or the async path block it.
+        steps, resolved, deadline = prepare(self, messages, model, access_token, asked)
 
         clock, observer = self.clock, self.observer
 
@@ -202,7 +134,7 @@ class AsyncCompleteChat:
                 observer.repairing(effect.detail)
             return None
 
-        return _completion(await adrive(steps, do), resolved)
+        return completion(await adrive(steps, do), resolved)
 
 
 class Observed:

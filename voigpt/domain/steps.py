@@ -145,6 +145,8 @@ def drive(steps: Generator[E, object, T], do: Callable[[E], object]) -> T:
 
 async def adrive(steps: Generator[E, object, T], do: Callable[[E], Awaitable[object]]) -> T:
     """``drive`` for asyncio: each effect is awaited."""
+    # Twin of drive, kept apart because ``await`` cannot be passed in: a loop shared by both
+    # would need the sync driver to run an event loop per call (the rules themselves are one).
     result: object = None
     error: Exception | None = None
     while True:
