@@ -2,13 +2,13 @@
 
 They are immutable and cannot be built invalid: every constructor validates, and raises an
 ``InvalidInput`` subclass. The named constructors (``Conversation.from_dicts``,
-``AccessToken.parse``) also say which item of untrusted input is wrong.
+``AccessToken.parse``) also say which item of untrusted input is wrong. What their strings
+must be (UTF-8 text, a cookie-safe token) is said in ``text_rules``.
 """
 
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +16,7 @@ import attrs
 
 from voigpt.domain.errors import InvalidInput, InvalidMessages
 from voigpt.domain.openai_messages import role_and_content
+from voigpt.domain.text_rules import check_content, check_token, well_formed
 
 if TYPE_CHECKING:  # an annotation only: a plain completion has no tool calls
     from voigpt.domain.tools.values import ToolCall
@@ -24,7 +25,6 @@ DEFAULT_MODEL = "gpt-3.5-turbo"
 
 _ROLE_NAMES = ", ".join(repr(r) for r in ("system", "user", "assistant", "developer"))
 _PLAIN_ROLES = frozenset(("system", "user", "assistant", "developer"))
-_TOKEN_SHAPE = re.compile(r"[!#$%&'*+\-.0-9A-Z^_`a-z|~]{1,4096}")
 
 
 class Role(str, enum.Enum):
@@ -47,24 +47,12 @@ def _role(value: object) -> Role:
         raise InvalidMessages(f"'role' must be one of {_ROLE_NAMES}, got {_short(value)}") from None
 
 
-def _check_content(instance: object, attribute: object, content: Any) -> None:
-    if not isinstance(content, str):
-        raise InvalidMessages(f"'content' must be a string, got {type(content).__name__}")
-    try:
-        content.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise InvalidMessages(
-            f"'content' has a character that is not valid UTF-8 at index {exc.start} "
-            "(a lone surrogate)"
-        ) from None
-
-
 @attrs.frozen
 class Message:
     """One turn of a conversation: a ``Role`` (or its name) and UTF-8 encodable text."""
 
     role: Role = attrs.field(converter=_role)
-    content: str = attrs.field(validator=_check_content)
+    content: str = attrs.field(validator=check_content)
 
     @classmethod
     def from_dict(cls, item: object, *, where: str = "message") -> Message:
@@ -141,22 +129,12 @@ class Conversation:
         return Conversation((*self.messages, message))
 
 
-def _check_token(instance: object, attribute: object, value: Any) -> None:
-    if not isinstance(value, str):
-        raise InvalidInput(f"access_token must be a string, got {type(value).__name__}")
-    if not _TOKEN_SHAPE.fullmatch(value):
-        raise InvalidInput(
-            "access_token is not a usable cookie value (empty, too long, or has spaces, "
-            "quotes, ';', non-ASCII or control characters); the value is not shown"
-        )
-
-
 @attrs.frozen(repr=False)
 class AccessToken:
     """The csrftoken: a cookie-safe ASCII string. Its value never shows in repr, str or
     error messages."""
 
-    value: str = attrs.field(repr=False, validator=_check_token)
+    value: str = attrs.field(repr=False, validator=check_token)
 
     @classmethod
     def parse(cls, value: object, *, where: str = "access_token") -> AccessToken:
@@ -171,27 +149,13 @@ class AccessToken:
     __str__ = __repr__
 
 
-def _well_formed(text: Any) -> Any:
-    """``text`` as valid Unicode, read as UTF-16 is (as a browser reads a JSON string): each
-    lone surrogate, such as a ``"\\ud800"`` escape (half an emoji cut in two), becomes
-    U+FFFD and a pair split over two code points is joined. A non-string is left to the
-    validator."""
-    if not isinstance(text, str) or text.isascii():
-        return text
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
-    return text
-
-
 @attrs.frozen
 class Completion:
     """The assistant's reply. Its ``text`` is always valid Unicode that encodes to UTF-8:
     whatever the site or a transport sent, a lone surrogate in it is replaced by U+FFFD
     (the one place this is decided, for every entry point)."""
 
-    text: str = attrs.field(converter=_well_formed, validator=attrs.validators.instance_of(str))
+    text: str = attrs.field(converter=well_formed, validator=attrs.validators.instance_of(str))
     model: str = attrs.field(validator=attrs.validators.instance_of(str))
     # Only when tools or a JSON format were asked for: the calls the model made (then
     # ``text`` is ""), or the structured answer (then ``text`` is its JSON).
