@@ -34,6 +34,8 @@ class AsyncClient:
     ``backend``, ``max_reply_bytes``, ``retries``), else from ``config``, else ``VOIGPT_*``
     variables. All are checked here, before any I/O."""
 
+    # Twin of Client.__init__'s signature (the settings are read by the same container_from),
+    # spelled out so that help() and editors show the parameters here too.
     def __init__(
         self,
         config: Mapping[str, Any] | None = None,
@@ -53,6 +55,9 @@ class AsyncClient:
             # aiohttp-socks for a SOCKS proxy, is checked with the settings.
             self.container.async_endpoint()
 
+    # Twin of Client.complete, kept apart because this one is a coroutine: its parameters
+    # are spelled out (what they mean is shared: asked_of, and the rules both drivers run) so
+    # that help() and editors show them, which a signature copied from Client's would not.
     async def complete(
         self,
         messages: Messages,
