@@ -15,13 +15,12 @@ transport, or be followed by ``container.reset_singletons()``.
 
 from __future__ import annotations
 
-import contextlib
 import importlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from dependency_injector import providers
-from dependency_injector.providers import Provider
 
 from voigpt.adapters.memory import (
     AsyncAttributeTokenCache,
@@ -37,37 +36,21 @@ from voigpt.adapters.memory import (
     RememberedTokenCache,
 )
 from voigpt.adapters.monotonic import AsyncSystemClock, SystemClock
-from voigpt.config import LOCAL, Settings
+from voigpt.config import Settings
+from voigpt.container_base import ProviderContainer, by_backend, imported, use_case
+from voigpt.container_lifecycle import aclose_container, close_container, configure
 from voigpt.domain.complete_chat import AsyncCompleteChat, CompleteChat
-from voigpt.domain.errors import InvalidConfig
 from voigpt.domain.retry import RetryPolicy
 from voigpt.domain.state_location import StateLocation
 from voigpt.ports.observer import NO_OBSERVER
 from voigpt.ports.shared_state import SharedState
 
+__all__ = ["Container", "aclose_container", "build_container", "build_state",
+           "close_container", "container_for"]
 
-def _imported(module: str, name: str) -> Callable[..., Any]:
-    """A builder for an HTTP adapter, its module imported when it is first built: the
-    requests adapters (requests and urllib3, ~70 ms to import) only when a call goes over
-    HTTP with threads, aiohttp's (the optional ``async`` extra) only with asyncio. The fake
-    backend loads neither (over HTTP, the environment is read with ``requests.utils``, as
-    requests reads it); sync users never load aiohttp."""
-
-    def build(*args: Any, **kwargs: Any) -> Any:
-        found: Any = importlib.import_module(module)
-        for part in name.split("."):  # "Environment.read": a class's method
-            found = getattr(found, part)
-        return found(*args, **kwargs)
-
-    return build
-
-
-def _from_requests(name: str) -> Callable[..., Any]:
-    return _imported("voigpt.adapters.requests", name)
-
-
-def _from_aiohttp(name: str) -> Callable[..., Any]:
-    return _imported("voigpt.adapters.aiohttp", name)
+# The adapters over HTTP, imported when first built (see ``imported``).
+_from_requests = partial(imported, "voigpt.adapters.requests")
+_from_aiohttp = partial(imported, "voigpt.adapters.aiohttp")
 
 
 def build_state(location: StateLocation | None) -> SharedState:
@@ -81,16 +64,14 @@ def build_state(location: StateLocation | None) -> SharedState:
     return state
 
 
-class Container:
+class Container(ProviderContainer):
     """The providers that wire config -> adapters -> use case, one set per instance.
 
-    Built from ``dependency_injector.providers`` alone, not a ``DeclarativeContainer``:
-    the ``containers`` module imports ``dependency_injector.wiring`` (which we do not use),
-    and that imports fastapi, starlette and werkzeug whenever they are installed, which cost
-    every ``Client`` and every ``voigpt ask`` about a quarter of a second once the server
-    extra is installed. Overriding works as before (``container.transport.override(...)``),
-    and the container keeps the ``DeclarativeContainer`` methods an embedder is likely to
-    use: ``providers``, ``override_providers`` and ``reset_singletons``.
+    Built from ``dependency_injector.providers`` alone, not a ``DeclarativeContainer``
+    (which would import fastapi: see ``container_base``). Overriding works as before
+    (``container.transport.override(...)``), and the container keeps the
+    ``DeclarativeContainer`` methods an embedder is likely to use: ``providers``,
+    ``override_providers`` and ``reset_singletons``.
     """
 
     def __init__(self) -> None:
@@ -99,7 +80,7 @@ class Container:
         # requests' own variables (HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE...), read once:
         # container_for() reads them when the container is built.
         self.environment = providers.ThreadSafeSingleton(
-            _imported("voigpt.adapters.environment", "Environment.read"),
+            imported("voigpt.adapters.environment", "Environment.read"),
             self.config.base_url,
         )
 
@@ -117,19 +98,11 @@ class Container:
             environment=self.environment,
         )
 
-        self.transport = providers.Selector(
-            self.config.backend,
-            http=providers.ThreadSafeSingleton(_from_requests("RequestsChatTransport"),
-                                               endpoint=self.endpoint),
-            fake=providers.ThreadSafeSingleton(FakeChatTransport),
-        )
+        self.transport = by_backend(self.config.backend, _from_requests("RequestsChatTransport"),
+                                    FakeChatTransport, endpoint=self.endpoint)
 
-        self.token_source = providers.Selector(
-            self.config.backend,
-            http=providers.ThreadSafeSingleton(_from_requests("RequestsTokenSource"),
-                                               endpoint=self.endpoint),
-            fake=providers.ThreadSafeSingleton(FakeTokenSource),
-        )
+        self.token_source = by_backend(self.config.backend, _from_requests("RequestsTokenSource"),
+                                       FakeTokenSource, endpoint=self.endpoint)
 
         self.token_cache = providers.ThreadSafeSingleton(InMemoryTokenCache)
 
@@ -143,16 +116,10 @@ class Container:
         # Who watches completions (the server's metrics); override it with an observer.
         self.observer = providers.Object(NO_OBSERVER)
 
-        self.complete_chat = providers.Factory(
-            CompleteChat,
-            transport=self.transport,
-            token_source=self.token_source,
-            token_cache=self.token_cache,
-            clock=self.clock,
-            access_token=self.config.access_token,
-            retry=self.retry,
-            deadline=self.config.deadline,
-            observer=self.observer,
+        self.complete_chat = use_case(
+            CompleteChat, self.config, retry=self.retry, observer=self.observer,
+            transport=self.transport, token_source=self.token_source,
+            token_cache=self.token_cache, clock=self.clock,
         )
 
         # The asyncio twins: one aiohttp session per container, opened in the running loop.
@@ -166,20 +133,14 @@ class Container:
             environment=self.environment,
         )
 
-        self.async_transport = providers.Selector(
-            self.config.backend,
-            http=providers.ThreadSafeSingleton(
-                _from_aiohttp("AiohttpChatTransport"), endpoint=self.async_endpoint
-            ),
-            fake=providers.ThreadSafeSingleton(AsyncFakeChatTransport),
+        self.async_transport = by_backend(
+            self.config.backend, _from_aiohttp("AiohttpChatTransport"), AsyncFakeChatTransport,
+            endpoint=self.async_endpoint,
         )
 
-        self.async_token_source = providers.Selector(
-            self.config.backend,
-            http=providers.ThreadSafeSingleton(
-                _from_aiohttp("AiohttpTokenSource"), endpoint=self.async_endpoint
-            ),
-            fake=providers.ThreadSafeSingleton(AsyncFakeTokenSource),
+        self.async_token_source = by_backend(
+            self.config.backend, _from_aiohttp("AiohttpTokenSource"), AsyncFakeTokenSource,
+            endpoint=self.async_endpoint,
         )
 
         self.async_token_cache = providers.ThreadSafeSingleton(AsyncInMemoryTokenCache)
@@ -198,41 +159,11 @@ class Container:
         # A shared token cache read through a per-process copy (a second at most).
         self.remembered_token_cache = providers.Factory(RememberedTokenCache)
 
-        self.async_complete_chat = providers.Factory(
-            AsyncCompleteChat,
-            transport=self.async_transport,
-            token_source=self.async_token_source,
-            token_cache=self.async_token_cache,
-            clock=self.async_clock,
-            access_token=self.config.access_token,
-            retry=self.retry,
-            deadline=self.config.deadline,
-            observer=self.observer,
+        self.async_complete_chat = use_case(
+            AsyncCompleteChat, self.config, retry=self.retry, observer=self.observer,
+            transport=self.async_transport, token_source=self.async_token_source,
+            token_cache=self.async_token_cache, clock=self.async_clock,
         )
-
-    @property
-    def providers(self) -> dict[str, Provider[Any]]:
-        """Every provider by name, as a ``DeclarativeContainer``'s ``providers`` is."""
-        return {name: p for name, p in vars(self).items() if isinstance(p, Provider)}
-
-    @contextlib.contextmanager
-    def override_providers(self, **overriding: Any) -> Iterator[None]:
-        """Override providers by name at once, as a ``DeclarativeContainer`` does (a value
-        that is not a provider is provided as is); undone when the ``with`` block ends."""
-        unknown = sorted(set(overriding) - set(self.providers))
-        if unknown:
-            raise AttributeError(f"the container has no provider named {', '.join(unknown)}")
-        with contextlib.ExitStack() as stack:
-            for name, value in overriding.items():
-                stack.enter_context(getattr(self, name).override(value))
-            yield
-
-    def reset_singletons(self) -> None:
-        """Forget every singleton built so far (the next call builds it again)."""
-        for provider in providers.traverse(*vars(self).values(),
-                                           types=[providers.BaseSingleton]):
-            if isinstance(provider, providers.BaseSingleton):  # what types= chose
-                provider.reset()
 
 
 def build_container(
@@ -248,37 +179,6 @@ def build_container(
 def container_for(settings: Settings) -> Container:
     """A container configured from already validated settings. requests' environment
     variables are read now, like the ``VOIGPT_*`` ones were by ``Settings.load``."""
-    if settings.backend == LOCAL:
-        raise InvalidConfig(
-            "backend 'local' is the command line's (it starts the bundled emulator); in Python, "
-            "start voigpt.emulator.Emulator() and pass base_url=emulator.url"
-        )
     container = Container()
-    container.config.from_dict(settings.to_config())
-    _read_environment(container)
+    configure(container, settings)
     return container
-
-
-def _read_environment(container: Container) -> None:
-    """Read requests' variables now (a bad one is ``InvalidConfig`` before any I/O); only the
-    HTTP backend uses them: the fake one never opens a connection."""
-    if container.config.backend() == "http":
-        container.environment()
-
-
-def close_container(container: Container) -> None:
-    """Close the shared session's pooled connections; the container can still be used after
-    (a new session is built on the next call). Building a session does no I/O; requests'
-    environment variables are read again now."""
-    if container.config.backend() == "http":
-        container.session().close()
-    container.reset_singletons()
-    _read_environment(container)
-
-
-async def aclose_container(container: Container) -> None:
-    """``close_container`` for the asyncio side: close the aiohttp session, if one was made."""
-    if container.config.backend() == "http":
-        await container.async_endpoint().aclose()
-    container.reset_singletons()
-    _read_environment(container)
