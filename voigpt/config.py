@@ -43,7 +43,28 @@ ENVIRONMENT = {
 
 @attrs.frozen
 class Settings:
-    """Validated settings. ``repr`` shows neither the token nor the proxy password."""
+    """Validated settings. ``repr`` shows neither the token nor the proxy password.
+
+    Build them with ``Settings.load``, which reads keyword arguments, then a dict, then the
+    ``VOIGPT_*`` variables, then these defaults, and checks every value; ``Client`` and
+    ``build_container`` call it for you.
+
+    :ivar base_url: the site (``VOIGPT_BASE_URL``), ``https://voigpt.com`` by default.
+    :ivar access_token: a csrftoken to use as given (``VOIGPT_ACCESS_TOKEN``); ``None``:
+        fetched from ``GET /`` and cached.
+    :ivar proxy: the proxy for every request (``VOIGPT_PROXY``): ``http``, ``https``,
+        ``socks5`` or ``socks5h``, with ``user:pass@`` if it needs them.
+    :ivar timeout: seconds (``VOIGPT_TIMEOUT``, at most 86400). ``T`` means a connect timeout
+        of ``min(10, T)``, ``T`` per read and ``T`` for the whole call, retries and waits
+        included; ``None``: 10 s, 60 s and 90 s.
+    :ivar backend: ``http`` (the site), ``fake`` (in memory, no network) or ``local`` (the
+        command line's only: ``http`` against an emulator it starts); ``VOIGPT_BACKEND``.
+    :ivar max_reply_bytes: the largest reply body read (``VOIGPT_MAX_REPLY_BYTES``), 10 MiB
+        by default.
+    :ivar retries: retries of transient failures, 0 to 10 (``VOIGPT_RETRIES``), 2 by default.
+    :ivar max_connections: connections an ``AsyncClient`` keeps to the site at most, 1 to
+        10,000 (``VOIGPT_MAX_CONNECTIONS``), 100 by default.
+    """
 
     base_url: str = DEFAULT_BASE_URL
     access_token: AccessToken | None = None
@@ -64,7 +85,15 @@ class Settings:
         labels: Mapping[str, str] | None = None,
         **overrides: Any,
     ) -> Settings:
-        """``labels`` names the keyword arguments in errors (the CLI passes ``--proxy``...)."""
+        """Settings from ``overrides`` (keyword arguments), then ``mapping``, then
+        ``environ`` (``os.environ`` when ``None``), then the defaults. A ``None`` value is
+        skipped, as if not given.
+
+        ``labels`` names the keyword arguments in errors (the CLI passes ``--proxy``...).
+
+        :raises InvalidConfig: an unknown setting, or a value that cannot be used; the
+            message says where it came from. A bad proxy raises ``InvalidProxy``.
+        """
         env = os.environ if environ is None else environ
         unknown = sorted(set(mapping or {}) - set(ENVIRONMENT)) + sorted(
             set(overrides) - set(ENVIRONMENT)
@@ -90,6 +119,7 @@ class Settings:
 
     @property
     def timeouts(self) -> Timeouts:
+        """The connect and read timeouts each request uses."""
         return Timeouts() if self.timeout is None else Timeouts.total(self.timeout)
 
     def to_config(self) -> dict[str, Any]:

@@ -31,8 +31,17 @@ from __future__ import annotations
 
 
 class VoiGptError(RuntimeError):
-    """Base of everything voigpt raises on purpose. ``excerpt`` is the bounded
-    part of the server's answer that the adapter chose to show."""
+    """Base of everything voigpt raises on purpose; a ``RuntimeError``. Catch it to catch
+    every failure voigpt knows of. Its message never holds a token, a cookie or a proxy
+    password.
+
+    :param message: what went wrong, and what to do about it.
+    :param status: the HTTP status of the site's answer, when the error comes from one.
+    :param excerpt: a bounded, scrubbed part of the answer's body; when given, it is
+        appended to the message as ``(server said: '...')``.
+    :ivar status: the HTTP status, or ``None`` (no answer, or not an HTTP error).
+    :ivar excerpt: the excerpt of the answer, or ``""``.
+    """
 
     def __init__(self, message: str, *, status: int | None = None, excerpt: str = "") -> None:
         self.status = status
@@ -43,27 +52,41 @@ class VoiGptError(RuntimeError):
 
 
 class InvalidInput(VoiGptError, ValueError):
-    """An argument is wrong; nothing was sent."""
+    """An argument is wrong; nothing was sent. Also a ``ValueError``. Raised before any
+    network I/O, so it is never retried."""
 
 
 class InvalidMessages(InvalidInput):
-    """The conversation is not a non-empty list of {role, content} dicts."""
+    """The conversation is not a non-empty list of ``{"role", "content"}`` dicts (or the
+    OpenAI shapes ``Client.complete`` takes): an unknown role, a missing or non-string
+    content, text that cannot be encoded as UTF-8, or no message at all. The message names
+    the index of the first bad one."""
 
 
 class InvalidProxy(InvalidInput):
-    """The proxy URL cannot be used."""
+    """The proxy URL cannot be used: a scheme other than ``http``, ``https``, ``socks5`` or
+    ``socks5h``, no host, or a bad port. The message never shows its password."""
 
 
 class InvalidConfig(InvalidInput):
-    """A setting cannot be used."""
+    """A setting cannot be used: an unknown name, or a value out of range or of the wrong
+    kind (base URL, timeout, backend, retries...). The message names the setting and where
+    it came from (a keyword, a ``--flag`` or a ``$VOIGPT_*`` variable)."""
 
 
 class TokenUnavailable(VoiGptError):
-    """The site did not hand out a csrftoken."""
+    """The site did not hand out a csrftoken: ``GET /`` answered without the
+    ``csrftoken`` cookie. Not retried."""
 
 
 class AccessRejected(VoiGptError):
-    """The service refused the CSRF token (HTTP 403)."""
+    """The service refused the CSRF token (HTTP 403). A token voigpt fetched is replaced
+    once, and the request sent again, before this is raised.
+
+    :ivar explicit: ``True`` when the refused token was the one you passed
+        (``access_token=``); voigpt never replaces such a token. Get a fresh one, or pass
+        none and let voigpt fetch it.
+    """
 
     def __init__(
         self, message: str, *, status: int | None = 403, excerpt: str = "", explicit: bool = False
@@ -73,7 +96,12 @@ class AccessRejected(VoiGptError):
 
 
 class RateLimited(VoiGptError):
-    """HTTP 429. ``retry_after`` is the server's hint in seconds, when it gave one."""
+    """HTTP 429: too many requests. Retried while retries are left, after the server's
+    hint (at most 60 s) or else the usual backoff, within the call's deadline.
+
+    :ivar retry_after: the server's ``Retry-After`` hint in seconds, or ``None`` when it
+        gave none.
+    """
 
     def __init__(
         self, message: str, *, status: int | None = 429, excerpt: str = "",
@@ -84,14 +112,18 @@ class RateLimited(VoiGptError):
 
 
 class ServiceUnavailable(VoiGptError):
-    """The service answered with a 5xx status."""
+    """The service answered with a 5xx status. A 502, 503 or 504 is retried with backoff
+    while retries are left; a 500 is not."""
 
 
 class ConnectionFailed(VoiGptError):
     """No usable connection: refused, reset, DNS, proxy, or dropped before the reply.
+    Retried while retries are left, unless ``answer_began`` (for the completion's POST) or
+    the proxy refused its password (``status`` 407).
 
-    ``answer_began``: some of the answer had arrived when the connection broke (its status
-    line, say), so the service may have done the work; a completion is then not sent again.
+    :ivar answer_began: some of the answer had arrived when the connection broke (its
+        status line, say), so the service may have done the work; a completion is then not
+        sent again.
     """
 
     def __init__(
@@ -108,11 +140,13 @@ class UntrustedCertificate(ConnectionFailed):
 
 
 class TimedOut(VoiGptError):
-    """A connect or read timeout, or the overall deadline, ran out."""
+    """A connect or read timeout, or the overall deadline of the call (retries and waits
+    included), ran out. Not retried. See the ``timeout`` setting."""
 
 
 class MalformedReply(VoiGptError):
-    """A 2xx reply that is not ``{"response": "<text>"}``."""
+    """A 2xx reply that is not ``{"response": "<text>"}``: not JSON, no ``response``, or
+    not a string. Not retried."""
 
 
 class InvalidModelReply(VoiGptError):
@@ -122,12 +156,15 @@ class InvalidModelReply(VoiGptError):
 
 
 class ReplyTooLarge(VoiGptError):
-    """The reply body was larger than the configured cap."""
+    """The reply body was larger than the cap (the ``max_reply_bytes`` setting, 10 MiB by
+    default). Not retried."""
 
 
 class Blocked(VoiGptError):
-    """An anti-bot challenge page answered instead of the service."""
+    """An anti-bot challenge page (Cloudflare's "Just a moment...", say) answered instead
+    of the service. Not retried: a client cannot pass it."""
 
 
 class UnexpectedStatus(VoiGptError):
-    """A status the protocol does not describe."""
+    """A status the protocol does not describe (any other non-2xx status). Not
+    retried."""

@@ -20,17 +20,33 @@ class Fault(enum.Enum):
     """A misbehaviour of voigpt.com (or of what stands in front of it) to simulate. It replaces
     the response before any CSRF or body check, except SLOW (waits, then serves normally) and
     STALE_TOKEN (revokes the presented token and rejects it with 403; on ``GET /`` it hands out
-    an already revoked token)."""
+    an already revoked token).
 
-    STALE_TOKEN = "STALE_TOKEN"  # 403 "CSRF token incorrect."; the token stays revoked
-    RATE_LIMITED = "RATE_LIMITED"  # 429 + Retry-After (retry_after: int seconds | HTTP-date)
-    SERVER_ERROR = "SERVER_ERROR"  # status: 500 (default), 502 or 503, with an HTML page
-    HTML_INSTEAD_OF_JSON = "HTML_INSTEAD_OF_JSON"  # 200 text/html
-    MISSING_RESPONSE = "MISSING_RESPONSE"  # 200 JSON without "response" (body: any JSON)
-    SLOW = "SLOW"  # wait delay seconds (default 2.0), then answer normally
-    OVERSIZED = "OVERSIZED"  # 200 {"response": "xxx..."} of exactly size bytes (11 MiB)
-    DROP_CONNECTION = "DROP_CONNECTION"  # close the connection without a response
-    ANTI_BOT = "ANTI_BOT"  # Cloudflare "Just a moment..." challenge, status 403 or 503
+    Inject one with ``Emulator.inject(fault, **params)``; a fault takes at most the one
+    parameter named below, and a name (in any case) works as well as the member.
+    """
+
+    STALE_TOKEN = "STALE_TOKEN"
+    """403 "CSRF token incorrect."; the token stays revoked. No parameter."""
+    RATE_LIMITED = "RATE_LIMITED"
+    """429 with ``Retry-After``: ``retry_after``, int seconds >= 0 or an HTTP-date (default
+    ``"1"``)."""
+    SERVER_ERROR = "SERVER_ERROR"
+    """An HTML error page with ``status`` 500 (the default), 502 or 503."""
+    HTML_INSTEAD_OF_JSON = "HTML_INSTEAD_OF_JSON"
+    """200 with a ``text/html`` page instead of JSON. No parameter."""
+    MISSING_RESPONSE = "MISSING_RESPONSE"
+    """200 JSON without ``"response"``: ``body``, any JSON-serialisable value (default
+    ``{"detail": "Something went wrong. Please try again."}``)."""
+    SLOW = "SLOW"
+    """Wait ``delay`` seconds (a finite number >= 0, default 2.0), then answer normally."""
+    OVERSIZED = "OVERSIZED"
+    """200 ``{"response": "xxx..."}`` of exactly ``size`` bytes (>= 16, default 11 MiB)."""
+    DROP_CONNECTION = "DROP_CONNECTION"
+    """Close the connection without a response. No parameter."""
+    ANTI_BOT = "ANTI_BOT"
+    """Cloudflare's "Just a moment..." challenge page, ``status`` 403 (the default) or
+    503."""
 
 
 def _is_int(value: object) -> TypeGuard[int]:

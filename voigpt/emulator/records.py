@@ -16,8 +16,14 @@ MAX_BODY_BYTES = 8 * 1024 * 1024  # of the bodies of the requests kept
 
 @dataclass(frozen=True)
 class RecordedRequest:
-    """One HTTP request as received. ``path`` is the request target as sent (query included);
-    ``headers`` has lowercase names (repeated headers joined); ``client`` is (host, port)."""
+    """One HTTP request as received, as ``Emulator.requests`` lists it.
+
+    :ivar method: the method, such as ``"POST"``.
+    :ivar path: the request target as sent (query included).
+    :ivar headers: lowercase names to values (repeated headers joined).
+    :ivar body: the body's bytes (``b""`` for none).
+    :ivar client: the client's address, ``(host, port)``.
+    """
 
     method: str
     path: str
@@ -32,8 +38,13 @@ class RecordedRequest:
 
 @dataclass(frozen=True)
 class Rejection:
-    """A request refused by the CSRF checks: its path (without query), Django's reason and the
-    status. ``token`` is the CSRF cookie's secret, if any; ``repr`` and ``==`` leave it out."""
+    """A request refused by the CSRF checks, as ``Emulator.rejections`` lists it.
+
+    :ivar path: the path, without the query.
+    :ivar reason: Django's reason, such as ``"CSRF token missing."``.
+    :ivar status: the status answered (403).
+    :ivar token: the CSRF cookie's secret, if any; ``repr`` and ``==`` leave it out.
+    """
 
     path: str
     reason: str
@@ -43,7 +54,13 @@ class Rejection:
 
 @dataclass(frozen=True)
 class Totals:
-    """Counts since the start or the last ``reset_records()``: the rings forget, these don't."""
+    """Counts since the start or the last ``reset_records()``: the rings forget, these don't.
+
+    :ivar requests: requests received (control traffic excluded).
+    :ivar tokens_issued: CSRF tokens handed out by ``GET /``.
+    :ivar rejections: requests refused by the CSRF checks.
+    :ivar completions: ``POST /generate_response/`` answered with a reply.
+    """
 
     requests: int = 0
     tokens_issued: int = 0
@@ -79,11 +96,13 @@ class Records:
 
     @property
     def tokens_issued(self) -> list[str]:
+        """The latest CSRF tokens handed out by ``GET /``, oldest first; a copy."""
         with self._records_lock:
             return list(self._rings["tokens_issued"])
 
     @property
     def rejections(self) -> list[Rejection]:
+        """The latest requests refused by the CSRF checks, oldest first; a copy."""
         with self._records_lock:
             return list(self._rings["rejections"])
 
@@ -94,6 +113,7 @@ class Records:
 
     @property
     def totals(self) -> Totals:
+        """Everything counted since the start or the last ``reset_records()``."""
         with self._records_lock:
             return Totals(**self._counts)
 

@@ -11,6 +11,8 @@ from typing import Any, cast
 
 Messages = list[dict[str, Any]]  # what ``parse_request_body`` returns
 ReplyFunction = Callable[[Messages], str]
+"""What ``Emulator(reply=...)`` takes: ``fn(messages) -> str``, the request's messages (dicts
+with ``"role"`` and ``"content"``) to the reply text. ``reply_for`` is the default."""
 Scripted = str | ReplyFunction  # one queued reply
 
 

@@ -19,7 +19,7 @@ class Emulator(Site):
 
     Scripting what the "model" answers (a JSON tool call, say): ``reply=fn`` replaces the echo
     with ``fn(messages) -> str`` (the request's messages, dicts with "role" and "content"), and
-    ``queue_replies(*texts_or_fns)`` queues answers that come first, in order, each used once::
+    ``queue_replies(*texts_or_fns)`` queues answers that come first, in order, each used once:
 
         with Emulator(reply=lambda messages: "OK") as emu:
             emu.queue_replies('{"tool": "search", "arguments": {"q": "weather"}}')

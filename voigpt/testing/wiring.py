@@ -25,7 +25,16 @@ from voigpt.container import Container, build_container
 
 @attrs.frozen
 class Fakes:
-    """What ``wired_with_fakes`` yields: the container and the fakes wired into it."""
+    """What ``wired_with_fakes`` yields: the container and the fakes wired into it.
+
+    :ivar container: the real ``Container``, its providers overridden by the fakes below.
+    :ivar transport: the ``FakeChatTransport`` (its ``sent`` lists what ``Client`` sent).
+    :ivar token_source: the ``FakeTokenSource`` (its ``token_fetches`` counts fetches).
+    :ivar clock: the ``FakeClock`` (its ``sleeps`` records retry waits).
+    :ivar async_transport: the ``AsyncFakeChatTransport`` an ``AsyncClient`` uses.
+    :ivar async_token_source: the ``AsyncFakeTokenSource`` an ``AsyncClient`` uses.
+    :ivar async_clock: the ``AsyncFakeClock`` an ``AsyncClient`` uses.
+    """
 
     container: Container
     transport: FakeChatTransport
@@ -58,7 +67,14 @@ def wired_with_fakes(
     """Settings as for ``Client`` (validated the same way), the ``VOIGPT_*`` environment
     ignored unless ``environ`` is given. ``replies`` scripts a new ``FakeChatTransport`` (and
     the same replies an ``AsyncFakeChatTransport``); pass ``transport=`` for one of your
-    own. The fake clocks make retry waits instant (their ``sleeps`` record them)."""
+    own. The fake clocks make retry waits instant (their ``sleeps`` record them).
+
+    A context manager: the overrides hold inside the ``with`` block and are undone after
+    it (the container's singletons reset), while the fakes keep what they recorded.
+
+    :raises TypeError: both ``replies`` and ``transport`` were given.
+    :raises InvalidConfig: a setting is wrong, as ``Client`` would raise it.
+    """
     if transport is not None and replies:
         raise TypeError("pass either replies= or transport=, not both")
     container = build_container(mapping, environ=environ or {}, **settings)

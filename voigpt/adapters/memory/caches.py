@@ -27,6 +27,8 @@ class _SingleFlight:
         raise NotImplementedError
 
     def acquire(self, fetch: Callable[[], AccessToken]) -> AccessToken:
+        """The token held, or, when none is, ``fetch()``'s, which is then held. Callers
+        that miss at once share one fetch."""
         token = self.get()
         if token is not None:
             return token
@@ -39,21 +41,28 @@ class _SingleFlight:
 
 
 class InMemoryTokenCache(_SingleFlight):
-    """Holds one token."""
+    """Holds one token, in memory; the real cache the HTTP backend uses, thread-safe and
+    single-flight (one fetch however many threads miss at once).
+
+    :param token: the token to hold from the start, if any.
+    """
 
     def __init__(self, token: AccessToken | None = None) -> None:
         super().__init__()
         self._token = token
 
     def get(self) -> AccessToken | None:
+        """The token held, or ``None``."""
         with self._lock:
             return self._token
 
     def put(self, token: AccessToken) -> None:
+        """Hold ``token`` instead of the one held."""
         with self._lock:
             self._token = token
 
     def invalidate(self, stale: AccessToken) -> None:
+        """Forget the token held if it is ``stale`` (a newer one is kept)."""
         with self._lock:
             if self._token == stale:
                 self._token = None
@@ -83,20 +92,27 @@ class LoopLocks:
 
 class AsyncInMemoryTokenCache:
     """Holds one token for the tasks of every event loop that uses it: concurrent misses in
-    a loop await one fetch (each loop waits on a lock of its own)."""
+    a loop await one fetch (each loop waits on a lock of its own).
+
+    :param token: the token to hold from the start, if any.
+    """
 
     def __init__(self, token: AccessToken | None = None) -> None:
         self._token = token
         self._fetching = LoopLocks()
 
     def get(self) -> AccessToken | None:
+        """The token held, or ``None``."""
         return self._token
 
     async def invalidate(self, stale: AccessToken) -> None:
+        """Forget the token held if it is ``stale`` (a newer one is kept)."""
         if self._token == stale:
             self._token = None
 
     async def acquire(self, fetch: Callable[[], Awaitable[AccessToken]]) -> AccessToken:
+        """The token held, or, when none is, ``await fetch()``'s, which is then held. Tasks
+        of one loop that miss at once share one fetch."""
         if self._token is not None:
             return self._token
         async with self._fetching.current():

@@ -23,6 +23,8 @@ from voigpt.domain.retry import Deadline
 from voigpt.domain.values import AccessToken, Conversation, Role
 
 Handler = Callable[[Conversation, AccessToken], str]
+"""What a fake chat transport calls once its scripted replies run out:
+``handler(conversation, token)`` returns the reply text (or raises a ``VoiGptError``)."""
 
 
 class _FakeTokens:
@@ -44,23 +46,36 @@ class _FakeTokens:
 
 
 class FakeTokenSource(_FakeTokens):
-    """Hands out ``fake-token-1``, ``fake-token-2``... (or the tokens given) and counts."""
+    """Hands out ``fake-token-1``, ``fake-token-2``... (or the tokens given) and counts.
+
+    :param tokens: tokens handed out first, in order; after them, ``fake-token-N`` where
+        ``N`` is the fetch's number.
+    :ivar token_fetches: how many tokens were fetched so far.
+    """
 
     def fetch(self, *, deadline: Deadline | None = None) -> AccessToken:
+        """The next token; counts the fetch. ``deadline`` is ignored."""
         return self._next()
 
 
 class AsyncFakeTokenSource(_FakeTokens):
-    """``FakeTokenSource`` for asyncio."""
+    """``FakeTokenSource`` for asyncio: the same ``tokens`` argument and
+    ``token_fetches``; ``fetch`` is a coroutine."""
 
     async def fetch(self, *, deadline: Deadline | None = None) -> AccessToken:
+        """The next token; counts the fetch. ``deadline`` is ignored."""
         await asyncio.sleep(0)  # a real fetch lets other tasks run meanwhile
         return self._next()
 
 
 @attrs.frozen
 class SentRequest:
-    """What a fake chat transport was asked to send."""
+    """What a fake chat transport was asked to send: one item of its ``sent`` list.
+
+    :ivar conversation: the ``Conversation`` sent (``conversation.to_dicts()`` gives the
+        plain dicts).
+    :ivar token: the ``AccessToken`` it was sent with.
+    """
 
     conversation: Conversation
     token: AccessToken
@@ -103,28 +118,35 @@ class _FakeReplies:
 
 
 class FakeChatTransport(_FakeReplies):
-    """A chat transport that never touches the network.
+    """A chat transport that never touches the network. Safe to share across threads.
 
-    - ``replies``: scripted answers used in order; an ``Exception`` instance is raised
-      instead of answered (e.g. ``AccessRejected("stale")``).
-    - ``handler``: a plain function ``(conversation, token) -> text`` used once the script
-      runs out (default: ``echo_reply``).
-    - ``accepted_tokens``: if given, any other token is answered with ``AccessRejected``,
-      as the real service does with a stale csrftoken.
+    :param replies: scripted answers used in order; an exception instance is raised
+        instead of answered (e.g. ``AccessRejected("stale")``).
+    :param handler: a plain function ``(conversation, token) -> text`` used once the script
+        runs out (default: ``echo_reply``).
+    :param accepted_tokens: if given, any other token is answered with ``AccessRejected``,
+        as the real service does with a stale csrftoken.
+    :ivar sent: every request it was asked to send, a ``SentRequest`` each, oldest first
+        (a refused token's request included).
     """
 
     def send(
         self, conversation: Conversation, token: AccessToken, *, deadline: Deadline | None = None
     ) -> str:
+        """Record the request in ``sent``, then answer it: a refused token, the next
+        scripted reply, or the handler's. ``deadline`` is ignored."""
         return self._reply(conversation, token)
 
 
 class AsyncFakeChatTransport(_FakeReplies):
-    """``FakeChatTransport`` for asyncio (the same arguments and ``sent``)."""
+    """``FakeChatTransport`` for asyncio: the same arguments and ``sent``; ``send`` is a
+    coroutine. ``handler`` stays a plain function."""
 
     async def send(
         self, conversation: Conversation, token: AccessToken, *, deadline: Deadline | None = None
     ) -> str:
+        """Record the request in ``sent``, then answer it, as ``FakeChatTransport.send``
+        does. ``deadline`` is ignored."""
         await asyncio.sleep(0)  # a real transport lets other tasks run
         return self._reply(conversation, token)
 
@@ -136,10 +158,12 @@ class _FakeTime:
         self.sleeps: list[float] = []
 
     def now(self) -> float:
+        """The fake time, in seconds: ``start``, plus every sleep and ``advance`` since."""
         with self._lock:
             return self._now
 
     def advance(self, seconds: float) -> None:
+        """Move the time on by ``seconds`` without recording a sleep."""
         with self._lock:
             self._now += seconds
 
@@ -150,14 +174,21 @@ class _FakeTime:
 
 
 class FakeClock(_FakeTime):
-    """A clock that only moves when slept on. ``sleeps`` records every wait asked for."""
+    """A clock that only moves when slept on (or advanced), so retry waits take no time.
+
+    :param start: the time it starts at, in seconds.
+    :ivar sleeps: every wait asked for, in seconds, oldest first.
+    """
 
     def sleep(self, seconds: float) -> None:
+        """Record the wait in ``sleeps`` and move the time on by it, at once."""
         self._slept(seconds)
 
 
 class AsyncFakeClock(_FakeTime):
-    """``FakeClock`` for asyncio."""
+    """``FakeClock`` for asyncio: the same ``start``, ``sleeps``, ``now`` and ``advance``;
+    ``sleep`` is a coroutine that returns at once."""
 
     async def sleep(self, seconds: float) -> None:
+        """Record the wait in ``sleeps`` and move the time on by it, at once."""
         self._slept(seconds)

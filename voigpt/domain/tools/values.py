@@ -40,7 +40,13 @@ def _check_schema(instance: object, attribute: attrs.Attribute[Any], value: Any)
 @attrs.frozen
 class Tool:
     """A function the model may call: its name, what it does, and the JSON Schema of its
-    arguments (an object)."""
+    arguments (an object). Checked when built: ``InvalidInput`` names what is wrong.
+
+    :ivar name: 1 to 128 letters, digits, ``_``, ``-``, ``.`` or ``:``.
+    :ivar description: what the tool does, told to the model.
+    :ivar parameters: the JSON Schema of its arguments (valid by ``jsonschema``'s
+        meta-schema); no properties by default.
+    """
 
     name: str = attrs.field(validator=_check_name)
     description: str = attrs.field(default="", validator=attrs.validators.instance_of(str))
@@ -51,7 +57,11 @@ class Tool:
 @attrs.frozen
 class ToolChoice:
     """``auto`` (call tools or answer in text), ``none`` (answer in text), ``required``
-    (call at least one tool) or ``named`` (call the tool ``name``)."""
+    (call at least one tool) or ``named`` (call the tool ``name``).
+
+    :ivar mode: ``"auto"``, ``"none"``, ``"required"`` or ``"named"``.
+    :ivar name: the tool to call, for ``named`` only (and required there).
+    """
 
     mode: str = attrs.field(validator=attrs.validators.in_(("auto", "none", "required",
                                                              "named")))
@@ -63,6 +73,7 @@ class ToolChoice:
 
     @property
     def calls_required(self) -> bool:
+        """Whether the model must call a tool (``required`` or ``named``)."""
         return self.mode in ("required", "named")
 
 
@@ -71,7 +82,15 @@ AUTO, NONE, REQUIRED = ToolChoice("auto"), ToolChoice("none"), ToolChoice("requi
 
 @attrs.frozen
 class ResponseFormat:
-    """The answer must be one JSON object; with ``schema``, one that fits it."""
+    """The answer must be one JSON object; with ``schema``, one that fits it.
+
+    :ivar schema: the JSON Schema the object must fit (``json_schema``), or ``None`` for any
+        object (``json_object``).
+    :ivar name: OpenAI's ``json_schema.name``, kept as given.
+    :ivar description: OpenAI's ``json_schema.description``, kept as given.
+    :ivar strict: OpenAI's ``json_schema.strict``, kept as given: the answer is checked
+        against ``schema`` either way.
+    """
 
     schema: Mapping[str, Any] | None = attrs.field(
         default=None, validator=attrs.validators.optional(_check_schema))
@@ -86,7 +105,12 @@ JSON_OBJECT = ResponseFormat()
 @attrs.frozen
 class ToolCall:
     """A call the model made: ``arguments`` is the JSON text of an object, as OpenAI's
-    ``function.arguments`` carries it; ``args`` is that object."""
+    ``function.arguments`` carries it; ``args`` is that object.
+
+    :ivar id: the call's id, which a tool result refers to.
+    :ivar name: the tool called.
+    :ivar arguments: its arguments, the JSON text of an object that fits the tool's schema.
+    """
 
     id: str
     name: str
@@ -94,6 +118,7 @@ class ToolCall:
 
     @property
     def args(self) -> dict[str, Any]:
+        """``arguments`` parsed: a dict."""
         value: dict[str, Any] = json.loads(self.arguments)
         return value
 

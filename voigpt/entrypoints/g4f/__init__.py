@@ -35,7 +35,20 @@ CreateResult = Generator[Any, None, None]
 
 
 class VoiGpt:
-    """Provider for voigpt.com, compatible with g4f's ``VoiGpt`` (0.1.9) and g4f 8."""
+    """Provider for voigpt.com, compatible with g4f's ``VoiGpt`` (0.1.9) and g4f 8: pass
+    ``provider=VoiGpt``, or call its class methods yourself. Never instantiated.
+
+    ``proxy=`` applies to the token's GET and the POST; ``timeout=`` (seconds) bounds the
+    whole call; ``tools``, ``tool_choice``, ``parallel_tool_calls`` and
+    ``response_format`` are emulated as ``Client.complete`` emulates them. The ``VOIGPT_*``
+    variables apply, except that the site is always ``url``. Errors are ``VoiGptError``
+    subclasses.
+
+    :cvar url: the site, ``https://voigpt.com``; set it to use another (an emulator's
+        ``url``, say).
+    :cvar models: the model ids it lists, ``["gpt-3.5-turbo"]`` (``default_model``).
+    :cvar supports_stream: ``False``: the reply comes as one chunk.
+    """
 
     # The seed's attributes, as it has them.
     url: ClassVar[str] = "https://voigpt.com"
@@ -108,14 +121,17 @@ class VoiGpt:
 
     @classmethod
     def get_dict(cls) -> dict[str, str]:
+        """What g4f 8 shows of a provider: its ``name``, ``url`` and ``label``."""
         return {"name": cls.__name__, "url": cls.url, "label": cls.label}
 
     @classmethod
     def get_parent(cls) -> str:
+        """Its own name: g4f 8 groups providers by parent."""
         return cls.__name__
 
     @classmethod
     def get_models(cls, api_key: str | None = None, **kwargs: Any) -> list[str]:
+        """``models``, as a new list; the arguments are ignored."""
         return list(cls.models)
 
     @classmethod
