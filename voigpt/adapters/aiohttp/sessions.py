@@ -1,5 +1,5 @@
-"""The aiohttp sessions of an endpoint: how TLS is verified, the connectors (which reuse
-only clean connections), and one keep-alive session per event loop.
+"""The aiohttp sessions of an endpoint: how TLS is verified, the connector (which reuses
+only clean connections: ``connections.py``), and one keep-alive session per event loop.
 
 A ``ClientSession`` belongs to the loop it was created in. An endpoint is built outside
 any loop (the container builds it) and may be used from several (``asyncio.run`` twice,
@@ -13,18 +13,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
-import functools
 import os
 import ssl
 import threading
-from collections.abc import AsyncGenerator, Iterator
+from collections.abc import AsyncGenerator
 from typing import Any, NamedTuple
 
 import aiohttp
 import certifi
-from aiohttp.client_proto import ResponseHandler
 
+from voigpt.adapters.aiohttp.connections import AnswerWatch as AnswerWatch
+from voigpt.adapters.aiohttp.connections import CleanConnector
+from voigpt.adapters.aiohttp.connections import ReuseOnlyClean as ReuseOnlyClean
+from voigpt.adapters.aiohttp.connections import watching_answer as watching_answer
 from voigpt.adapters.aiohttp.routes import SOCKS_SCHEMES, Route
 
 POOL_LIMIT = 100
@@ -38,78 +39,6 @@ def tls_context(ca_bundle: str | None) -> ssl.SSLContext:
     if os.path.isdir(bundle):
         return ssl.create_default_context(capath=bundle)
     return ssl.create_default_context(cafile=bundle)
-
-
-class AnswerWatch:
-    """Whether any byte of the answer to the request in flight has arrived: from then on,
-    a broken connection may have had its request processed. Set by ``_Watching``."""
-
-    __slots__ = ("began",)
-
-    def __init__(self) -> None:
-        self.began = False
-
-
-_WATCH: contextvars.ContextVar[AnswerWatch | None] = contextvars.ContextVar(
-    "voigpt_answer_watch", default=None
-)
-
-
-@contextlib.contextmanager
-def watching_answer() -> Iterator[AnswerWatch]:
-    """The ``AnswerWatch`` of the requests the current task makes within the block."""
-    watch = AnswerWatch()
-    token = _WATCH.set(watch)
-    try:
-        yield watch
-    finally:
-        _WATCH.reset(token)
-
-
-class _Watching(ResponseHandler):
-    """aiohttp's protocol of a connection, noting the first byte of each answer into the
-    ``AnswerWatch`` of the task that asked for it: aiohttp calls ``set_response_params``,
-    in that task, before each request it sends (and before a CONNECT to a proxy)."""
-
-    _watch: AnswerWatch | None = None
-
-    def set_response_params(self, **kwargs: Any) -> None:
-        self._watch = watch = _WATCH.get()
-        if watch is not None:
-            watch.began = False  # bytes so far were another answer's (a proxy's CONNECT)
-        super().set_response_params(**kwargs)
-
-    def data_received(self, data: bytes) -> None:
-        if data and self._watch is not None:
-            self._watch.began = True
-        super().data_received(data)
-
-
-class ReuseOnlyClean:
-    """Mixed into a connector: a pooled connection is handed out only if nothing arrived on
-    it since its last exchange ended (no queued answer, no unread bytes, no error). aiohttp
-    checks only that it is still connected; bytes a server sends on an idle connection
-    would otherwise be read as the next request's answer. Its connections watch their
-    answers (``_Watching``)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        connector: Any = self  # aiohttp's connector: its protocol factory is ``_factory``
-        connector._factory = functools.partial(_Watching, loop=connector._loop)
-
-    async def _get(self, *args: Any, **kwargs: Any) -> aiohttp.connector.Connection | None:
-        while True:
-            connection: aiohttp.connector.Connection | None = await super()._get(  # type: ignore[misc]
-                *args, **kwargs
-            )
-            protocol = connection.protocol if connection is not None else None
-            if connection is None or (protocol is not None and not protocol.should_close):
-                return connection
-            connection.close()
-
-
-class _Connector(ReuseOnlyClean, aiohttp.TCPConnector):
-    pass
 
 
 def open_session(
@@ -129,7 +58,7 @@ def open_session(
 
         connector = socks_connector(proxy, options)
     else:
-        connector = _Connector(**options)
+        connector = CleanConnector(**options)
     return aiohttp.ClientSession(
         connector=connector, cookie_jar=aiohttp.DummyCookieJar(), headers=route.headers,
         auto_decompress=True, trust_env=False,
