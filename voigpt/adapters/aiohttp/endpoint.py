@@ -4,6 +4,7 @@ voigpt error. The asyncio twin of ``adapters.requests.endpoint``."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import time
@@ -13,21 +14,21 @@ import aiohttp
 import attrs
 from yarl import URL
 
+from voigpt.adapters.aiohttp.connections import watching_answer
 from voigpt.adapters.aiohttp.mapping import translate
 from voigpt.adapters.aiohttp.reading import read_answer
 from voigpt.adapters.aiohttp.routes import Route, chosen_proxy
-from voigpt.adapters.aiohttp.sessions import POOL_LIMIT, Sessions, watching_answer
+from voigpt.adapters.aiohttp.sessions import POOL_LIMIT, Sessions
 from voigpt.adapters.environment import Environment
 from voigpt.adapters.site import (
-    MAX_REDIRECTS,
     Answer,
     account,
     credential_forms,
     exchange_secrets,
     raise_for_status,
-    redirect_target,
 )
-from voigpt.domain.errors import UnexpectedStatus, VoiGptError
+from voigpt.adapters.site.redirects import Hops
+from voigpt.domain.errors import VoiGptError
 from voigpt.domain.limits import DEFAULT_MAX_REPLY_BYTES, Timeouts
 from voigpt.domain.proxy import ProxyUrl
 from voigpt.domain.retry import Deadline
@@ -80,22 +81,12 @@ class AiohttpEndpoint:
         self, path: str, *, what: str, headers: Mapping[str, str], deadline: Deadline | None
     ) -> Answer:
         """GET, following redirects that stay on the site, within the one deadline."""
-        url = self.base_url + path
-        cookies: dict[str, str] = {}
-        for _ in range(MAX_REDIRECTS + 1):
-            answer = await self._request("GET", url, what, headers, None, deadline)
-            cookies.update(answer.cookies)  # every hop is on the site itself
-            location = answer.headers.get("Location")
-            if not (300 <= answer.status < 400 and location is not None):
-                return self._checked(attrs.evolve(answer, cookies=cookies), what, url, headers)
-            url = redirect_target(
-                url, location, status=answer.status, what=what,
-                secrets=self._secrets(headers, cookies),
-            )
-        raise UnexpectedStatus(
-            f"{what}: {self.base_url + path} redirected more than {MAX_REDIRECTS} times",
-            status=answer.status,
-        )
+        hops = Hops(self.base_url + path, what, functools.partial(self._secrets, headers))
+        while True:
+            answer = await self._request("GET", hops.url, what, headers, None, deadline)
+            final = hops.final(answer)
+            if final is not None:
+                return self._checked(final, what, hops.url, headers)
 
     async def post(
         self, path: str, *, what: str, headers: Mapping[str, str], body: bytes,

@@ -3,6 +3,7 @@ size cap applied to every request, and every failure mapped to a voigpt error.""
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Mapping
@@ -14,14 +15,13 @@ from voigpt.adapters.environment import Environment
 from voigpt.adapters.requests.exchange import exchange
 from voigpt.adapters.requests.mapping import mapped_exceptions
 from voigpt.adapters.site import (
-    MAX_REDIRECTS,
     Answer,
     credential_forms,
     exchange_secrets,
     raise_for_status,
-    redirect_target,
 )
-from voigpt.domain.errors import ReplyTooLarge, UnexpectedStatus
+from voigpt.adapters.site.redirects import Hops
+from voigpt.domain.errors import ReplyTooLarge
 from voigpt.domain.limits import DEFAULT_MAX_REPLY_BYTES, Timeouts
 from voigpt.domain.proxy import ProxyUrl, redacted_url
 from voigpt.domain.retry import Deadline
@@ -62,22 +62,12 @@ class HttpEndpoint:
         self, path: str, *, what: str, headers: Mapping[str, str], deadline: Deadline | None
     ) -> Answer:
         """GET, following redirects that stay on the site, within the one deadline."""
-        url = self.base_url + path
-        cookies: dict[str, str] = {}
-        for _ in range(MAX_REDIRECTS + 1):
-            answer = self._request("GET", url, what, headers, None, deadline)
-            cookies.update(answer.cookies)  # every hop is on the site itself
-            location = answer.headers.get("Location")
-            if not (300 <= answer.status < 400 and location is not None):
-                return self._checked(attrs.evolve(answer, cookies=cookies), what, url, headers)
-            url = redirect_target(
-                url, location, status=answer.status, what=what,
-                secrets=self._secrets(headers, cookies),
-            )
-        raise UnexpectedStatus(
-            f"{what}: {self.base_url + path} redirected more than {MAX_REDIRECTS} times",
-            status=answer.status,
-        )
+        hops = Hops(self.base_url + path, what, functools.partial(self._secrets, headers))
+        while True:
+            answer = self._request("GET", hops.url, what, headers, None, deadline)
+            final = hops.final(answer)
+            if final is not None:
+                return self._checked(final, what, hops.url, headers)
 
     def post(
         self,
