@@ -5,6 +5,9 @@ from __future__ import annotations
 import attrs
 
 from voigpt.adapters.aiohttp.endpoint import AiohttpEndpoint
+
+# Twin of adapters/requests/transport.py, kept apart because this one awaits its endpoint and
+# keeps each token's headers (it is on the server's hot path); the wire is adapters.site's.
 from voigpt.adapters.site import (
     COMPLETION_PATH,
     completion_headers,
