@@ -1,18 +1,19 @@
 """voigpt.com as a function from a request to a response, independent of sockets: routing,
-faults, the two views and the chat protocol, the scripted replies, the records, and the opt-in
-control endpoint."""
+faults, the two views, the scripted replies, the records, and the opt-in control endpoint.
+What a chat request's body holds and the default reply are ``chat``'s."""
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
 from voigpt.emulator import csrf, responses
+from voigpt.emulator.chat import ROLES as ROLES
+from voigpt.emulator.chat import parse_request_body as parse_request_body
+from voigpt.emulator.chat import reply_for as reply_for
 from voigpt.emulator.faults import Fault, FaultQueue
 from voigpt.emulator.records import RecordedRequest, Records, Rejection
 from voigpt.emulator.responses import SERVER_ERROR_PAGES, Response, error, html, json_response
@@ -24,39 +25,6 @@ CONTROL = {
     "/__emulator__/faults": ("POST", "DELETE"), "/__emulator__/replies": ("POST", "DELETE"),
     "/__emulator__/state": ("GET",),
 }
-ROLES = ("system", "user", "assistant")
-
-
-def parse_request_body(body: bytes) -> list[dict[str, Any]]:
-    """The messages of ``{"messages": [{"role": ..., "content": str}, ...]}`` (extra keys are
-    ignored, as by a Django view), or a ``ValueError`` saying why the body is not that."""
-    try:
-        data = json.loads(body.decode("utf-8"))
-    except ValueError as exc:
-        raise ValueError(f"Request body is not valid UTF-8 JSON: {exc}.") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"Request body must be a JSON object, got {type(data).__name__}.")
-    messages = data.get("messages")
-    if not isinstance(messages, list) or not messages:
-        raise ValueError('Request body needs "messages", a non-empty list.')
-    for index, message in enumerate(messages):
-        where = f"messages[{index}]"
-        if not isinstance(message, dict):
-            raise ValueError(f"{where} must be an object, got {type(message).__name__}.")
-        if message.get("role") not in ROLES:
-            raise ValueError(f"{where}.role must be one of {', '.join(ROLES)}.")
-        if not isinstance(message.get("content"), str):
-            raise ValueError(f"{where}.content must be a string.")
-    return messages
-
-
-def reply_for(messages: Sequence[Mapping[str, object]]) -> str:
-    """The emulator's answer to ``messages``: ``"[voigpt emulator] You said: {content}"`` for
-    the last one whose role is "user", else ``"[voigpt emulator] No user message."``."""
-    for message in reversed(messages):
-        if message.get("role") == "user":
-            return f"[voigpt emulator] You said: {message.get('content')}"
-    return "[voigpt emulator] No user message."
 
 
 class Site(Records):
