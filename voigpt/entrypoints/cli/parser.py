@@ -7,7 +7,8 @@ import argparse
 from collections.abc import Sequence
 from typing import NoReturn
 
-from voigpt.config import BACKENDS, ENVIRONMENT
+from voigpt.config import ENVIRONMENT
+from voigpt.domain.setting_values import BACKENDS
 from voigpt.entrypoints.cli.failures import UsageError
 
 

@@ -21,13 +21,9 @@ import importlib.util
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from typing import Any, ClassVar
 
-import attrs
-
-from voigpt.config import Settings
-from voigpt.domain.complete_chat import Asked
-from voigpt.domain.errors import InvalidInput
-from voigpt.domain.values import DEFAULT_MODEL, AccessToken, Completion, Conversation, resolve_model
-from voigpt.entrypoints.g4f.output import asked_of, chunks_of, text_of
+from voigpt.domain.values import DEFAULT_MODEL, Completion
+from voigpt.entrypoints.g4f.call import Call
+from voigpt.entrypoints.g4f.output import chunks_of, text_of
 from voigpt.entrypoints.g4f.routes import LoopRoutes, SyncRoutes
 
 # Text; with tools, g4f 8's ``ToolCalls`` and ``FinishReason`` (``output.chunks_of``).
@@ -92,7 +88,7 @@ class VoiGpt:
     ) -> CreateResult:
         """Yield the reply (or its tool calls). Arguments are checked now; the request is
         sent on iteration."""
-        call = _Call.prepare(cls, model, messages, proxy, access_token, kwargs)
+        call = Call.prepare(cls.url, model, messages, proxy, access_token, kwargs)
         return _chunks(cls._complete_sync(call))
 
     @classmethod
@@ -100,7 +96,7 @@ class VoiGpt:
         """The reply text (or its tool calls' JSON), awaited on the running loop (in a
         thread only without aiohttp)."""
         proxy, access_token = kwargs.pop("proxy", None), kwargs.pop("access_token", None)
-        call = _Call.prepare(cls, model, messages, proxy, access_token, kwargs)
+        call = Call.prepare(cls.url, model, messages, proxy, access_token, kwargs)
         return text_of(await cls._complete_async(call))
 
     @classmethod
@@ -116,7 +112,7 @@ class VoiGpt:
         """g4f 8's async method: an async generator yielding the reply as one chunk (or
         its tool calls). Arguments are checked now; the request is sent on iteration."""
         kwargs["timeout"] = timeout
-        call = _Call.prepare(cls, model, messages, proxy, access_token, kwargs)
+        call = Call.prepare(cls.url, model, messages, proxy, access_token, kwargs)
         return _achunks(lambda: cls._complete_async(call))
 
     @classmethod
@@ -146,7 +142,7 @@ class VoiGpt:
         await cls._loop_routes.aclose()
 
     @classmethod
-    def _complete_sync(cls, call: _Call) -> Callable[[], Completion]:
+    def _complete_sync(cls, call: Call) -> Callable[[], Completion]:
         container = cls._sync_routes.get(call.settings)
         use_case = container.complete_chat(
             token_cache=container.attribute_token_cache(holder=cls, origin=call.settings.base_url)
@@ -156,7 +152,7 @@ class VoiGpt:
         )
 
     @classmethod
-    async def _complete_async(cls, call: _Call) -> Completion:
+    async def _complete_async(cls, call: Call) -> Completion:
         if call.settings.backend == "http" and not _has_aiohttp():
             return await asyncio.to_thread(cls._complete_sync(call))
         async with cls._loop_routes.use(call.settings) as container:
@@ -168,32 +164,6 @@ class VoiGpt:
             return await use_case(
                 call.conversation, model=call.model, access_token=call.token, asked=call.asked
             )
-
-
-@attrs.frozen
-class _Call:
-    """One call's validated arguments: bad input fails at the call, before any I/O."""
-
-    conversation: Conversation
-    settings: Settings
-    model: str
-    token: AccessToken | None
-    asked: Asked
-
-    @classmethod
-    def prepare(
-        cls, provider: type[VoiGpt], model: object, messages: object, proxy: str | None,
-        access_token: str | None, kwargs: dict[str, Any],
-    ) -> _Call:
-        asked = asked_of(kwargs)
-        conversation = Conversation.from_dicts(messages)
-        if kwargs.get("media"):  # what g4f makes of image=/images=/media=
-            raise InvalidInput("media: voigpt.com takes text only; send no images or files")
-        settings = Settings.load(
-            base_url=provider.url, proxy=proxy or None, timeout=kwargs.get("timeout")
-        )
-        token = AccessToken.parse(access_token) if access_token else None
-        return cls(conversation, settings, resolve_model(model), token, asked)
 
 
 def _chunks(call: Callable[[], Completion]) -> CreateResult:
