@@ -67,11 +67,23 @@ def build_state(location: StateLocation | None) -> SharedState:
 class Container(ProviderContainer):
     """The providers that wire config -> adapters -> use case, one set per instance.
 
-    Built from ``dependency_injector.providers`` alone, not a ``DeclarativeContainer``
-    (which would import fastapi: see ``container_base``). Overriding works as before
-    (``container.transport.override(...)``), and the container keeps the
-    ``DeclarativeContainer`` methods an embedder is likely to use: ``providers``,
+    Swap an adapter with ``container.transport.override(FakeChatTransport(...))`` (also a
+    ``with`` block); it applies to the next call. Not a ``DeclarativeContainer`` (importing
+    one is slow), but it has the methods of one an embedder is likely to use: ``providers``,
     ``override_providers`` and ``reset_singletons``.
+
+    :ivar config: the settings, e.g. ``container.config.timeout()``.
+    :ivar transport: sends a conversation with a token and reads the reply, for ``Client``.
+    :ivar token_source: fetches a csrftoken from ``GET /`` when none is cached.
+    :ivar token_cache: the fetched token, one per container, shared by its threads.
+    :ivar clock: the time deadlines are kept by, and the sleeps between retries.
+    :ivar observer: told how each call goes (the server's metrics); none by default.
+    :ivar complete_chat: a new ``CompleteChat`` per call, built from the providers above.
+    :ivar async_transport: ``transport`` for ``AsyncClient`` (over aiohttp).
+    :ivar async_token_source: ``token_source`` for ``AsyncClient``.
+    :ivar async_token_cache: ``token_cache`` for ``AsyncClient``, shared by its tasks.
+    :ivar async_clock: ``clock`` for ``AsyncClient``.
+    :ivar async_complete_chat: ``complete_chat`` for ``AsyncClient``: ``AsyncCompleteChat``.
     """
 
     def __init__(self) -> None:

@@ -34,7 +34,22 @@ __all__ = ["PLAIN", "Asked", "AsyncCompleteChat", "CompleteChat", "Messages", "O
 
 @attrs.frozen
 class CompleteChat:
-    """Turn a conversation into a ``Completion``, with sync ports (safe across threads)."""
+    """Turn a conversation into a ``Completion``, with sync ports (safe across threads).
+    The container builds one per call (``container.complete_chat()``); call it as
+    ``use_case(messages, model=..., access_token=...)``, as ``Client.complete`` does.
+
+    :ivar transport: sends a conversation with a token, and reads the reply.
+    :ivar token_source: fetches a new csrftoken (``GET /``) when none is cached.
+    :ivar token_cache: keeps the fetched token for every call, and forgets a refused one.
+    :ivar clock: the time the deadline is kept by, and the sleeps between retries.
+    :ivar access_token: a configured token, used as given and never replaced; ``None``:
+        fetched and cached.
+    :ivar retry: how many times, and after what pauses, transient failures are retried.
+    :ivar deadline: the most seconds one call may take, retries and waits included.
+    :ivar jitter: a number in [0, 1) per pause, to spread the retries of many clients.
+    :ivar observer: told how each call goes (the server's metrics); by default, no one.
+    :ivar new_id: makes the ids of tool calls (``call_`` and random hex digits).
+    """
 
     transport: ChatTransport
     token_source: TokenSource
@@ -55,6 +70,14 @@ class CompleteChat:
         access_token: str | AccessToken | None = None,
         asked: Asked = PLAIN,
     ) -> Completion:
+        """Complete ``messages``, checked before any I/O.
+
+        :param messages: the conversation: message dicts or a ``Conversation``.
+        :param model: the model's name; ``None`` or ``""``: ``gpt-3.5-turbo``.
+        :param access_token: a token for this call only, used as given.
+        :param asked: the tools or JSON format asked for; ``PLAIN``: text.
+        :raises VoiGptError: what ``Client.complete`` lists.
+        """
         steps, resolved, deadline = prepare(self, messages, model, access_token, asked)
 
         clock, observer = self.clock, self.observer

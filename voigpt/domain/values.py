@@ -1,9 +1,7 @@
-"""Value objects: roles, messages, conversations, tokens and completions.
-
-They are immutable and cannot be built invalid: every constructor validates, and raises an
-``InvalidInput`` subclass. The named constructors (``Conversation.from_dicts``,
-``AccessToken.parse``) also say which item of untrusted input is wrong. What their strings
-must be (UTF-8 text, a cookie-safe token) is said in ``text_rules``.
+"""Value objects: roles, messages, conversations, tokens and completions. Immutable, they
+cannot be built invalid: every constructor raises an ``InvalidInput`` subclass, and the named
+ones (``Conversation.from_dicts``, ``AccessToken.parse``) say which item of untrusted input is
+wrong. What their strings must be (UTF-8 text, a cookie-safe token) is said in ``text_rules``.
 """
 
 from __future__ import annotations
@@ -28,11 +26,14 @@ _PLAIN_ROLES = frozenset(("system", "user", "assistant", "developer"))
 
 
 class Role(str, enum.Enum):
-    """Who speaks a message."""
+    """Who speaks a message. A ``str``: ``Role.USER == "user"``."""
 
     SYSTEM = "system"
+    """Instructions to the model (OpenAI's ``developer`` messages are read as these)."""
     USER = "user"
+    """The person asking."""
     ASSISTANT = "assistant"
+    """The model's earlier answers."""
 
     def __str__(self) -> str:
         return self.value
@@ -49,7 +50,10 @@ def _role(value: object) -> Role:
 
 @attrs.frozen
 class Message:
-    """One turn of a conversation: a ``Role`` (or its name) and UTF-8 encodable text."""
+    """One turn of a conversation: a ``Role`` (or its name) and UTF-8 encodable text.
+
+    :ivar role: who speaks it; a name given is converted (``"developer"``: ``Role.SYSTEM``).
+    :ivar content: the text, any length (``""`` too)."""
 
     role: Role = attrs.field(converter=_role)
     content: str = attrs.field(validator=check_content)
@@ -75,6 +79,7 @@ class Message:
             raise InvalidMessages(f"{where}: {exc}") from None
 
     def to_dict(self) -> dict[str, str]:
+        """``{"role": "user", "content": "..."}``: the shape the site and OpenAI take."""
         return {"role": self.role.value, "content": self.content}
 
 
@@ -94,7 +99,9 @@ def _check_messages(instance: object, attribute: object, messages: tuple[Any, ..
 
 @attrs.frozen
 class Conversation:
-    """A non-empty, ordered sequence of messages."""
+    """A non-empty, ordered sequence of messages.
+
+    :ivar messages: the ``Message`` objects, a tuple, oldest first."""
 
     messages: tuple[Message, ...] = attrs.field(converter=_to_messages, validator=_check_messages)
 
@@ -111,6 +118,7 @@ class Conversation:
 
     @classmethod
     def of(cls, messages: Iterable[Message]) -> Conversation:
+        """From ``Message`` objects (any iterable); ``InvalidMessages`` if it is empty."""
         return cls(messages)
 
     @classmethod
@@ -120,6 +128,7 @@ class Conversation:
         return cls.from_dicts([*opening, {"role": "user", "content": prompt}])
 
     def to_dicts(self) -> list[dict[str, str]]:
+        """The messages as ``Message.to_dict`` gives them, in order: JSON-ready."""
         return [message.to_dict() for message in self.messages]
 
     def then(self, role: Role | str, content: str) -> Conversation:
@@ -132,12 +141,15 @@ class Conversation:
 @attrs.frozen(repr=False)
 class AccessToken:
     """The csrftoken: a cookie-safe ASCII string. Its value never shows in repr, str or
-    error messages."""
+    error messages.
+
+    :ivar value: the token itself; read it only to send it, never to log it."""
 
     value: str = attrs.field(repr=False, validator=check_token)
 
     @classmethod
     def parse(cls, value: object, *, where: str = "access_token") -> AccessToken:
+        """An ``AccessToken`` from untrusted ``value``; an ``InvalidInput`` names it ``where``."""
         try:
             return cls(value)  # type: ignore[arg-type]
         except InvalidInput as exc:
@@ -151,14 +163,16 @@ class AccessToken:
 
 @attrs.frozen
 class Completion:
-    """The assistant's reply. Its ``text`` is always valid Unicode that encodes to UTF-8:
-    whatever the site or a transport sent, a lone surrogate in it is replaced by U+FFFD
-    (the one place this is decided, for every entry point)."""
+    """The assistant's reply. Its ``text`` always encodes to UTF-8: a lone surrogate that the
+    site or a transport sent is replaced by U+FFFD (decided here, for every entry point).
+
+    :ivar text: the reply; ``""`` when the model called tools, the JSON of ``data`` if any.
+    :ivar model: the model asked for (``gpt-3.5-turbo`` when none was named).
+    :ivar tool_calls: the ``ToolCall`` objects the model made, when tools were asked for.
+    :ivar data: the structured answer (parsed JSON), when a JSON format was asked for."""
 
     text: str = attrs.field(converter=well_formed, validator=attrs.validators.instance_of(str))
     model: str = attrs.field(validator=attrs.validators.instance_of(str))
-    # Only when tools or a JSON format were asked for: the calls the model made (then
-    # ``text`` is ""), or the structured answer (then ``text`` is its JSON).
     tool_calls: tuple[ToolCall, ...] = ()
     data: Any = None
 

@@ -51,6 +51,8 @@ class Site(Records):
         self._faults.push(fault, times=times, endpoint=endpoint, params=params)
 
     def clear_faults(self) -> None:
+        """Forget the queued faults, kept ones (``times=None``) too: requests are answered
+        normally again."""
         self._faults.clear()
 
     def queue_replies(self, *replies: Scripted) -> None:
