@@ -51,22 +51,22 @@ def parse_max_reply_bytes(value: object, where: str = "max_reply_bytes") -> int:
 
 
 def parse_retries(value: object, where: str = "retries") -> int:
-    try:
-        number: int = int(value)  # type: ignore[call-overload]
-    except (TypeError, ValueError, OverflowError):
-        raise InvalidConfig(f"{where} must be a whole number, got {value!r}") from None
-    if isinstance(value, bool) or not 0 <= number <= 10 or str(number) != str(value).strip():
-        raise InvalidConfig(f"{where} must be a whole number from 0 to 10, got {value!r}")
-    return number
+    return _whole_number(value, where, 0, 10)
 
 
 def parse_max_connections(value: object, where: str = "max_connections") -> int:
+    return _whole_number(value, where, 1, MAX_CONNECTIONS)
+
+
+def _whole_number(value: object, where: str, low: int, high: int) -> int:
+    """``value`` as a whole number from ``low`` to ``high``: ``3`` or ``"3"``, never
+    ``True``, ``2.5`` or ``"2.0"``."""
     try:
         number: int = int(value)  # type: ignore[call-overload]
     except (TypeError, ValueError, OverflowError):
         raise InvalidConfig(f"{where} must be a whole number, got {value!r}") from None
-    if isinstance(value, bool) or not 1 <= number <= MAX_CONNECTIONS:
-        raise InvalidConfig(f"{where} must be a whole number from 1 to {MAX_CONNECTIONS}, "
+    if isinstance(value, bool) or not low <= number <= high or str(number) != str(value).strip():
+        raise InvalidConfig(f"{where} must be a whole number from {low} to {high}, "
                             f"got {value!r}")
     return number
 
