@@ -21,8 +21,6 @@ if TYPE_CHECKING:  # an annotation only: a plain completion has no tool calls
 
 DEFAULT_MODEL = "gpt-3.5-turbo"
 
-_ROLE_NAMES = ", ".join(repr(r) for r in ("system", "user", "assistant", "developer"))
-_PLAIN_ROLES = frozenset(("system", "user", "assistant", "developer"))
 
 
 class Role(str, enum.Enum):
@@ -39,12 +37,15 @@ class Role(str, enum.Enum):
         return self.value
 
 
+# Every name a role goes by (OpenAI's "developer" is system); Role.USER == "user" finds it too.
+_ROLES: dict[object, Role] = {**{role.value: role for role in Role}, "developer": Role.SYSTEM}
+_ROLE_NAMES = ", ".join(map(repr, _ROLES))
+
+
 def _role(value: object) -> Role:
-    if isinstance(value, str) and value == "developer":  # OpenAI's newer name for system
-        return Role.SYSTEM
     try:
-        return Role(value)
-    except ValueError:
+        return _ROLES[value]  # a dict, not Role(value): on every message's path
+    except (KeyError, TypeError):
         raise InvalidMessages(f"'role' must be one of {_ROLE_NAMES}, got {_short(value)}") from None
 
 
@@ -65,7 +66,7 @@ class Message:
         describes; only the role and the text are kept, because they are all that is sent."""
         if type(item) is dict and len(item) == 2 and type(item.get("content")) is str:
             role, content = item.get("role"), item["content"]  # the common shape, checked fast
-            if type(role) is not str or role not in _PLAIN_ROLES:
+            if type(role) is not str or role not in _ROLES:
                 role, content = role_and_content(item, where)
         elif isinstance(item, Mapping):
             role, content = role_and_content(item, where)

@@ -9,10 +9,8 @@ processed" (``watching_answer``, read by the endpoint when it maps the failure).
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import functools
-from collections.abc import Iterator
 from typing import Any
 
 import aiohttp
@@ -34,15 +32,19 @@ _WATCH: contextvars.ContextVar[AnswerWatch | None] = contextvars.ContextVar(
 )
 
 
-@contextlib.contextmanager
-def watching_answer() -> Iterator[AnswerWatch]:
-    """The ``AnswerWatch`` of the requests the current task makes within the block."""
-    watch = AnswerWatch()
-    token = _WATCH.set(watch)
-    try:
-        yield watch
-    finally:
-        _WATCH.reset(token)
+class watching_answer:
+    """The ``AnswerWatch`` of the requests the current task makes within the block. A plain
+    context manager, not a generator's: it is on every completion's path."""
+
+    __slots__ = ("_token", "_watch")
+
+    def __enter__(self) -> AnswerWatch:
+        self._watch = watch = AnswerWatch()
+        self._token = _WATCH.set(watch)
+        return watch
+
+    def __exit__(self, *exc_info: object) -> None:
+        _WATCH.reset(self._token)
 
 
 class _Watching(ResponseHandler):

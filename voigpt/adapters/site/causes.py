@@ -9,9 +9,8 @@ No HTTP library here: the same rule serves every adapter.
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 from voigpt.domain.errors import VoiGptError
 
@@ -59,14 +58,19 @@ def detach(error: VoiGptError) -> VoiGptError:
     return error
 
 
-@contextlib.contextmanager
-def detached_errors() -> Iterator[None]:
-    """The voigpt errors raised in the block leave it ``detach``ed."""
-    try:
-        yield
-    except VoiGptError as error:
-        detach(error)
-        raise
+class detached_errors:
+    """The voigpt errors raised in the block leave it ``detach``ed. A plain context manager,
+    not a generator's: it is on every completion's path, where contextlib's costs twice
+    as much."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, error: BaseException | None, traceback: object) -> None:
+        if isinstance(error, VoiGptError):
+            detach(error)  # detached in place; the same error goes on being raised
 
 
 def exception_chain(exc: BaseException) -> list[BaseException]:

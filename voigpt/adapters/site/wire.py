@@ -13,6 +13,11 @@ from urllib.parse import urlsplit
 
 import attrs
 
+try:  # the server extra's faster JSON, where installed; the stdlib's reading stays the rule
+    import orjson
+except ImportError:  # pragma: no cover - without the server extra
+    orjson = None  # type: ignore[assignment]
+
 from voigpt.adapters.site.answers import excerpt
 from voigpt.domain.errors import InvalidInput, MalformedReply, TokenUnavailable
 from voigpt.domain.values import AccessToken, Conversation
@@ -70,6 +75,8 @@ def completion_headers(base_url: str, token: AccessToken) -> dict[str, str]:
 
 def encode_request(conversation: Conversation) -> bytes:
     """The JSON body of ``POST /generate_response/``, UTF-8 encoded."""
+    if orjson is not None:  # the same bytes: compact, UTF-8, only what JSON must escape
+        return orjson.dumps({"messages": conversation.to_dicts()})
     return _ENCODER.encode({"messages": conversation.to_dicts()}).encode("utf-8")
 
 
@@ -83,6 +90,17 @@ def decode_reply(
     """The reply text, or ``MalformedReply`` with an excerpt of the body. The body is read
     as JSON is, as UTF-8 (a BOM tolerated), whatever the Content-Type said."""
     raw = body if isinstance(body, bytes) else body.encode("utf-8", errors="surrogatepass")
+    if orjson is not None:
+        # orjson reads strict JSON only: what it reads, the stdlib reads the same; anything
+        # else (a BOM, NaN, a lone surrogate, huge numbers, bad bytes) is the stdlib's to
+        # read or to refuse with its message.
+        try:
+            found = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass
+        else:
+            if type(found) is dict and type(found.get("response")) is str:
+                return str(found["response"])
 
     def malformed(problem: str) -> MalformedReply:
         shown = excerpt(raw.decode("utf-8-sig", errors="replace"), secrets)
