@@ -48,7 +48,8 @@ def _reading(body: bytes) -> str:
 
 @pytest.mark.parametrize("body", [
     b'{"response": "Hi"}', b'{"response": "a", "response": "b"}', b'{"response": "\\ud800x"}',
-    b'{"response": "x", "n": 1e400}', b'{"response": "x", "n": NaN}', b'\xef\xbb\xbf{"response": "x"}',
+    b'{"response": "x", "n": 1e400}', b'{"response": "x", "n": NaN}',
+    b'\xef\xbb\xbf{"response": "x"}',
     b'{"response": "x", "big": 123456789012345678901234567890}', b'{"response": 1}', b'[]',
     b'{"response": "\xff"}', b"", b"not json", b'{"answer": "x"}', b"[" * 5000 + b"]" * 5000,
     b'{"response": "\\u2028 \\" \\\\ \xf0\x9f\x98\x80"}',
