@@ -64,27 +64,7 @@ def _watch(connection: Any, config: uvicorn.Config) -> Watch:
     return Watch(connection, config.limits, config.answers)
 
 
-def _eof(connection: Any) -> bool | None:
-    """A client may half-close once its whole request is sent (``nc -N``, a script's
-    ``shutdown(SHUT_WR)``): uvicorn closed the connection at that EOF, before the answer.
-    Now the connection stays open to write it (True), and closes once it is written
-    (``_answered``). An EOF with no whole request waiting for its answer closes at once."""
-    cycle = connection.cycle
-    if cycle is not None and not cycle.response_complete and not cycle.more_body:
-        connection.client_done = True
-        return True
-    return None
-
-
-def _answered(connection: Any) -> None:
-    connection.watch.answered()
-    if connection.client_done:  # nothing more can come: no keep-alive after an EOF
-        connection.transport.close()
-
-
 class GuardedH11(H11Protocol):
-    client_done = False  # the client half-closed: close once its answer is written
-
     def __init__(self, config: uvicorn.Config, server_state: ServerState,
                  app_state: dict[str, Any], _loop: asyncio.AbstractEventLoop | None = None,
                  ) -> None:
@@ -105,14 +85,9 @@ class GuardedH11(H11Protocol):
     def _head_pending(self) -> bool:
         return self.conn.their_state is h11.IDLE
 
-    # asyncio's Protocol returns bool | None here (True keeps the transport open); uvicorn
-    # narrowed it to None.
-    def eof_received(self) -> bool | None:  # type: ignore[override]
-        return _eof(self)
-
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        _answered(self)
+        self.watch.answered()
 
     def send_400_response(self, msg: str) -> None:
         # uvicorn calls this from its ``except h11.RemoteProtocolError`` clause.
@@ -130,8 +105,6 @@ if importlib.util.find_spec("httptools") is not None:
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
     class GuardedHttpTools(HttpToolsProtocol):
-        client_done = False  # the client half-closed: close once its answer is written
-
         def __init__(self, config: uvicorn.Config, server_state: ServerState,
                      app_state: dict[str, Any],
                      _loop: asyncio.AbstractEventLoop | None = None) -> None:
@@ -162,12 +135,9 @@ if importlib.util.find_spec("httptools") is not None:
             self.head_open = False
             super().on_headers_complete()
 
-        def eof_received(self) -> bool | None:  # type: ignore[override]
-            return _eof(self)
-
         def on_response_complete(self) -> None:
             super().on_response_complete()
-            _answered(self)
+            self.watch.answered()
 
         def send_400_response(self, msg: str) -> None:
             # uvicorn calls this from its ``except httptools.HttpParserError`` clause.
