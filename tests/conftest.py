@@ -54,6 +54,7 @@ def watched_emulator(connection_owners: ConnectionOwners) -> Iterator[Emulator]:
     """``voigpt_emulator`` that also looks up, for each request, which process holds the
     client end of its connection (into ``connection_owners``): a proxy, or this process."""
     with Emulator(observer=connection_owners) as emulator:
+        connection_owners.watch(emulator)
         yield emulator
 
 

@@ -139,6 +139,7 @@ def test_a_trusted_https_proxy_carries_the_traffic(
 ) -> None:
     tls = server_context(ca) if target_tls else None
     with Emulator(tls=tls, observer=connection_owners) as emulator:
+        connection_owners.watch(emulator)
         environment = Environment.read(emulator.url)
         point = through(emulator.url, tls_proxy.url("https"), environment)
         assert complete(point) == EMULATOR_REPLY

@@ -37,6 +37,7 @@ def tls_emulator(ca: trustme.CA, connection_owners: ConnectionOwners) -> Iterato
     """``voigpt_emulator`` over HTTPS, with ``watched_emulator``'s record of who opened each
     connection."""
     with Emulator(tls=server_context(ca), observer=connection_owners) as emulator:
+        connection_owners.watch(emulator)
         yield emulator
 
 

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 import time
+from typing import Any
 
 import attrs
 import psutil
@@ -72,13 +73,17 @@ def start_pproxy(protocols: str = "http+socks5", *, tls_pem: str | None = None) 
     raise RuntimeError("pproxy did not start listening within 15 s")
 
 
-def owner_of(client: tuple[str, int]) -> int | None:
+def owner_of(client: tuple[str, int], server: tuple[str, int] | None = None) -> int | None:
     """The pid of the process holding the client end of an open loopback TCP connection
-    (``None`` once it is closed: look it up while the connection is open)."""
+    (``None`` once it is closed: look it up while the connection is open) to ``server``,
+    if given. Without ``server``, another connection on the same local address (a server
+    of another test listening on that port number, with a client of its own) may match."""
     for connection in psutil.net_connections(kind="tcp"):
         if connection.status != psutil.CONN_ESTABLISHED:
             continue  # an old TIME_WAIT entry may hold the same client port
-        if connection.raddr and connection.laddr and tuple(connection.laddr)[:2] == client:
+        if not (connection.raddr and connection.laddr and tuple(connection.laddr)[:2] == client):
+            continue
+        if server is None or tuple(connection.raddr)[:2] == server:
             return connection.pid
     return None
 
@@ -91,9 +96,17 @@ class ConnectionOwners:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pids: list[int | None] = []
+        # The emulator's (host, port), once it listens (``watch``): the far end of each
+        # connection looked up, so that a like-numbered local port elsewhere never matches.
+        self.server: tuple[str, int] | None = None
+
+    def watch(self, emulator: Any) -> None:
+        """Look up connections to ``emulator`` (started) only."""
+        host, _, port = emulator.url.partition("://")[2].rpartition(":")
+        self.server = (host, int(port))
 
     def __call__(self, request: RecordedRequest) -> None:
-        pid = owner_of(request.client)
+        pid = owner_of(request.client, self.server)
         with self._lock:
             self._pids.append(pid)
 
