@@ -13,7 +13,7 @@ from voigpt.adapters.memory import BoundedResponseStore
 from voigpt.config import Settings
 from voigpt.container import build_container
 from voigpt.domain.errors import InvalidConfig
-from voigpt.entrypoints.server.run import _environment
+from voigpt.entrypoints.server.process_environment import environment_for
 from voigpt.entrypoints.server.settings import ServerSettings
 from voigpt.ports.response_store import ResponseStore
 
@@ -80,7 +80,7 @@ def test_the_settings_default_flags_variables_and_bounds() -> None:
 
 def test_a_workers_process_reads_them_back() -> None:
     server = ServerSettings(responses_max=7, responses_ttl=12.5)
-    back = ServerSettings.load(environ=dict(_environment(Settings.load(environ={}), server)))
+    back = ServerSettings.load(environ=dict(environment_for(Settings.load(environ={}), server)))
     assert (back.responses_max, back.responses_ttl) == (7, 12.5)
 
 

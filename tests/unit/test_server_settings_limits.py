@@ -11,7 +11,7 @@ import pytest
 
 from voigpt.config import Settings
 from voigpt.domain.errors import InvalidConfig
-from voigpt.entrypoints.server.run import _environment
+from voigpt.entrypoints.server.process_environment import environment_for
 from voigpt.entrypoints.server.settings import ServerSettings
 from voigpt.entrypoints.server.watch import Limits
 
@@ -51,5 +51,5 @@ def test_a_limit_out_of_bounds_is_refused_naming_where_it_came_from(
 
 def test_a_workers_process_reads_the_same_limits_back_from_its_variables() -> None:
     server = ServerSettings(max_header_bytes=2048, head_timeout=1.5, body_timeout=4.0)
-    environ = dict(_environment(Settings(), server))
+    environ = dict(environment_for(Settings(), server))
     assert Limits.of(ServerSettings.load(environ=environ)) == Limits(2048, 1.5, 4.0)

@@ -41,7 +41,7 @@ def translate(
 ) -> VoiGptError:
     """The voigpt error for ``exc``, raised by an exchange bounded by the deadline (or by
     connect + read without one) as a whole, and by the connect and read timeouts.
-    ``answer_began``: some of the answer had arrived (``sessions.AnswerWatch``); a broken
+    ``answer_began``: some of the answer had arrived (``connections.AnswerWatch``); a broken
     connection says so, for the retry policy."""
     failed = functools.partial(ConnectionFailed, answer_began=answer_began)
     via = proxy.redacted() if proxy is not None else None

@@ -22,10 +22,7 @@ from typing import Any, NamedTuple
 import aiohttp
 import certifi
 
-from voigpt.adapters.aiohttp.connections import AnswerWatch as AnswerWatch
 from voigpt.adapters.aiohttp.connections import CleanConnector
-from voigpt.adapters.aiohttp.connections import ReuseOnlyClean as ReuseOnlyClean
-from voigpt.adapters.aiohttp.connections import watching_answer as watching_answer
 from voigpt.adapters.aiohttp.routes import SOCKS_SCHEMES, Route
 
 POOL_LIMIT = 100

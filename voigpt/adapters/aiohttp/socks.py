@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp
 from aiohttp_socks import ProxyConnector, ProxyType
 
-from voigpt.adapters.aiohttp.sessions import ReuseOnlyClean
+from voigpt.adapters.aiohttp.connections import ReuseOnlyClean
 from voigpt.domain.proxy import ProxyUrl
 
 

@@ -29,18 +29,10 @@ from uvicorn.supervisors import Multiprocess
 from voigpt.config import Settings
 from voigpt.entrypoints.server.connections import ServerConfig
 from voigpt.entrypoints.server.metrics import MULTIPROC_DIR
-from voigpt.entrypoints.server.process_environment import (
-    environment_for,
-    log_config,
-    secrets_filter,
-)
+from voigpt.entrypoints.server.process_environment import environment_for, log_config
 from voigpt.entrypoints.server.settings import ServerSettings
 from voigpt.entrypoints.server.watch import Limits
 
-# What each process inherits lives in process_environment.py; its names are imported from
-# here as before (``_environment`` is environment_for's old name).
-__all__ = ["FACTORY", "environment_for", "log_config", "secrets_filter", "serve"]
-_environment = environment_for
 FACTORY = "voigpt.entrypoints.server.app:app_from_environment"
 
 
