@@ -43,7 +43,8 @@ from voigpt.entrypoints.batch.journal import BadOutputFile
 from voigpt.entrypoints.batch.plan import errors_path_for, prepare
 from voigpt.entrypoints.batch.progress import BatchProgress
 from voigpt.entrypoints.batch.reading import BadInputFile, InputChanged
-from voigpt.entrypoints.batch.runner import GRACE, execute, shared_pace
+from voigpt.entrypoints.batch.runner import GRACE, execute
+from voigpt.entrypoints.batch.sharing import shared_pace
 from voigpt.entrypoints.batch.summary import BatchSummary, WriteFailed
 from voigpt.logs import SecretsFilter
 

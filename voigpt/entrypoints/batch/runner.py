@@ -32,9 +32,7 @@ from voigpt.entrypoints.batch.plan import Plan
 from voigpt.entrypoints.batch.progress import BatchProgress
 from voigpt.entrypoints.batch.reading import InputChanged, requests
 from voigpt.entrypoints.batch.results import Results
-from voigpt.entrypoints.batch.sending import RATE_LIMITED_ATTEMPTS as RATE_LIMITED_ATTEMPTS
 from voigpt.entrypoints.batch.sending import Sender
-from voigpt.entrypoints.batch.sharing import shared_pace as shared_pace
 from voigpt.entrypoints.batch.summary import BatchSummary, WriteFailed
 from voigpt.entrypoints.batch.watch import watching
 from voigpt.ports.shared_state import SitePace

@@ -25,7 +25,8 @@ from voigpt.domain.errors import InvalidInput
 from voigpt.entrypoints.batch.plan import Plan, prepare
 from voigpt.entrypoints.batch.progress import Reporter, reporter_for
 from voigpt.entrypoints.batch.reading import BadInputFile
-from voigpt.entrypoints.batch.runner import GRACE, execute, shared_pace
+from voigpt.entrypoints.batch.runner import GRACE, execute
+from voigpt.entrypoints.batch.sharing import shared_pace
 from voigpt.entrypoints.batch.summary import RESUME_HINT, BatchSummary, WriteFailed
 from voigpt.entrypoints.cli.batch_input import (
     as_given,
