@@ -26,7 +26,7 @@ from typing import cast
 import httptools
 import uvloop
 
-from voigpt.emulator.site import reply_for
+from voigpt.emulator.chat import reply_for
 
 TOKEN = secrets.token_hex(16)
 COMPLETION_PATH = b"/generate_response/"

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from voigpt.client import asked_of, container_from
 from voigpt.container import Container, aclose_container
-from voigpt.domain.complete_chat import Messages
+from voigpt.domain.call import Messages
 from voigpt.domain.errors import InvalidConfig
 from voigpt.domain.values import AccessToken, Completion, Conversation
 

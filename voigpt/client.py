@@ -19,7 +19,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from voigpt.container import Container, build_container, close_container
-from voigpt.domain.complete_chat import PLAIN, Asked, Messages
+from voigpt.domain.call import PLAIN, Asked, Messages
 from voigpt.domain.values import AccessToken, Completion, Conversation
 
 if TYPE_CHECKING:  # annotations only: the tools' rules load when a call asks for them

@@ -22,8 +22,8 @@ import httpx
 
 from tests.support.server import ServeProcess
 from voigpt.emulator import Emulator
+from voigpt.emulator.chat import reply_for
 from voigpt.emulator.records import RecordedRequest
-from voigpt.emulator.site import reply_for
 
 _HOLD = re.compile(r"^hold ([0-9.]+):")
 GENERATE = "/generate_response/"

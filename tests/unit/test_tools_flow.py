@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from tests.unit.test_completion_observer import RecordingObserver
 from voigpt import InvalidModelReply
 from voigpt.domain import AccessToken, CompleteChat
-from voigpt.domain.complete_chat import Asked
+from voigpt.domain.call import Asked
 from voigpt.domain.errors import InvalidConfig, InvalidInput
 from voigpt.domain.retry import Deadline
 from voigpt.domain.values import Conversation, Role

@@ -28,8 +28,6 @@ if TYPE_CHECKING:  # the tools' rules are imported when a call asks for tools or
 
 # What a call takes and gives lives in ``call`` (shared by both drivers); these names are
 # imported from here too.
-__all__ = ["PLAIN", "Asked", "AsyncCompleteChat", "CompleteChat", "Messages", "Observed",
-           "new_call_id"]
 
 
 @attrs.frozen

@@ -6,10 +6,11 @@ import ssl
 import threading
 from collections.abc import Callable, Iterable
 
+from voigpt.emulator.chat import reply_for
 from voigpt.emulator.httpd import HttpServer
 from voigpt.emulator.records import RecordedRequest
 from voigpt.emulator.script import ReplyFunction
-from voigpt.emulator.site import LOGGER, Site, reply_for
+from voigpt.emulator.site import LOGGER, Site
 
 
 class Emulator(Site):

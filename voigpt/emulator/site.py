@@ -11,9 +11,7 @@ from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
 from voigpt.emulator import csrf, responses
-from voigpt.emulator.chat import ROLES as ROLES
-from voigpt.emulator.chat import parse_request_body as parse_request_body
-from voigpt.emulator.chat import reply_for as reply_for
+from voigpt.emulator.chat import parse_request_body, reply_for
 from voigpt.emulator.faults import Fault, FaultQueue
 from voigpt.emulator.records import RecordedRequest, Records, Rejection
 from voigpt.emulator.responses import SERVER_ERROR_PAGES, Response, error, html, json_response

@@ -9,7 +9,7 @@ from typing import Any
 import attrs
 
 from voigpt.config import Settings
-from voigpt.domain.complete_chat import Asked
+from voigpt.domain.call import Asked
 from voigpt.domain.errors import InvalidInput
 from voigpt.domain.values import AccessToken, Conversation, resolve_model
 from voigpt.entrypoints.g4f.output import asked_of

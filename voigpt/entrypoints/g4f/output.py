@@ -23,7 +23,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from voigpt.domain.complete_chat import PLAIN, Asked
+from voigpt.domain.call import PLAIN, Asked
 from voigpt.domain.tools.openai import output_spec
 from voigpt.domain.values import Completion
 

@@ -17,7 +17,7 @@ import logging
 from typing import Any
 
 from voigpt.async_client import AsyncClient
-from voigpt.domain.complete_chat import new_call_id
+from voigpt.domain.call import new_call_id
 from voigpt.domain.errors import RateLimited
 from voigpt.domain.tools import OutputSpec, ToolCall
 from voigpt.domain.tools.values import asking
