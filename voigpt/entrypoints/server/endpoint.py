@@ -14,6 +14,7 @@ error before that gets its real status.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from typing import Any, Generic, TypeVar
 
@@ -114,14 +115,20 @@ def _document(scope: Scope, body: bytes) -> object:
     """The JSON document in ``body``; the bytes themselves if the Content-Type is not JSON
     (refused by the model, with a hint), None if there is no body. With no Content-Type,
     the body is not taken for JSON either: a client that sends none may be sending
-    anything, and the hint tells it what to send."""
+    anything, and the hint tells it what to send. orjson reads strict JSON as the stdlib
+    does, about 5x faster; what it will not read (a BOM, another UTF, NaN, a lone
+    surrogate, a huge number, bad bytes, deep nesting) the stdlib reads, or refuses with
+    the message it always gave."""
     if not body:
         return None
     if not _says_json(scope):
         return body
+    if _LONG_NUMBER.search(body) is None:
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            pass  # not strict UTF-8 JSON: the stdlib reads it, or says why not
     try:
-        # The stdlib's reader, not orjson's: orjson reads an integer past 64 bits as a
-        # float (10**20 becomes 1e+20), which would change what the client sent.
         return json.loads(body)
     except json.JSONDecodeError:
         raise APIError(400, "the body is not valid JSON", code="invalid_json") from None
@@ -133,6 +140,11 @@ def _document(scope: Scope, body: bytes) -> object:
     except ValueError:  # an integer of more digits than Python converts (4,300)
         raise APIError(400, "the body is not valid JSON: it holds a number too long to read",
                        code="invalid_json") from None
+
+
+# orjson reads an integer past 64 bits as a float (10**20 becomes 1e+20), which would change
+# what the client sent: a body with a run of 19 digits or more is the stdlib's to read.
+_LONG_NUMBER = re.compile(rb"[0-9]{19}")
 
 
 def _says_json(scope: Scope) -> bool:

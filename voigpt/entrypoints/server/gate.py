@@ -5,7 +5,9 @@
   clients send it) when keys are configured; what is offered is compared with every
   configured key in constant time, so timing tells nothing.
 - A body larger than the cap is refused with 413: at once when ``Content-Length`` says
-  so, else as soon as the bytes received pass it, without reading the rest.
+  so, else (a chunked body) as soon as the bytes received pass it, without reading the
+  rest. A body whose ``Content-Length`` is within the cap is not counted again: the parser
+  hands the app exactly that many bytes.
 - Each answer is counted by route template and status; a refused request by the template
   of the route it was for (``find_route``), though it never reached it.
 """
@@ -66,7 +68,9 @@ class Gate:
                 scope["route"] = self.find_route(scope)
                 await self.answer_error(refusal, scope)(scope, receive, counted_send)
                 return
-            await self.app(scope, self._capped(receive), counted_send)
+            if not self._sized(scope):
+                receive = self._capped(receive)
+            await self.app(scope, receive, counted_send)
         except asyncio.CancelledError:
             # The server cut the request before it had an answer (SIGTERM, then the drain
             # timeout): what the client gets is the connections' 503 (outermost.py).
@@ -93,6 +97,18 @@ class Gate:
             ):
                 return self._too_large()
         return None
+
+    @staticmethod
+    def _sized(scope: Scope) -> bool:
+        """Whether the body is exactly as long as a ``Content-Length`` within the cap says
+        (``_refusal`` refused a longer one), and so needs no counting: not chunked."""
+        sized = False
+        for name, _ in scope["headers"]:
+            if name == b"content-length":
+                sized = True
+            elif name == b"transfer-encoding":
+                return False
+        return sized
 
     def _authorized(self, scope: Scope) -> bool:
         bearer = api_key = b""

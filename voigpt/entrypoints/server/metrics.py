@@ -125,6 +125,15 @@ class ServerMetrics:
         self._state_healthy = healthy
         self.check_state()
 
+    def follow_in_flight(self, count: Callable[[], int]) -> Gauge | None:
+        """``voigpt_completions_in_flight`` from ``count()``, read at each scrape; in
+        multiprocess mode (a gauge there cannot read a function) the gauge itself, which
+        the caller moves with its count."""
+        if self.directory is None:
+            self.in_flight.set_function(count)
+            return None
+        return self.in_flight
+
     def check_state(self) -> None:
         """Multiprocess mode: write this worker's ``voigpt_state_up`` if it changed."""
         if self._state_healthy is None:

@@ -4,7 +4,9 @@ A slot is given back however its request ends (an answer, an error, or the clien
 away, which cancels the request), so the in-flight gauge returns to zero.
 
 ``async with slots:`` holds one slot for the block (a plain class, not a generator-based
-context manager: it is on every completion's path).
+context manager: it is on every completion's path). The in-flight gauge is read from the
+count at each scrape, or, with ``--workers`` (where a scrape reaches one worker), written
+by each worker as its count changes (``ServerMetrics.follow_in_flight``).
 
 A queued request waits for its slot in a task of its own (``asyncio.wait``), never through
 ``asyncio.wait_for``: on Python 3.10 and 3.11, ``wait_for`` cancelled just as the slot is
@@ -27,20 +29,25 @@ class Slots:
         self.limit = limit
         self.queue_timeout = queue_timeout
         self._free = asyncio.Semaphore(limit)
-        self._metrics = metrics
+        self.in_use = 0
+        self._gauge = metrics.follow_in_flight(lambda: self.in_use)
 
     async def __aenter__(self) -> None:
         if self._free.locked():
             await self._queue()
         else:
             await self._free.acquire()  # a slot is free: taken without suspending
-        self._metrics.in_flight.inc()
+        self.in_use += 1
+        if self._gauge is not None:
+            self._gauge.inc()
 
     async def __aexit__(
         self, kind: type[BaseException] | None, error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self._metrics.in_flight.dec()
+        self.in_use -= 1
+        if self._gauge is not None:
+            self._gauge.dec()
         self._free.release()
 
     async def _queue(self) -> None:
