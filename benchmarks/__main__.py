@@ -1,6 +1,6 @@
 """voigpt's benchmark harness: one command, one table.
 
-    .venv/bin/python -m benchmarks            # the full run (about twelve minutes)
+    .venv/bin/python -m benchmarks            # the full run (about thirteen minutes)
     .venv/bin/python -m benchmarks --quick    # a smoke run with tiny N (CI runs this)
 
 Everything runs against the bundled emulator in a separate process on 127.0.0.1, over
@@ -30,6 +30,11 @@ voigpt batch (``benchmarks/batch.py``, alone: ``python -m benchmarks.batch``): t
 wall time for 2,000 requests at a 0.2 s service time and ``--concurrency 64`` against the
 ideal, and its peak RSS over a 50,000-line input.
 
+Instructions per request (``benchmarks/instructions.py``, alone: ``python -m
+benchmarks.instructions``): voigpt serve against the same floor on each API route, counted
+by ``valgrind --tool=callgrind``, which repeats where CPU seconds do not; full run only (a
+quick run says so in one line), and skipped, saying what to install, without valgrind.
+
 Every figure is printed with its target and the verdict; a quick run is too short to judge,
 so it prints each figure and target with "not judged (quick run)" instead.
 
@@ -57,6 +62,8 @@ from benchmarks.batch import measure_batch
 from benchmarks.certs import make_certificates
 from benchmarks.clients import BenchClient, Facade, Floor, SeedStyle, VoigptUseCase
 from benchmarks.emulator_process import EmulatorProcess
+from benchmarks.instructions import QUICK as QUICK_COUNT
+from benchmarks.instructions import InstructionsRun, measure_instructions
 from benchmarks.memory import in_fresh_process
 from benchmarks.report import Report
 from benchmarks.server import measure_server
@@ -88,6 +95,8 @@ THREAD_COUNTS = (1, 4, 16)
 # The real service takes seconds; 5 ms is still small enough that client CPU shows.
 SERVICE_LATENCY = 0.005
 THREAD_RUNS = ((VoigptUseCase, 0.0), (Floor, 0.0), (VoigptUseCase, SERVICE_LATENCY))
+QUICK_SKIPS = ("Instructions per request (callgrind): measured only in a full run, or alone: "
+               "python -m benchmarks.instructions.")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -154,14 +163,20 @@ def main(argv: list[str] | None = None) -> int:
     batch = measure_batch(quick=args.quick)
     print("- start-up, with and without the server extra ...", file=sys.stderr)
     startup = measure_startup(quick=args.quick)
+    counted = InstructionsRun(QUICK_COUNT, quick=True, skipped=QUICK_SKIPS)
+    if not args.quick:  # valgrind starts servers slowly: a quick run stays quick
+        print("- instructions per request, under callgrind ...", file=sys.stderr)
+        counted = measure_instructions(quick=False)
 
     print(report.render())
     print("\n".join(state.render()))
     print("\n".join(batch.render()))
     print("\n".join(startup.render()))
-    return exit_code([*report.correctness_failures(), *state.failures(), *batch.failures()],
+    print("\n".join(counted.render()))
+    return exit_code([*report.correctness_failures(), *state.failures(), *batch.failures(),
+                      *counted.failures()],
                      [*report.targets(), *state.targets(), *batch.targets(),
-                      *startup.targets()],
+                      *startup.targets(), *counted.targets()],
                      strict=args.strict, judged=not args.quick)
 
 
