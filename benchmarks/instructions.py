@@ -115,7 +115,7 @@ async def _count(counting: Counting, url: str, route: str, sizes: Sizes,
 def measure_instructions(*, quick: bool, sizes: Sizes | None = None,
                          routes: Sequence[str] = ROUTES, state: str = "memory") -> InstructionsRun:
     """The whole section: start the processes, count each route, stop them."""
-    run = InstructionsRun(sizes or (QUICK if quick else FULL), quick)
+    run = InstructionsRun(sizes or (QUICK if quick else FULL), quick, state=state)
     missing = missing_tools()
     if missing:
         run.skipped = f"Instructions per request (callgrind): not measured: {needs(missing)}."
@@ -156,10 +156,16 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="exit 2 if a target is missed (a quick run judges none)")
     parser.add_argument("--routes", nargs="+", choices=ROUTES, metavar="ROUTE",
                         help=f"of {', '.join(ROUTES)} (default: all)")
-    parser.add_argument("--requests", type=int, help="counted per server and route")
-    parser.add_argument("--clients", type=int, help="keep-alive clients sending them")
+    parser.add_argument("--requests", type=_positive, help="counted per server and route")
+    parser.add_argument("--clients", type=_positive, help="keep-alive clients sending them")
     parser.add_argument("--state", default="memory", help="voigpt serve's --state")
     return parser.parse_args(argv)
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"a whole number of at least 1, not {text!r}")
+    return int(text)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -42,6 +42,7 @@ class Counted:
 class InstructionsRun:
     sizes: Sizes
     quick: bool  # a quick run: every figure shown, none judged
+    state: str = "memory"  # voigpt serve's --state
     counted: list[Counted] = attrs.Factory(list)
     problems: list[str] = attrs.Factory(list)  # wrong answers: the run fails
     skipped: str = ""  # why nothing was measured, if so
@@ -56,8 +57,8 @@ class InstructionsRun:
     def render(self) -> list[str]:
         if self.skipped:
             return [self.skipped, ""]
-        lines = ["Instructions per request, counted by callgrind (voigpt serve (j) against its "
-                 "floor (i), stand-in upstream):", ""]
+        lines = [f"Instructions per request, counted by callgrind (voigpt serve --state "
+                 f"{self.state} (j) against its floor (i), stand-in upstream):", ""]
         s = self.sizes
         lines += ["| route | (i) floor, instructions/request | (j) voigpt serve, "
                   "instructions/request | (j)/(i) | target | met |",

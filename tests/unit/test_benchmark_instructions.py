@@ -45,7 +45,7 @@ totals: 383200000
 
 def counted(*, quick: bool = False) -> InstructionsRun:
     """Two routes under the floor (one exactly at it), two above."""
-    return InstructionsRun(SIZES, quick, [
+    return InstructionsRun(SIZES, quick, counted=[
         Counted(CHAT, floor=750_000, serve=950_000),  # 1.267x
         Counted(RESPONSES, floor=800_000, serve=800_000),  # 1.0x: at the limit, met
         Counted(MESSAGES_ROUTE, floor=780_000, serve=702_000),  # 0.9x
@@ -87,6 +87,15 @@ def test_the_table_shows_each_figure_its_ratio_target_and_verdict() -> None:
     assert "| POST /v1/messages | 780,000 | 702,000 | 0.900x | <= 1x | yes |" in table
     assert "400 requests at 8 keep-alive clients, after 100 warm-up requests" in table
     assert "WATCH_AFTER" in table and "instructions_serve.py" in table
+    assert "voigpt serve --state memory (j) against its floor (i)" in table
+
+
+@pytest.mark.parametrize("flag", ["--requests", "--clients"])
+@pytest.mark.parametrize("value", ["0", "-5", "2.5"])
+def test_a_count_of_requests_or_clients_below_one_is_refused(flag: str, value: str) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main([flag, value])
+    assert exited.value.code == 2
 
 
 def test_a_missed_target_exits_2_only_under_strict() -> None:
