@@ -31,6 +31,9 @@ class GetToken:
     """The cached token, or a freshly fetched one (concurrent misses share one fetch)."""
 
 
+GET_TOKEN = GetToken()  # it has no fields: one is every one
+
+
 @attrs.frozen
 class Send:
     """Send the conversation with the token; the result is the reply text."""
@@ -111,12 +114,12 @@ def _with_explicit(conversation: Conversation, token: AccessToken, sends: _Sends
 
 
 def _with_managed(conversation: Conversation, sends: _Sends) -> Steps:
-    token = _token((yield GetToken()))
+    token = _token((yield GET_TOKEN))
     try:
         return (yield from sends.send(conversation, token))
     except AccessRejected:
         yield Forget(token)
-    fresh = _token((yield GetToken()))
+    fresh = _token((yield GET_TOKEN))
     try:
         return (yield from sends.send(conversation, fresh))
     except AccessRejected as exc:
