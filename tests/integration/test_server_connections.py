@@ -172,6 +172,25 @@ def test_a_connection_that_sends_nothing_is_closed_at_the_head_timeout(
         assert time.monotonic() - started < HEAD_TIMEOUT + SLACK
 
 
+def test_each_answer_gives_the_next_head_the_whole_head_timeout(
+    address: tuple[str, int],
+) -> None:
+    """The wait for a head starts again at each answer, whenever the connection opened: a
+    keep-alive client that pauses a little less than the head timeout after each answer
+    is never cut, however long it keeps the connection; idle after that, it is closed."""
+    pause = HEAD_TIMEOUT * 0.7
+    with socket.create_connection(address, timeout=10) as sock:
+        for turn in range(5):  # 2.5 head timeouts since the connection opened, and more
+            time.sleep(pause)
+            assert send(sock, head(headers={"Connection": "keep-alive"})), turn
+            answer = read_answer(sock)
+            assert answer is not None and answer.status == 200, (turn, answer)
+        answered = time.monotonic()
+        assert read_answer(sock) is None  # idle: closed, with nothing to answer
+        idle = time.monotonic() - answered
+    assert HEAD_TIMEOUT - 0.05 <= idle < HEAD_TIMEOUT + SLACK, idle
+
+
 def test_a_body_that_stalls_is_cut_with_a_408_at_the_body_timeout(
     address: tuple[str, int],
 ) -> None:
@@ -207,10 +226,19 @@ def test_a_request_being_served_is_never_cut_however_long_it_takes(http: HTTP) -
                     "headers": [(b"content-length", b"2")]})
         await send({"type": "http.response.body", "body": b"ok"})
 
-    with serving(slow, http) as address, httpx.Client(base_url=url(address)) as client:
-        for _ in range(2):  # and again on the same connection, kept alive
-            response = client.post("/", content=b"x" * 100, timeout=10)
-            assert (response.status_code, response.text) == (200, "ok")
+    with serving(slow, http) as address:
+        with httpx.Client(base_url=url(address)) as client:
+            for _ in range(2):  # and again on the same connection, kept alive
+                response = client.post("/", content=b"x" * 100, timeout=10)
+                assert (response.status_code, response.text) == (200, "ok")
+        # The head timeout, gone by while the request was served, still holds for the next
+        # head on the connection: one that never ends is cut.
+        with socket.create_connection(address, timeout=10) as sock:
+            request = head("POST", headers={"Content-Length": "1", "Connection": "keep-alive"})
+            send(sock, request + b"x")
+            assert (answer := read_answer(sock)) is not None and answer.status == 200
+            send(sock, b"GET / HTTP/1.1\r\nHost: test\r\nX-Slow: ")
+            assert openai_error(read_answer(sock), 408)["code"] == "request_timeout"
 
 
 def test_a_kept_alive_connection_serves_requests_in_turn(address: tuple[str, int]) -> None:

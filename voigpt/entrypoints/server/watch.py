@@ -13,9 +13,9 @@
 
 Each refusal is in OpenAI's shape (``errors.py``), is counted in
 ``voigpt_server_rejections_total``, and ends the connection: the answer, then the server's
-end of it, then ``LINGER`` seconds in which whatever the client still sends is read and
-dropped. Closing at once, with its bytes unread, would reset the connection, and a client
-still sending (an 8 MiB head) would see the reset rather than the answer.
+end of it, then ``LINGER`` seconds in which what the client still sends is read and dropped
+(closed with its bytes unread, the connection would be reset, and a client still sending an
+8 MiB head would see the reset, not the answer).
 """
 
 from __future__ import annotations
@@ -47,9 +47,7 @@ class Limits:
         return cls(settings.max_header_bytes, settings.head_timeout, settings.body_timeout)
 
 
-class _Connection(Protocol):
-    """What ``Watch`` reads of uvicorn's protocols; both implementations have it."""
-
+class _Connection(Protocol):  # what Watch reads of uvicorn's protocols (both have it)
     loop: asyncio.AbstractEventLoop
     transport: asyncio.Transport
     flow: FlowControl
@@ -62,14 +60,16 @@ class Watch:
 
     def __init__(self, connection: _Connection, limits: Limits, answers: ErrorAnswers) -> None:
         self.connection, self.limits, self.answers = connection, limits, answers
-        self.head_bytes = 0  # of the head still arriving
-        self.waited_bytes = 0  # since the head timer started
-        self.head_timer: asyncio.TimerHandle | None = None
+        self.head_bytes, self.waited_bytes = 0, 0  # of the head arriving; since it is awaited
+        # The loop time a head awaited must be in by, else None; one alarm checks it, re-armed
+        # if it goes off early (not a timer to start and cancel on every request).
+        self.head_due: float | None = None
+        self.head_alarm: asyncio.TimerHandle | None = None
         self.body_timer: asyncio.TimerHandle | None = None
         self.timed_cycle: Any = None  # the request whose body the body timer waits for
         self.linger: asyncio.TimerHandle | None = None  # once refused: until the close
 
-    def opened(self) -> None:
+    def opened(self) -> None:  # the first head is awaited from now
         self._await_head()
 
     def closed(self) -> None:
@@ -82,7 +82,7 @@ class Watch:
         """``data`` came: ``feed`` it to the parser, then check what it left."""
         if self.linger is not None:  # refused: the answer is out, the rest is dropped
             return
-        if self.head_timer is not None:
+        if self.head_due is not None:
             self.waited_bytes += len(data)
         feed(data)
         connection = self.connection
@@ -110,9 +110,7 @@ class Watch:
         cycle = self.connection.cycle
         if cycle is None or cycle.response_complete:
             return False
-        if self.head_timer is not None:
-            self.head_timer.cancel()
-            self.head_timer = None
+        self.head_due = None  # the alarm, if armed, finds nothing due when it goes off
         if cycle.more_body and not cycle.response_started:
             if self.timed_cycle is not cycle:
                 self.timed_cycle = cycle
@@ -145,16 +143,22 @@ class Watch:
         self.linger = connection.loop.call_later(LINGER, transport.close)
 
     def _await_head(self) -> None:
-        self._stop_timers()
-        self.waited_bytes = 0
-        self.head_timer = self.connection.loop.call_later(self.limits.head_timeout,
-                                                          self._head_late)
+        if self.body_timer is not None:
+            self.body_timer.cancel()
+        self.body_timer, self.waited_bytes, loop = None, 0, self.connection.loop
+        self.head_due = loop.time() + self.limits.head_timeout
+        if self.head_alarm is None:
+            self.head_alarm = loop.call_at(self.head_due, self._head_check)
 
-    def _head_late(self) -> None:
-        self.head_timer = None
-        cycle = self.connection.cycle
-        if self.connection.transport.is_closing() or (
-                cycle is not None and not cycle.response_complete):
+    def _head_check(self) -> None:
+        self.head_alarm, loop, due = None, self.connection.loop, self.head_due
+        if due is None or self.connection.transport.is_closing():
+            return  # no head awaited: the next wait for one arms the alarm again
+        if loop.time() < due:  # the wait began again since it was armed
+            self.head_alarm = loop.call_at(due, self._head_check)
+            return
+        self.head_due, cycle = None, self.connection.cycle
+        if cycle is not None and not cycle.response_complete:
             return
         if self.waited_bytes:
             self.refuse(errors.too_slow("head", self.limits.head_timeout))
@@ -177,10 +181,11 @@ class Watch:
         self.refuse(errors.too_slow("body", self.limits.body_timeout))
 
     def _stop_timers(self) -> None:
-        for timer in (self.head_timer, self.body_timer):
+        for timer in (self.head_alarm, self.body_timer):
             if timer is not None:
                 timer.cancel()
-        self.head_timer = self.body_timer = None
+        self.head_alarm = self.body_timer = None
+        self.head_due = None
 
 
 def _framed(error: APIError, default_headers: list[tuple[bytes, bytes]]) -> bytes:
