@@ -3,16 +3,14 @@ several servers in one process (tests, embedding) never share counters.
 
 Under ``voigpt serve --workers N`` they are the whole server's: the command gives the
 workers a fresh directory in ``PROMETHEUS_MULTIPROC_DIR`` (``run.py``), prometheus-client
-then keeps each process's values in files there (its multiprocess mode, chosen when it is
-first imported), and ``render`` sums every worker's files, whichever worker is asked.
-Gauges say how: completions in flight add up over the live workers; the shared state is
-up only while it is up in every live worker (the lowest). A labelled series appears there
-once some worker has counted it (one process declares it from the start).
+keeps each process's values in files there (its multiprocess mode, chosen when it is first
+imported), and ``render`` sums every worker's files, whichever worker is asked. Completions
+in flight add up over the live workers; the shared state is up only while it is up in
+every one. A labelled series appears once some worker has counted it.
 
 ``ServerMetrics`` is also the use case's ``CompletionObserver``: it counts token fetches,
-upstream latency and retries as the completions happen, and remembers when the site last
-handed out a token, which is what ``/health/ready`` reports. Label values come from short
-fixed sets (route templates, status codes, error class names), never from the request.
+upstream latency and retries, and remembers when the site last handed out a token (what
+``/health/ready`` reports). Labels come from short fixed sets, never from the request.
 """
 
 from __future__ import annotations
@@ -31,6 +29,8 @@ from prometheus_client import (
     values,
 )
 from prometheus_client.multiprocess import MultiProcessCollector
+
+from voigpt.entrypoints.server.tallies import LATENCY, REQUESTS, Tallies
 
 # The ``*_created`` series double the output and say nothing a scraper needs.
 disable_created_metrics()  # type: ignore[no-untyped-call]
@@ -54,16 +54,17 @@ def multiprocess_directory() -> str | None:
 class ServerMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        self.requests = Counter(
-            "voigpt_server_requests", "HTTP requests answered, by route and status.",
-            ["route", "method", "status"], registry=self.registry,
-        )
-        self.upstream_latency = Histogram(
-            "voigpt_upstream_request_seconds",
-            "Seconds each chat request to the site took, by outcome.",
-            ["outcome"], buckets=LATENCY_BUCKETS, registry=self.registry,
-        )
         self.directory = multiprocess_directory()
+        # What every request moves: counted in plain Python in one process (tallies.py),
+        # by prometheus-client's classes into their files under --workers.
+        self._tallies = None if self.directory is not None else Tallies(LATENCY_BUCKETS)
+        if self._tallies is not None:
+            self.registry.register(self._tallies)
+        else:
+            self.requests = Counter(*REQUESTS, ["route", "method", "status"],
+                                    registry=self.registry)
+            self.upstream_latency = Histogram(*LATENCY, ["outcome"], buckets=LATENCY_BUCKETS,
+                                              registry=self.registry)
         self.in_flight = Gauge(
             "voigpt_completions_in_flight", "Completions holding a concurrency slot.",
             registry=self.registry, multiprocess_mode="livesum",
@@ -105,8 +106,7 @@ class ServerMetrics:
             ["cause"], registry=self.registry,
         )
         self.last_token_at: float | None = None
-        # Each labelled child, once looked up (``labels()`` checks and locks every time).
-        self._answered: dict[tuple[str, str, int], Counter] = {}
+        self._answered: dict[tuple[str, str, int], Counter] = {}  # each child, looked up once
         self._latency: dict[str, Histogram] = {}
         self._everyone: CollectorRegistry | None = None
         if self.directory is not None:  # what /metrics answers: every worker's files
@@ -114,11 +114,10 @@ class ServerMetrics:
             MultiProcessCollector(self._everyone, path=self.directory)  # type: ignore[no-untyped-call]
 
     def follow_state(self, healthy: Callable[[], bool]) -> None:
-        """``voigpt_state_up`` from ``healthy()``. One process reads it at each scrape. In
-        multiprocess mode a gauge cannot read a function, and a scrape reaches one worker,
-        so each worker writes its own value when it changes: the stores change it only in
-        the calls a request makes, so it is checked after each answer (``answered``), at
-        each scrape this worker answers, and by ``check_state`` (after start-up)."""
+        """``voigpt_state_up`` from ``healthy()``, read at each scrape. In multiprocess mode
+        (no gauge function; a scrape reaches one worker) each worker writes its own when it
+        changes, which only a request's calls do: checked after each answer, at each scrape
+        this worker answers, and by ``check_state`` (after start-up)."""
         if self.directory is None:
             self.state_up.set_function(lambda: 1.0 if healthy() else 0.0)
             return
@@ -126,9 +125,8 @@ class ServerMetrics:
         self.check_state()
 
     def follow_in_flight(self, count: Callable[[], int]) -> Gauge | None:
-        """``voigpt_completions_in_flight`` from ``count()``, read at each scrape; in
-        multiprocess mode (a gauge there cannot read a function) the gauge itself, which
-        the caller moves with its count."""
+        """``voigpt_completions_in_flight`` from ``count()`` at each scrape; in multiprocess
+        mode the gauge itself, which the caller moves with its count."""
         if self.directory is None:
             self.in_flight.set_function(count)
             return None
@@ -146,6 +144,9 @@ class ServerMetrics:
     def answered(self, route: str, method: str, status: int) -> None:
         """One HTTP answer. The labels are bounded: route templates, the methods httptools
         parses, status codes."""
+        if self._tallies is not None:
+            self._tallies.answered(route, method, status)
+            return
         key = (route, method, status)
         child = self._answered.get(key)
         if child is None:
@@ -162,6 +163,9 @@ class ServerMetrics:
 
     def sent(self, seconds: float, error: BaseException | None) -> None:
         outcome = _outcome(error)
+        if self._tallies is not None:
+            self._tallies.observe(outcome, seconds)
+            return
         child = self._latency.get(outcome)
         if child is None:
             child = self._latency[outcome] = self.upstream_latency.labels(outcome)
