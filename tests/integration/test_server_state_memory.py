@@ -131,6 +131,9 @@ class SlowToPause:
         inner, stored_at = self.inner.pace(rate=rate, concurrency=concurrency), self.stored_at
 
         class Pace:
+            def started(self) -> bool:
+                return inner.started()
+
             def slot(self) -> Any:
                 return inner.slot()
 

@@ -24,6 +24,13 @@ class SitePace(Protocol):
         the block. A slot is a lease that expires, so a killed process leaks none."""
         ...
 
+    def started(self) -> bool:
+        """Start a completion now, if nothing could make it wait or hold a slot: no cap is
+        set and no pause is in force (as far as a copy read within the last moment says).
+        False: go through ``slot()``, which reads, waits or takes what it must. The
+        uncapped path of every request, with no context manager to enter and leave."""
+        ...
+
     async def rate_limited(self, retry_after: float | None) -> None:
         """The site answered 429: new starts pause everywhere until ``retry_after`` seconds
         have passed (without one: a pause that grows while 429s keep coming, capped)."""

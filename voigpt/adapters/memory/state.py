@@ -42,6 +42,16 @@ class MemoryPace:
             await self._start()
             yield
 
+    def started(self) -> bool:
+        if self._slots is not None or self.rate:
+            return False
+        now = self._now()
+        if now < self.paused_until:
+            return False
+        if now >= self.paused_until + 1.0:  # as _start: growth starts over
+            self._backoff = FIRST_BACKOFF
+        return True
+
     async def _start(self) -> None:
         while True:
             now = self._now()

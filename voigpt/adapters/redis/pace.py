@@ -17,60 +17,13 @@ from redis.exceptions import RedisError
 
 from voigpt.adapters.memory import MemoryPace
 from voigpt.adapters.redis.link import Link
+from voigpt.adapters.redis.pace_scripts import BACKOFF, LEFT, PAUSE, RENEW, START
 from voigpt.domain.pace import FIRST_BACKOFF, pause_after
 
 LEASE = 10.0  # seconds a slot lasts unless renewed (renewed every third of it while held)
 POLL = (0.02, 0.06)  # seconds between looks while the slots are all taken (jittered)
 LONGEST_NAP = 1.0  # seconds a waiter sleeps at most before looking again
 PAUSE_REFRESH = 0.1  # seconds the uncapped path trusts its copy of the pause
-
-_NOW = """local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-"""
-# KEYS: slots, next, paused. ARGV: member, cap (0: none), lease ms, interval ms (0: none).
-# 0: started (the slot taken); > 0: ms to wait; -1: every slot taken.
-START = _NOW + """
-local paused = tonumber(redis.call('GET', KEYS[3]) or '0')
-if paused > now then return paused - now end
-local cap = tonumber(ARGV[2])
-if cap > 0 then
-  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-  if redis.call('ZCARD', KEYS[1]) >= cap then return -1 end
-end
-local interval = tonumber(ARGV[4])
-if interval > 0 then
-  local nxt = tonumber(redis.call('GET', KEYS[2]) or '0')
-  if nxt > now then return nxt - now end
-  redis.call('SET', KEYS[2], now + interval, 'PX', interval + 1000)
-end
-if cap > 0 then redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1]) end
-return 0
-"""
-# KEYS: paused. The ms of the pause still to run (0: none), on Redis's clock.
-LEFT = _NOW + """
-local paused = tonumber(redis.call('GET', KEYS[1]) or '0')
-if paused > now then return paused - now end
-return 0
-"""
-# KEYS: slots. ARGV: lease ms, members... (re-added: a Redis that restarted counts them)
-RENEW = _NOW + """
-for i = 2, #ARGV do redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[i]) end
-return 0
-"""
-# KEYS: paused, backoff. ARGV: the first backoff. The backoff now in force: growth starts
-# over once the last pause has been over for a second, as in MemoryPace.
-BACKOFF = _NOW + """
-local paused = tonumber(redis.call('GET', KEYS[1]) or '0')
-if now >= paused + 1000 then return ARGV[1] end
-return redis.call('GET', KEYS[2]) or ARGV[1]
-"""
-# KEYS: paused, backoff. ARGV: pause ms, the next backoff. A pause only ever grows.
-PAUSE = _NOW + """
-local paused = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now + tonumber(ARGV[1]))
-redis.call('SET', KEYS[1], paused, 'PX', paused - now + 60000)
-redis.call('SET', KEYS[2], ARGV[2], 'PX', paused - now + 60000)
-return paused - now
-"""
 
 
 class RedisPace:
@@ -125,6 +78,15 @@ class RedisPace:
                 return True
             await asyncio.sleep(random.uniform(*POLL) if wait < 0 else
                                 min(wait / 1000, LONGEST_NAP))
+
+    def started(self) -> bool:
+        """Uncapped, Redis answering, a fresh copy of the pause and none in force: as
+        ``_unpaused`` would find without a round trip. (Not ``Link.skipping``, which hands
+        its caller the next try of a Redis that went away: that try is ``slot()``'s.)"""
+        if self.rate or self.concurrency or not self._link.healthy:
+            return False
+        now = asyncio.get_running_loop().time()
+        return now < self._checked + PAUSE_REFRESH and self._paused_until <= now
 
     async def _unpaused(self) -> bool:
         """Wait out the fleet's pause, if one is in force (the uncapped path)."""

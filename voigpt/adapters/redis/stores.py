@@ -12,7 +12,7 @@ from voigpt.adapters.groups import GroupWriter
 from voigpt.adapters.memory import BoundedResponseStore, MemoryReplyCache
 from voigpt.adapters.memory.responses import MAX_BYTES
 from voigpt.adapters.redis.link import Link, as_bytes
-from voigpt.adapters.redis.pace import _NOW
+from voigpt.adapters.redis.pace_scripts import NOW
 
 # KEYS: index, sizes, bytes. ARGV: record prefix. Forgets what expired (the records have
 # gone by themselves: their sizes leave the sum here).
@@ -27,7 +27,7 @@ end
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)) do forget(id) end
 """
 # ARGV: prefix, id, record, max records, max bytes, ttl ms.
-PUT = _NOW + _EXPIRE + """
+PUT = NOW + _EXPIRE + """
 forget(ARGV[2])
 local size = string.len(ARGV[3])
 while redis.call('ZCARD', KEYS[1]) > 0 and (redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4])
@@ -45,7 +45,7 @@ redis.call('INCRBY', KEYS[3], size)
 return 1
 """
 # ARGV: prefix, id. Whether there was a record.
-DELETE = _NOW + _EXPIRE + "return forget(ARGV[2])\n"
+DELETE = NOW + _EXPIRE + "return forget(ARGV[2])\n"
 
 
 class RedisResponseStore:

@@ -69,6 +69,13 @@ class SqlitePace:
                 self._held.discard(slot_id)
                 self._db.submit(partial(_release, slot_id))
 
+    def started(self) -> bool:
+        """Uncapped, with a fresh copy of the pause and none in force: as ``_unpaused``
+        would find without reading the file."""
+        return (self.rate is None and self.concurrency is None
+                and time.monotonic() - self._checked < PAUSE_REFRESH
+                and self._paused_until - time.time() <= 0)
+
     async def rate_limited(self, retry_after: float | None) -> None:
         await self._fallback.rate_limited(retry_after)  # known here too, should the file fail
         with contextlib.suppress(StoreDown):

@@ -60,8 +60,11 @@ class Upstream:
                 completion = await self._call(conversation, model, spec)
             else:
                 try:
-                    async with self.pace.slot():
+                    if self.pace.started():  # uncapped and unpaused: nothing to hold
                         completion = await self._call(conversation, model, spec)
+                    else:
+                        async with self.pace.slot():
+                            completion = await self._call(conversation, model, spec)
                 except RateLimited:
                     if self.watch is not None:  # the fleet is paused before the 429 is told
                         await self.watch.settled()
