@@ -48,7 +48,6 @@ class Endpoint(Generic[R]):
         log_prompts: bool, answer_error: ErrorAnswers,
     ) -> None:
         self.upstream, self.models = upstream, models
-        self.client = upstream.client
         self.log_prompts = log_prompts
         self.answer_error = answer_error
 

@@ -41,7 +41,7 @@ class Upstream:
     def __init__(self, client: AsyncClient, slots: Slots, metrics: ServerMetrics, *,
                  pace: SitePace | None = None, cache: ReplyCache | None = None,
                  cache_ttl: float | None = None) -> None:
-        self.client, self.slots, self.metrics = client, slots, metrics
+        self.slots, self.metrics = slots, metrics
         self.use_case: AsyncCompleteChat = client.container.async_complete_chat()
         self.pace, self.cache, self.cache_ttl = pace, cache, cache_ttl
         self.watch: PaceWatch | None = None  # set when the pace watches the site's 429s
