@@ -48,8 +48,7 @@ class MemoryPace:
         now = self._now()
         if now < self.paused_until:
             return False
-        if now >= self.paused_until + 1.0:  # as _start: growth starts over
-            self._backoff = FIRST_BACKOFF
+        self._begin(now)
         return True
 
     async def _start(self) -> None:
@@ -59,6 +58,10 @@ class MemoryPace:
             if wait <= 0:
                 break
             await asyncio.sleep(wait)
+        self._begin(now)
+
+    def _begin(self, now: float) -> None:
+        """A start at ``now``, which nothing holds back any longer."""
         if now >= self.paused_until + 1.0:  # well past the last pause: growth starts over
             self._backoff = FIRST_BACKOFF
         if self.rate:
