@@ -50,18 +50,20 @@ class Tallies:
         counts[-1] += seconds
 
     def collect(self) -> Iterator[Metric]:
-        requests = CounterMetricFamily(*REQUESTS, labels=["route", "method", "status"])
+        requests, latency = _families()
         for (route, method, status), count in list(self._answers.items()):
             requests.add_metric([route, method, str(status)], count)
-        yield requests
-        latency = HistogramMetricFamily(*LATENCY, labels=["outcome"])
         for outcome, counts in list(self._latency.items()):
             cumulative = itertools.accumulate(counts[:-1])
             latency.add_metric([outcome], list(zip(self._le, cumulative, strict=True)),
                                counts[-1])
-        yield latency
+        return iter((requests, latency))
 
     def describe(self) -> Iterator[Metric]:
         """The families, without samples: what the registry checks names against."""
-        yield CounterMetricFamily(*REQUESTS, labels=["route", "method", "status"])
-        yield HistogramMetricFamily(*LATENCY, labels=["outcome"])
+        return iter(_families())
+
+
+def _families() -> tuple[CounterMetricFamily, HistogramMetricFamily]:
+    return (CounterMetricFamily(*REQUESTS, labels=["route", "method", "status"]),
+            HistogramMetricFamily(*LATENCY, labels=["outcome"]))
