@@ -60,11 +60,13 @@ class ServerMetrics:
         self._tallies = None if self.directory is not None else Tallies(LATENCY_BUCKETS)
         if self._tallies is not None:
             self.registry.register(self._tallies)
-        else:
+        else:  # each labelled child kept once looked up (labels() checks and locks)
             self.requests = Counter(*REQUESTS, ["route", "method", "status"],
                                     registry=self.registry)
             self.upstream_latency = Histogram(*LATENCY, ["outcome"], buckets=LATENCY_BUCKETS,
                                               registry=self.registry)
+            self._answered: dict[tuple[str, str, int], Counter] = {}
+            self._latency: dict[str, Histogram] = {}
         self.in_flight = Gauge(
             "voigpt_completions_in_flight", "Completions holding a concurrency slot.",
             registry=self.registry, multiprocess_mode="livesum",
@@ -106,8 +108,6 @@ class ServerMetrics:
             ["cause"], registry=self.registry,
         )
         self.last_token_at: float | None = None
-        self._answered: dict[tuple[str, str, int], Counter] = {}  # each child, looked up once
-        self._latency: dict[str, Histogram] = {}
         self._everyone: CollectorRegistry | None = None
         if self.directory is not None:  # what /metrics answers: every worker's files
             self._everyone = CollectorRegistry()
