@@ -158,7 +158,10 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
                         help=f"of {', '.join(ROUTES)} (default: all)")
     parser.add_argument("--requests", type=_positive, help="counted per server and route")
     parser.add_argument("--clients", type=_positive, help="keep-alive clients sending them")
-    parser.add_argument("--state", default="memory", help="voigpt serve's --state")
+    parser.add_argument("--state", default="memory", help=(
+        "voigpt serve's --state; on sqlite or redis a copy of the fleet's pause is read every "
+        "0.1 s, which valgrind's slowness makes many times more often per request, so their "
+        "counts run high: compare shared state by CPU seconds (python -m benchmarks.state)"))
     return parser.parse_args(argv)
 
 
