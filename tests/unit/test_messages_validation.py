@@ -95,3 +95,24 @@ def test_one_bad_item_anywhere_is_named_by_its_index(
 ) -> None:
     with pytest.raises(InvalidMessages, match=rf"messages\[{len(before)}\]"):
         Conversation.from_dicts([*before, bad, *after])
+
+
+_pair_text = st.one_of(st.text(), st.sampled_from(["\ud800", "a\udfffb", ""]))
+_pair_role = st.one_of(st.sampled_from([*ROLES, "developer"]), st.sampled_from(["", "bot"]))
+
+
+@given(st.lists(st.tuples(_pair_role, _pair_text), max_size=6))
+def test_pairs_make_what_the_same_dicts_make_errors_included(
+    pairs: list[tuple[str, str]]
+) -> None:
+    """``from_pairs`` (the Responses route's turns) is ``from_dicts`` without the dicts: the
+    same conversation, or the same error naming the same ``messages[i]``."""
+    dicts = [{"role": role, "content": text} for role, text in pairs]
+    try:
+        expected = Conversation.from_dicts(dicts)
+    except InvalidMessages as exc:
+        with pytest.raises(InvalidMessages) as raised:
+            Conversation.from_pairs(pairs)
+        assert str(raised.value) == str(exc)
+    else:
+        assert Conversation.from_pairs(pairs) == expected

@@ -118,6 +118,19 @@ class Conversation:
         )
 
     @classmethod
+    def from_pairs(cls, pairs: Iterable[tuple[object, object]]) -> Conversation:
+        """From ``(role, text)`` pairs, validated and named as ``from_dicts`` validates and
+        names ``{"role": role, "content": text}`` (``messages[i]: ...``), without building
+        those dicts: for callers that already hold the pairs (the Responses route's turns)."""
+        messages = []
+        for index, (role, text) in enumerate(pairs):
+            try:
+                messages.append(Message(role, text))  # type: ignore[arg-type]
+            except InvalidMessages as exc:
+                raise InvalidMessages(f"messages[{index}]: {exc}") from None
+        return cls(messages)
+
+    @classmethod
     def of(cls, messages: Iterable[Message]) -> Conversation:
         """From ``Message`` objects (any iterable); ``InvalidMessages`` if it is empty."""
         return cls(messages)

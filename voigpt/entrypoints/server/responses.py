@@ -63,9 +63,7 @@ class Responses(Endpoint[ResponseRequest]):
             history = tuple((role, text) for role, text in record["context"])
         turns = body.input.turns
         opening: Turns = (("system", body.instructions),) if body.instructions else ()
-        conversation = Conversation.from_dicts(
-            [{"role": role, "content": text} for role, text in (*opening, *history, *turns)]
-        )
+        conversation = Conversation.from_pairs((*opening, *history, *turns))
         completion = await self.complete(conversation, model, receive,
                                          None if tooled is None else tooled.spec)
         if self.log_prompts:
