@@ -1,8 +1,8 @@
 """The core: value objects, errors and the completion use case. No I/O happens here."""
 
 from voigpt.domain.complete_chat import CompleteChat
+from voigpt.domain.models import DEFAULT_MODEL
 from voigpt.domain.values import (
-    DEFAULT_MODEL,
     AccessToken,
     Completion,
     Conversation,

@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from voigpt.domain.models import resolve_model
 from voigpt.domain.retry import Deadline
 from voigpt.domain.steps import Effect, Steps, completion_steps
-from voigpt.domain.values import AccessToken, Completion, Conversation, resolve_model
+from voigpt.domain.values import AccessToken, Completion, Conversation
 
 if TYPE_CHECKING:  # the tools' rules are imported when a call asks for tools or a format
     from voigpt.domain.complete_chat import AsyncCompleteChat, CompleteChat

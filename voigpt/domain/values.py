@@ -19,8 +19,6 @@ from voigpt.domain.text_rules import check_content, check_token, well_formed
 if TYPE_CHECKING:  # an annotation only: a plain completion has no tool calls
     from voigpt.domain.tools.values import ToolCall
 
-DEFAULT_MODEL = "gpt-3.5-turbo"
-
 
 
 class Role(str, enum.Enum):
@@ -119,9 +117,7 @@ class Conversation:
 
     @classmethod
     def from_pairs(cls, pairs: Iterable[tuple[object, object]]) -> Conversation:
-        """From ``(role, text)`` pairs, validated and named as ``from_dicts`` validates and
-        names ``{"role": role, "content": text}`` (``messages[i]: ...``), without building
-        those dicts: for callers that already hold the pairs (the Responses route's turns)."""
+        """``from_dicts`` of ``{"role": role, "content": text}`` per pair, errors included."""
         messages = []
         for index, (role, text) in enumerate(pairs):
             try:
@@ -197,15 +193,6 @@ class Completion:
 
     def __str__(self) -> str:
         return self.text
-
-
-def resolve_model(model: object) -> str:
-    """g4f's rule: an empty or missing model means ``gpt-3.5-turbo``."""
-    if model is None or model == "":
-        return DEFAULT_MODEL
-    if not isinstance(model, str):
-        raise InvalidInput(f"model must be a string, got {type(model).__name__}")
-    return model
 
 
 def _short(value: Any) -> str:

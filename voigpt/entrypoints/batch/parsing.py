@@ -21,9 +21,10 @@ from typing import Any
 import attrs
 
 from voigpt.domain.errors import InvalidInput, InvalidMessages
+from voigpt.domain.models import resolve_model
 from voigpt.domain.tools.openai import output_spec
 from voigpt.domain.tools.values import OutputSpec
-from voigpt.domain.values import Conversation, resolve_model
+from voigpt.domain.values import Conversation
 
 METHOD = "POST"
 URL = "/v1/chat/completions"

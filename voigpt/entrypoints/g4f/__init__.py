@@ -21,7 +21,8 @@ import importlib.util
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from typing import Any, ClassVar
 
-from voigpt.domain.values import DEFAULT_MODEL, Completion
+from voigpt.domain.models import DEFAULT_MODEL
+from voigpt.domain.values import Completion
 from voigpt.entrypoints.g4f.call import Call
 from voigpt.entrypoints.g4f.output import chunks_of, text_of
 from voigpt.entrypoints.g4f.routes import LoopRoutes, SyncRoutes

@@ -11,7 +11,8 @@ import attrs
 from voigpt.config import Settings
 from voigpt.domain.call import Asked
 from voigpt.domain.errors import InvalidInput
-from voigpt.domain.values import AccessToken, Conversation, resolve_model
+from voigpt.domain.models import resolve_model
+from voigpt.domain.values import AccessToken, Conversation
 from voigpt.entrypoints.g4f.output import asked_of
 
 

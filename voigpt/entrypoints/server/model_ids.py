@@ -20,7 +20,7 @@ import shlex
 from fnmatch import fnmatchcase
 
 from voigpt.domain.errors import InvalidConfig
-from voigpt.domain.values import DEFAULT_MODEL
+from voigpt.domain.models import DEFAULT_MODEL
 
 FLAG = "--model-alias"
 VARIABLE = "VOIGPT_MODEL_ALIASES"
