@@ -38,7 +38,7 @@ from voigpt.adapters.memory import (
 from voigpt.adapters.monotonic import AsyncSystemClock, SystemClock
 from voigpt.config import Settings
 from voigpt.container_base import ProviderContainer, by_backend, imported, use_case
-from voigpt.container_lifecycle import aclose_container, close_container, configure
+from voigpt.container_lifecycle import aclose_container, close_container, configure, post_directly
 from voigpt.domain.complete_chat import AsyncCompleteChat, CompleteChat
 from voigpt.domain.retry import RetryPolicy
 from voigpt.domain.state_location import StateLocation
@@ -46,7 +46,7 @@ from voigpt.ports.observer import NO_OBSERVER
 from voigpt.ports.shared_state import SharedState
 
 __all__ = ["Container", "aclose_container", "build_container", "build_state",
-           "close_container", "container_for"]
+           "close_container", "container_for", "post_directly"]
 
 # The adapters over HTTP, imported when first built (see ``imported``).
 _from_requests = partial(imported, "voigpt.adapters.requests")

@@ -35,6 +35,16 @@ def read_environment(container: Container) -> None:
         container.environment()
 
 
+def post_directly(container: Container) -> bool:
+    """Have the asyncio side POST its completions straight over asyncio with httptools
+    rather than through aiohttp, when the HTTP backend reaches the site with no proxy
+    (``voigpt serve`` does, at start-up: ``AiohttpEndpoint.post_directly``). Whether it
+    will; the token's GET, and every request through a proxy, stay on aiohttp."""
+    if container.config.backend() != "http":
+        return False
+    return bool(container.async_endpoint().post_directly())
+
+
 def close_container(container: Container) -> None:
     """Close the shared session's pooled connections; the container can still be used after
     (a new session is built on the next call). Building a session does no I/O; requests'

@@ -79,10 +79,20 @@ def _aiohttp(**settings: Any) -> ClientLike:
     return SyncOverAsync(voigpt.AsyncClient(environ={}, **{"retries": 0, **settings}))
 
 
+def _httptools(**settings: Any) -> ClientLike:
+    """AsyncClient as ``voigpt serve`` drives it: its POSTs straight over asyncio and
+    httptools when no proxy is in the way (``AiohttpEndpoint.post_directly``)."""
+    client = voigpt.AsyncClient(environ={}, **{"retries": 0, **settings})
+    if client.container.config.backend() == "http":
+        client.container.async_endpoint().post_directly()
+    return SyncOverAsync(client)
+
+
 # One entry per transport; ids are the keys.
 TRANSPORTS: dict[str, MakeClient] = {
     "requests": _requests,
     "aiohttp": _aiohttp,
+    "httptools": _httptools,
 }
 
 _REQUESTS_VARIABLES = (

@@ -9,6 +9,7 @@ import logging
 import math
 import time
 from collections.abc import Mapping
+from typing import Any
 
 import aiohttp
 import attrs
@@ -64,6 +65,7 @@ class AiohttpEndpoint:
     _sessions: Sessions = attrs.field(init=False, repr=False)
     _urls: dict[str, URL] = attrs.field(init=False, repr=False)
     _static_secrets: frozenset[str] = attrs.field(init=False, repr=False)
+    _direct: Any = attrs.field(init=False, repr=False, default=None)  # HttptoolsEndpoint
 
     def __attrs_post_init__(self) -> None:
         route = Route.to(self.base_url, chosen_proxy(self.base_url, self.proxy, self.environment))
@@ -88,11 +90,32 @@ class AiohttpEndpoint:
             if final is not None:
                 return self._checked(final, what, hops.url, headers)
 
+    @property
+    def posts_directly(self) -> bool:
+        return self._direct is not None
+
+    def post_directly(self) -> bool:
+        """From now on, POST straight over asyncio with httptools when no proxy is in the
+        way (``voigpt.adapters.httptools``: ``voigpt serve`` asks). Whether it will."""
+        if self._route.proxy is None and self._direct is None:
+            from voigpt.adapters.httptools import HttptoolsEndpoint  # only when asked
+
+            object.__setattr__(self, "_direct", HttptoolsEndpoint(
+                self.base_url, timeouts=self.timeouts, max_reply_bytes=self.max_reply_bytes,
+                max_connections=self.max_connections, ca_bundle=self.environment.ca_bundle,
+                secrets=self._static_secrets,
+            ))
+        return self._direct is not None
+
     async def post(
         self, path: str, *, what: str, headers: Mapping[str, str], body: bytes,
         deadline: Deadline | None,
     ) -> Answer:
         """POST; a redirect is reported, never followed."""
+        if self._direct is not None:
+            answer: Answer = await self._direct.post(path, what=what, headers=headers,
+                                                     body=body, deadline=deadline)
+            return answer
         url = self.base_url + path
         answer = await self._request("POST", url, what, headers, body, deadline)
         return self._checked(answer, what, url, headers)
@@ -101,6 +124,8 @@ class AiohttpEndpoint:
         """Close the sessions (and their pooled connections). The endpoint stays usable: a
         later call opens a new session."""
         await self._sessions.aclose()
+        if self._direct is not None:
+            await self._direct.aclose()
 
     def _secrets(
         self, headers: Mapping[str, str], cookies: Mapping[str, str] | None = None

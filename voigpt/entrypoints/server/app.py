@@ -20,6 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from voigpt.async_client import AsyncClient
+from voigpt.container_lifecycle import post_directly
 from voigpt.domain.errors import VoiGptError
 from voigpt.entrypoints.server import anthropic_messages, legacy_completions, openapi, responses
 from voigpt.entrypoints.server.completions import Completions
@@ -62,6 +63,9 @@ def create_app(
     client.container.async_token_cache.override(
         client.container.remembered_token_cache(tokens) if shared else tokens)
     metrics.follow_state(lambda: state.healthy)
+    # Completions go straight over asyncio and httptools when no proxy is in the way: a
+    # POST through aiohttp costs several times the server's own work per request.
+    post_directly(client.container)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
