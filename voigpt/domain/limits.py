@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import attrs
+
+if TYPE_CHECKING:  # an annotation only: retry.py's Deadline
+    from voigpt.domain.retry import Deadline
 
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 60.0
@@ -22,5 +27,11 @@ class Timeouts:
         """From one user-facing number: nothing waits longer than ``seconds``."""
         return cls(connect=min(DEFAULT_CONNECT_TIMEOUT, seconds), read=seconds)
 
-    def as_tuple(self) -> tuple[float, float]:
-        return (self.connect, self.read)
+    def within(self, deadline: Deadline | None, what: str) -> tuple[float, float, float]:
+        """The connect and read timeouts and the seconds the whole exchange may take: the
+        timeouts' sum, or what is left of ``deadline`` (``TimedOut`` naming ``what`` if
+        nothing is), no timeout longer than that."""
+        if deadline is None:
+            return self.connect, self.read, self.connect + self.read
+        left = deadline.check(what)
+        return min(self.connect, left), min(self.read, left), left

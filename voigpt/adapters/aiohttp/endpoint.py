@@ -155,11 +155,7 @@ class AiohttpEndpoint:
         self, method: str, url: str, what: str, headers: Mapping[str, str],
         body: bytes | None, deadline: Deadline | None,
     ) -> Answer:
-        connect, read = self.timeouts.connect, self.timeouts.read
-        left = connect + read
-        if deadline is not None:
-            left = deadline.check(what)
-            connect, read = min(connect, left), min(read, left)
+        connect, read, left = self.timeouts.within(deadline, what)
         started = time.perf_counter()
         # ``total`` bounds the whole exchange: connecting (proxy handshakes included),
         # sending, and every byte of the answer, read here until the connection is released.

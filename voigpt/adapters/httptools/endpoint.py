@@ -73,11 +73,7 @@ class HttptoolsEndpoint:
     ) -> Answer:
         """POST; a redirect is reported, never followed."""
         url = self.base_url + path
-        connect, read = self.timeouts.connect, self.timeouts.read
-        left = connect + read
-        if deadline is not None:
-            left = deadline.check(what)
-            connect, read = min(connect, left), min(read, left)
+        connect, read, left = self.timeouts.within(deadline, what)
         started = time.perf_counter()
         request = self._request(path, headers, body)
         loop = asyncio.get_running_loop()

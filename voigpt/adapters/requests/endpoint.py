@@ -118,11 +118,7 @@ class HttpEndpoint:
         body: bytes | None,
         deadline: Deadline | None,
     ) -> Answer:
-        connect, read = self.timeouts.as_tuple()
-        left = read + connect
-        if deadline is not None:
-            left = deadline.check(what)
-            connect, read = min(connect, left), min(read, left)
+        connect, read, left = self.timeouts.within(deadline, what)
         started = time.perf_counter()
         secrets = self._secrets(headers)
         with exchange(time.monotonic() + left, secrets) as progress, mapped_exceptions(
