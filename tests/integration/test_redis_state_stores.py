@@ -179,8 +179,8 @@ def test_a_refused_password_is_a_clear_error_that_never_shows_it(
     assert SECRET not in repr(state) and SECRET not in str(state.link.client.__repr__())
 
 
-def test_puts_at_once_share_a_pipeline_as_if_one_after_the_other(redis_url: str) -> None:
-    """Puts that come while a group is being written go together into the next pipeline;
+def test_puts_at_once_share_one_call_as_if_one_after_the_other(redis_url: str) -> None:
+    """Puts that come while a group is being written go together into the next call;
     each returns once its record is in Redis (another connection reads it)."""
     async def work(state: RedisState) -> list[bytes | None]:
         store = state.response_store(max_records=5, ttl=60)
@@ -199,3 +199,17 @@ def test_puts_at_once_share_a_pipeline_as_if_one_after_the_other(redis_url: str)
         return [client.get(f"voigpt:responses:g{n}") for n in range(34, 40)]
 
     assert _in_loop(redis_url, work) == [None, b"35", b"36", b"37", b"38", b"last"]
+
+
+def test_puts_go_on_after_redis_forgets_its_scripts(redis_url: str) -> None:
+    """A Redis restarted, or told SCRIPT FLUSH, no longer knows the put's script: the next
+    group loads it again and is stored, not refused nor kept in the process alone."""
+    async def work(state: RedisState) -> list[bytes | None]:
+        store = state.response_store(max_records=5, ttl=60)
+        await store.put("before", b"1")
+        client = redis.Redis.from_url(redis_url)
+        client.script_flush()
+        await asyncio.gather(store.put("after", b"2"), store.put("again", b"3"))
+        return [client.get(f"voigpt:responses:{key}") for key in ("before", "after", "again")]
+
+    assert _in_loop(redis_url, work) == [b"1", b"2", b"3"]

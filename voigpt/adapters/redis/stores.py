@@ -26,22 +26,26 @@ local function forget(id)
 end
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)) do forget(id) end
 """
-# ARGV: prefix, id, record, max records, max bytes, ttl ms.
+# ARGV: prefix, max records, max bytes, ttl ms, then an id and its record for each put, in
+# the order they were made: one call for a group of puts, as if each had been sent alone.
 PUT = NOW + _EXPIRE + """
-forget(ARGV[2])
-local size = string.len(ARGV[3])
-while redis.call('ZCARD', KEYS[1]) > 0 and (redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4])
-    or tonumber(redis.call('GET', KEYS[3]) or '0') + size > tonumber(ARGV[5])) do
-  forget(redis.call('ZRANGE', KEYS[1], 0, 0)[1])
+local ttl = tonumber(ARGV[4])
+local function put(id, record)
+  forget(id)
+  local size = string.len(record)
+  while redis.call('ZCARD', KEYS[1]) > 0 and (redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2])
+      or tonumber(redis.call('GET', KEYS[3]) or '0') + size > tonumber(ARGV[3])) do
+    forget(redis.call('ZRANGE', KEYS[1], 0, 0)[1])
+  end
+  redis.call('SET', ARGV[1] .. id, record, 'PX', ttl)
+  local score = now + ttl  -- after every other (ties in a millisecond keep their order)
+  local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')[2]
+  if last and tonumber(last) >= score then score = tonumber(last) + 0.01 end
+  redis.call('ZADD', KEYS[1], score, id)
+  redis.call('HSET', KEYS[2], id, size)
+  redis.call('INCRBY', KEYS[3], size)
 end
-local ttl = tonumber(ARGV[6])
-redis.call('SET', ARGV[1] .. ARGV[2], ARGV[3], 'PX', ttl)
-local score = now + ttl  -- after every other (ties in a millisecond keep their order)
-local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')[2]
-if last and tonumber(last) >= score then score = tonumber(last) + 0.01 end
-redis.call('ZADD', KEYS[1], score, ARGV[2])
-redis.call('HSET', KEYS[2], ARGV[2], size)
-redis.call('INCRBY', KEYS[3], size)
+for i = 5, #ARGV, 2 do put(ARGV[i], ARGV[i + 1]) end
 return 1
 """
 # ARGV: prefix, id. Whether there was a record.
@@ -51,7 +55,7 @@ DELETE = NOW + _EXPIRE + "return forget(ARGV[2])\n"
 class RedisResponseStore:
     """``ResponseStore`` in Redis; while Redis is away, the process's own
     ``BoundedResponseStore`` (what it stores then stays readable here, by it alone). Puts
-    that come together share one pipeline (``GroupWriter``)."""
+    that come together share one call of the script (``GroupWriter``)."""
 
     def __init__(self, link: Link, prefix: str, *, max_records: int, ttl: float,
                  max_bytes: int = MAX_BYTES) -> None:
@@ -70,17 +74,16 @@ class RedisResponseStore:
         await self._group.put((key, record))
 
     async def _put_group(self, records: list[tuple[str, bytes]]) -> None:
-        """The puts that came together, in one pipeline: one round trip (the script runs
-        once a record, in order, as if each had been sent alone)."""
+        """The puts that came together, in one call of the script (one round trip; a
+        pipeline of one call each cost a second, redis-py's SCRIPT EXISTS before it)."""
         ttl = max(1, int(self.ttl * 1000))
 
         async def shared() -> None:
-            pipe = self._link.client.pipeline(transaction=False)
+            args: list[str | bytes | int] = [self._prefix, self.max_records, self.max_bytes,
+                                             ttl]
             for key, record in records:
-                await self._put(keys=self._keys, client=pipe,
-                                args=[self._prefix, key, record, self.max_records,
-                                      self.max_bytes, ttl])
-            await pipe.execute()
+                args += (key, record)
+            await self._put(keys=self._keys, args=args)
 
         async def alone() -> None:
             for key, record in records:
