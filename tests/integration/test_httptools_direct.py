@@ -19,6 +19,7 @@ import trustme
 from tests.support.messages import EMULATOR_REPLY, HELLO
 from tests.support.site import token_issued_by
 from voigpt import AsyncClient, UntrustedCertificate
+from voigpt.adapters.httptools import endpoint as httptools_endpoint
 from voigpt.emulator import Emulator, reply_for
 from voigpt.entrypoints.server.app import create_app
 
@@ -54,6 +55,28 @@ def test_completions_share_one_kept_alive_connection(voigpt_emulator: Emulator) 
     posts = [r for r in voigpt_emulator.requests if r.method == "POST"]
     assert len(posts) == 4
     assert len({r.client for r in posts}) == 1
+
+
+def test_a_connection_idle_past_the_keepalive_is_not_sent_on(
+    voigpt_emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As aiohttp's keepalive_timeout: a connection idle longer is closed, not reused."""
+    monkeypatch.setattr(httptools_endpoint, "KEEPALIVE", 0.2)
+
+    async def apart(client: AsyncClient) -> list[str]:
+        try:
+            texts = [(await client.complete(HELLO)).text]
+            await asyncio.sleep(0.3)
+            texts.append((await client.complete(HELLO)).text)
+            texts.append((await client.complete(HELLO)).text)  # at once: kept
+            return texts
+        finally:
+            await client.aclose()
+
+    client = _direct(AsyncClient(base_url=voigpt_emulator.url, environ={}))
+    assert asyncio.run(apart(client)) == [EMULATOR_REPLY] * 3
+    first, second, third = [r.client for r in voigpt_emulator.requests if r.method == "POST"]
+    assert first != second and second == third
 
 
 def test_no_more_connections_than_max_connections() -> None:

@@ -35,6 +35,10 @@ from voigpt.domain.retry import Deadline
 
 logger = logging.getLogger("voigpt.http")
 _SLACK = 0.05  # as the aiohttp adapter's: the bound is the deadline plus this
+# Seconds an idle connection is kept for reuse, aiohttp's keepalive_timeout: one idle
+# longer is closed rather than sent on, where a site closing idle connections may be
+# closing it at that moment.
+KEEPALIVE = 15.0
 
 
 class _Pool:
@@ -143,10 +147,11 @@ class HttptoolsEndpoint:
 
     async def _connection(self, loop: asyncio.AbstractEventLoop, pool: _Pool, url: str,
                           what: str, connect: float, deadline: Deadline | None) -> Connection:
-        """An idle connection that ended its last exchange cleanly, else a new one."""
+        """An idle connection that ended its last exchange cleanly, and lately, else a new
+        one."""
         while pool.idle:
             connection = pool.idle.pop()
-            if connection.reusable:
+            if connection.reusable and loop.time() - connection.last_read < KEEPALIVE:
                 return connection
             connection.close()
         try:
