@@ -186,9 +186,11 @@ def _hold_slots(url: str, holding: Event, seconds: float, n: int) -> None:
         await asyncio.sleep(0.5)
         holding.set()
         await asyncio.gather(*tasks)
-    # 3 s leases renewed every second: a renewal two seconds late on a loaded machine
-    # still keeps them (a 1 s lease failed under a full CI run's load).
-    _in_loop(url, work, lease=3.0)
+    # 5 s leases renewed every 1.7 s: a renewal 3 s late on a loaded machine still keeps
+    # them (a 1 s lease, then a 3 s one, each failed once under a full CI run's load, the
+    # instruction benchmark's valgrind beside it); unrenewed, they would lapse at 5 s,
+    # inside the 7.5 s the test waits for a slot.
+    _in_loop(url, work, lease=5.0)
 
 
 def _slot_within(url: str, seconds: float) -> bool:
