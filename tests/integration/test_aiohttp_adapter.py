@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import ssl
 import time
 import traceback
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -317,19 +316,6 @@ def test_debug_logs_never_show_the_token(
 
 
 # -- TLS ------------------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture
-def tls_emulator(ca: trustme.CA) -> Iterator[Emulator]:
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(context)
-    with Emulator(tls=context) as emulator:
-        yield emulator
-
 
 def test_completes_over_tls_trusted_through_requests_ca_bundle(
     ca: trustme.CA, tls_emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -7,10 +7,8 @@ and a proxy (configured or from the environment) keeps aiohttp. The hostile suit
 from __future__ import annotations
 
 import asyncio
-import ssl
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -130,19 +128,6 @@ def test_the_server_posts_directly_unless_a_proxy_is_in_the_way(
     assert not proxied.container.async_endpoint().posts_directly
     fake = AsyncClient(backend="fake", environ={})
     create_app(fake)  # nothing to post to: the fake backend's container is left as it is
-
-
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture
-def tls_emulator(ca: trustme.CA) -> Iterator[Emulator]:
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(context)
-    with Emulator(tls=context) as emulator:
-        yield emulator
 
 
 def test_tls_is_verified_with_the_ca_bundle_and_kept_alive(
