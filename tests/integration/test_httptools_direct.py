@@ -16,7 +16,7 @@ import trustme
 
 from tests.support.messages import EMULATOR_REPLY, HELLO
 from tests.support.site import token_issued_by
-from voigpt import AsyncClient, UntrustedCertificate
+from voigpt import AsyncClient, InvalidInput, UntrustedCertificate
 from voigpt.adapters.httptools import endpoint as httptools_endpoint
 from voigpt.emulator import Emulator, reply_for
 from voigpt.entrypoints.server.app import create_app
@@ -151,3 +151,15 @@ def test_an_untrusted_certificate_is_refused_before_any_post(tls_emulator: Emula
     assert tls_emulator.url in str(caught.value)
     assert "REQUESTS_CA_BUNDLE" in str(caught.value)
     assert tls_emulator.requests == []
+
+
+@pytest.mark.parametrize("bad", ["a\r\nInjected: 1", "a\nb", "a\x00b"])
+def test_a_header_with_a_line_of_its_own_is_refused_before_any_io(
+    voigpt_emulator: Emulator, bad: str
+) -> None:
+    endpoint = _direct(AsyncClient(base_url=voigpt_emulator.url, environ={})) \
+        .container.async_endpoint()
+    with pytest.raises(InvalidInput, match="CR, LF or NUL"):
+        asyncio.run(endpoint.post("/generate_response/", what="sending", body=b"{}",
+                                  headers={"X-Test": bad}, deadline=None))
+    assert voigpt_emulator.requests == []

@@ -30,6 +30,7 @@ from voigpt.adapters.aiohttp.sessions import tls_context
 from voigpt.adapters.httptools.connection import Broken, Connection, within
 from voigpt.adapters.httptools.mapping import answer_of, broken, unconnected
 from voigpt.adapters.site import Answer, exchange_secrets, raise_for_status
+from voigpt.domain.errors import InvalidInput
 from voigpt.domain.limits import Timeouts
 from voigpt.domain.retry import Deadline
 
@@ -141,6 +142,9 @@ class HttptoolsEndpoint:
         known, lines = self._headers
         if known is not headers:  # the transport keeps one mapping per token
             lines = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+            if lines.count("\r") + lines.count("\n") + lines.count("\0") != 2 * len(headers):
+                # as aiohttp refuses them: a header never carries a line of its own
+                raise InvalidInput("a header name or value holds CR, LF or NUL")
             self._headers = (headers, lines)
         return b"".join((f"POST {target} HTTP/1.1\r\n{self._head}{lines}Content-Length: "
                          f"{len(body)}\r\n\r\n".encode(), body))
