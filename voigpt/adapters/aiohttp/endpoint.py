@@ -9,7 +9,7 @@ import logging
 import math
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 import aiohttp
 import attrs
@@ -33,6 +33,9 @@ from voigpt.domain.errors import VoiGptError
 from voigpt.domain.limits import DEFAULT_MAX_REPLY_BYTES, Timeouts
 from voigpt.domain.proxy import ProxyUrl
 from voigpt.domain.retry import Deadline
+
+if TYPE_CHECKING:  # built in post_directly, when asked: httptools is the server extra's
+    from voigpt.adapters.httptools import HttptoolsEndpoint
 
 logger = logging.getLogger("voigpt.http")
 
@@ -65,7 +68,7 @@ class AiohttpEndpoint:
     _sessions: Sessions = attrs.field(init=False, repr=False)
     _urls: dict[str, URL] = attrs.field(init=False, repr=False)
     _static_secrets: frozenset[str] = attrs.field(init=False, repr=False)
-    _direct: Any = attrs.field(init=False, repr=False, default=None)  # HttptoolsEndpoint
+    _direct: HttptoolsEndpoint | None = attrs.field(init=False, repr=False, default=None)
 
     def __attrs_post_init__(self) -> None:
         route = Route.to(self.base_url, chosen_proxy(self.base_url, self.proxy, self.environment))
@@ -103,7 +106,6 @@ class AiohttpEndpoint:
             object.__setattr__(self, "_direct", HttptoolsEndpoint(
                 self.base_url, timeouts=self.timeouts, max_reply_bytes=self.max_reply_bytes,
                 max_connections=self.max_connections, ca_bundle=self.environment.ca_bundle,
-                secrets=self._static_secrets,
             ))
         return self._direct is not None
 
@@ -112,12 +114,12 @@ class AiohttpEndpoint:
         deadline: Deadline | None,
     ) -> Answer:
         """POST; a redirect is reported, never followed."""
-        if self._direct is not None:
-            answer: Answer = await self._direct.post(path, what=what, headers=headers,
-                                                     body=body, deadline=deadline)
-            return answer
         url = self.base_url + path
-        answer = await self._request("POST", url, what, headers, body, deadline)
+        if self._direct is not None:
+            answer = await self._direct.exchange(path, what=what, headers=headers, body=body,
+                                                 deadline=deadline)
+        else:
+            answer = await self._request("POST", url, what, headers, body, deadline)
         return self._checked(answer, what, url, headers)
 
     async def aclose(self) -> None:

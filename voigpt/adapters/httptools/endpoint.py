@@ -29,7 +29,7 @@ from voigpt.adapters.aiohttp.routes import SESSION_HEADERS
 from voigpt.adapters.aiohttp.sessions import tls_context
 from voigpt.adapters.httptools.connection import Broken, Connection, within
 from voigpt.adapters.httptools.mapping import answer_of, broken, unconnected
-from voigpt.adapters.site import Answer, exchange_secrets, raise_for_status
+from voigpt.adapters.site import Answer
 from voigpt.domain.errors import InvalidInput
 from voigpt.domain.limits import Timeouts
 from voigpt.domain.retry import Deadline
@@ -53,12 +53,11 @@ class _Pool:
 
 class HttptoolsEndpoint:
     """POSTs to ``base_url`` (``https://voigpt.com``, no proxy) with the aiohttp endpoint's
-    settings; ``ca_bundle`` as ``Environment`` read it, ``secrets`` the environment's
-    credentials. The aiohttp endpoint builds it (``AiohttpEndpoint.post_directly``)."""
+    settings; ``ca_bundle`` as ``Environment`` read it. The aiohttp endpoint builds it
+    (``AiohttpEndpoint.post_directly``) and checks each answer's status as its own."""
 
     def __init__(self, base_url: str, *, timeouts: Timeouts, max_reply_bytes: int,
-                 max_connections: int, ca_bundle: str | None,
-                 secrets: frozenset[str]) -> None:
+                 max_connections: int, ca_bundle: str | None) -> None:
         self.base_url, self.timeouts = base_url, timeouts
         self.max_reply_bytes, self.max_connections = max_reply_bytes, max_connections
         url = URL(base_url)
@@ -69,14 +68,14 @@ class HttptoolsEndpoint:
         self._head = "".join(f"{name}: {value}\r\n" for name, value in head.items())
         self._targets: dict[str, str] = {}
         self._headers: tuple[Mapping[str, str] | None, str] = (None, "")
-        self._static_secrets = secrets
         self._pools: dict[asyncio.AbstractEventLoop, _Pool] = {}
 
-    async def post(
+    async def exchange(
         self, path: str, *, what: str, headers: Mapping[str, str], body: bytes,
         deadline: Deadline | None,
     ) -> Answer:
-        """POST; a redirect is reported, never followed."""
+        """POST ``path``: the whole answer, whatever its status (a redirect is not
+        followed), or the voigpt error of an exchange that failed."""
         url = self.base_url + path
         connect, read, left = self.timeouts.within(deadline, what)
         started = time.perf_counter()
@@ -115,10 +114,6 @@ class HttptoolsEndpoint:
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("POST %s -> %d (%d bytes) in %.1f ms", url, answer.status,
                          len(answer.body), (time.perf_counter() - started) * 1e3)
-        if not 200 <= answer.status < 300:
-            raise_for_status(answer.status, answer.headers, answer.text, what=what, url=url,
-                             secrets=exchange_secrets(headers, answer.cookies,
-                                                      self._static_secrets))
         return answer
 
     async def aclose(self) -> None:
