@@ -14,11 +14,13 @@ from pathlib import Path
 import pytest
 import trustme
 
+from tests.support.faults import FAULTS, fault_id
 from tests.support.messages import EMULATOR_REPLY, HELLO
 from tests.support.site import token_issued_by
 from voigpt import AsyncClient, InvalidInput, UntrustedCertificate
 from voigpt.adapters.httptools import endpoint as httptools_endpoint
-from voigpt.emulator import Emulator, reply_for
+from voigpt.domain.errors import VoiGptError
+from voigpt.emulator import Emulator, Fault, reply_for
 from voigpt.entrypoints.server.app import create_app
 
 
@@ -163,3 +165,32 @@ def test_a_header_with_a_line_of_its_own_is_refused_before_any_io(
         asyncio.run(endpoint.post("/generate_response/", what="sending", body=b"{}",
                                   headers={"X-Test": bad}, deadline=None))
     assert voigpt_emulator.requests == []
+
+
+@pytest.mark.parametrize(("fault", "params", "expected", "words"), FAULTS, ids=fault_id)
+def test_every_fault_is_the_error_aiohttp_gives(
+    voigpt_emulator: Emulator, fault: Fault, params: dict[str, object],
+    expected: type[VoiGptError], words: str,
+) -> None:
+    """The status of each answer is checked as aiohttp's are: a 429 is RateLimited, an
+    anti-bot page Blocked, a 5xx ServiceUnavailable (the hostile suite's checks accept any
+    voigpt error there); then the next call is answered."""
+    async def faulted(client: AsyncClient) -> tuple[VoiGptError | None, str]:
+        try:
+            await client.complete(HELLO)  # warm: token cached, connection open
+            voigpt_emulator.inject(fault, **params)
+            error = None
+            try:
+                await client.complete(HELLO)
+            except VoiGptError as exc:
+                error = exc
+            return error, (await client.complete(HELLO)).text
+        finally:
+            await client.aclose()
+
+    client = _direct(AsyncClient(base_url=voigpt_emulator.url, timeout=2, retries=0,
+                                 environ={}))
+    error, after = asyncio.run(faulted(client))
+    assert isinstance(error, expected), error
+    assert words in str(error)
+    assert after == EMULATOR_REPLY
