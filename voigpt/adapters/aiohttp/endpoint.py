@@ -105,7 +105,8 @@ class AiohttpEndpoint:
 
             object.__setattr__(self, "_direct", HttptoolsEndpoint(
                 self.base_url, timeouts=self.timeouts, max_reply_bytes=self.max_reply_bytes,
-                max_connections=self.max_connections, ca_bundle=self.environment.ca_bundle,
+                max_connections=self.max_connections,
+                tls=self._sessions.tls() if self._route.tls else None,  # no proxy: the site's
             ))
         return self._direct is not None
 

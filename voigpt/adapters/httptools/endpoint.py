@@ -20,13 +20,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 import time
 from collections.abc import Mapping
 
 from yarl import URL
 
 from voigpt.adapters.aiohttp.routes import SESSION_HEADERS
-from voigpt.adapters.aiohttp.sessions import tls_context
 from voigpt.adapters.httptools.connection import Broken, Connection, within
 from voigpt.adapters.httptools.mapping import answer_of, broken, unconnected
 from voigpt.adapters.site import Answer
@@ -53,17 +53,17 @@ class _Pool:
 
 class HttptoolsEndpoint:
     """POSTs to ``base_url`` (``https://voigpt.com``, no proxy) with the aiohttp endpoint's
-    settings; ``ca_bundle`` as ``Environment`` read it. The aiohttp endpoint builds it
+    settings and, for https, its sessions' TLS context. The aiohttp endpoint builds it
     (``AiohttpEndpoint.post_directly``) and checks each answer's status as its own."""
 
     def __init__(self, base_url: str, *, timeouts: Timeouts, max_reply_bytes: int,
-                 max_connections: int, ca_bundle: str | None) -> None:
+                 max_connections: int, tls: ssl.SSLContext | None) -> None:
         self.base_url, self.timeouts = base_url, timeouts
         self.max_reply_bytes, self.max_connections = max_reply_bytes, max_connections
         url = URL(base_url)
         self._host = url.raw_host or ""
         self._port = url.port or (443 if url.scheme == "https" else 80)
-        self._tls = tls_context(ca_bundle) if url.scheme == "https" else None
+        self._tls = tls
         head = {"Host": url.host_port_subcomponent or self._host, **SESSION_HEADERS}
         self._head = "".join(f"{name}: {value}\r\n" for name, value in head.items())
         self._targets: dict[str, str] = {}
