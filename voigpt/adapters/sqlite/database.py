@@ -155,6 +155,9 @@ class Database:
                 raise InvalidConfig(f"state {self.shown}: SQLite cannot use WAL mode on it "
                                     f"(journal mode stays {mode!r}); put it on a local disk")
             conn.execute("PRAGMA synchronous = NORMAL")  # WAL: safe against crashes
+            # A put's statement journal (the pages it changes, kept to undo the statement)
+            # stays in memory: on disk it was a file in /var/tmp per put, holding records.
+            conn.execute("PRAGMA temp_store = MEMORY")
             with immediate(conn):  # proves it is writable, and not locked for too long
                 for statement in SCHEMA:
                     conn.execute(statement)
