@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from voigpt.adapters.sqlite import SqliteState
+from voigpt.adapters.sqlite.database import Database
 from voigpt.domain.errors import InvalidConfig
 from voigpt.domain.state_location import StateLocation
 from voigpt.domain.values import AccessToken
@@ -237,6 +238,41 @@ def test_puts_at_once_are_written_together_as_if_one_after_the_other(tmp_path: P
         assert [await small.get(k) for k in "abc"] == [None, b"b" * 40, b"c" * 40]
         for closing in (shared, other, budget):
             await closing.aclose()
+    asyncio.run(use())
+
+
+def test_a_group_larger_than_a_statement_takes_is_written_whole_in_order(
+        tmp_path: Path) -> None:
+    """A group is written a hundred records a statement (PART): 250 puts at once, with keys
+    put twice across those runs, are as if put one after the other: every last record
+    readable from another state, and the count cap keeps the newest, whatever run they
+    were in."""
+    async def use() -> None:
+        shared, other = state(tmp_path / "s.db"), state(tmp_path / "s.db")
+        store = shared.response_store(max_records=1000, ttl=60)
+        keys = [f"r{n % 180}" for n in range(250)]  # r0..r69 twice: in run 1 and in run 3
+        await asyncio.gather(*(store.put(k, b"%d" % n) for n, k in enumerate(keys)))
+        reader = other.response_store(max_records=1000, ttl=60)
+        expected = {k: b"%d" % n for n, k in enumerate(keys)}
+        assert {k: await reader.get(k) for k in expected} == expected
+        small = state(tmp_path / "c.db")
+        capped = small.response_store(max_records=120, ttl=60)
+        await asyncio.gather(*(capped.put(f"k{n}", b"%d" % n) for n in range(250)))
+        kept = [n for n in range(250) if await capped.get(f"k{n}") is not None]
+        assert kept == list(range(130, 250))
+        for closing in (shared, other, small):
+            await closing.aclose()
+    asyncio.run(use())
+
+
+def test_a_puts_statement_journal_stays_in_memory(tmp_path: Path) -> None:
+    """SQLite keeps a statement's undo pages in a temporary file (in /var/tmp, holding
+    records) once they pass 64 KiB: the state's connection keeps them in memory."""
+    async def use() -> None:
+        db = Database(str(tmp_path / "s.db"))
+        assert await db.run(
+            lambda conn: conn.execute("PRAGMA temp_store").fetchone()[0]) == 2  # MEMORY
+        await db.aclose()
     asyncio.run(use())
 
 
