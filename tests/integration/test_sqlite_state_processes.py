@@ -222,11 +222,12 @@ def test_a_process_killed_holding_slots_leaks_them_no_longer_than_the_lease(
 
 
 def test_a_live_holder_keeps_its_slots_past_the_lease(workers: Workers) -> None:
-    # 3 s leases renewed every second: a renewal two seconds late on a loaded machine still
-    # keeps them; waiting 2.5 leases proves they were renewed.
-    hog = workers.start("hog", concurrency=2, lease=3.0)
+    # 5 s leases renewed every 1.7 s: a renewal over three seconds late on a loaded
+    # machine still keeps them (3 s leases were the shape of the Redis test that failed
+    # under CI's load); unrenewed, they would lapse inside the 7.5 s the taker waits.
+    hog = workers.start("hog", concurrency=2, lease=5.0)
     assert workers.said(hog) == {"holding": 2}
-    [result] = workers.results([workers.start("take_within", concurrency=2, lease=3.0,
+    [result] = workers.results([workers.start("take_within", concurrency=2, lease=5.0,
                                               within=7.5)])
     assert result == {"got": False}  # renewed every third of the lease, so never free
     hog.kill()
