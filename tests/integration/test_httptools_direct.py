@@ -10,7 +10,9 @@ import asyncio
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import psutil
 import pytest
 import trustme
 
@@ -77,6 +79,33 @@ def test_a_connection_idle_past_the_keepalive_is_not_sent_on(
     assert asyncio.run(apart(client)) == [EMULATOR_REPLY] * 3
     first, second, third = [r.client for r in voigpt_emulator.requests if r.method == "POST"]
     assert first != second and second == third
+
+
+def test_an_idle_connection_is_closed_after_the_keepalive_with_no_post_to_reuse_it(
+    voigpt_emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As aiohttp's cleanup: an idle connection does not stay open until the next POST (or
+    the site) closes it. Counted in the process's own TCP connections to the site."""
+    monkeypatch.setattr(httptools_endpoint, "KEEPALIVE", 0.2)
+    port = urlsplit(voigpt_emulator.url).port
+
+    def open_to_site() -> int:
+        return sum(1 for c in psutil.Process().net_connections("tcp")
+                   if c.raddr and c.raddr.port == port and c.status == psutil.CONN_ESTABLISHED)
+
+    async def idle(client: AsyncClient) -> tuple[str, int, int]:
+        try:
+            text = (await client.complete(HELLO)).text
+            kept = open_to_site()
+            await asyncio.sleep(0.6)  # the loop runs on, and no POST comes
+            return text, kept, open_to_site()
+        finally:
+            await client.aclose()
+
+    token = token_issued_by(voigpt_emulator)  # no GET: aiohttp keeps none of its own open
+    client = _direct(AsyncClient(base_url=voigpt_emulator.url, access_token=token,
+                                 environ={}))
+    assert asyncio.run(idle(client)) == (EMULATOR_REPLY, 1, 0)
 
 
 def test_no_more_connections_than_max_connections() -> None:

@@ -40,15 +40,48 @@ _SLACK = 0.05  # as the aiohttp adapter's: the bound is the deadline plus this
 # longer is closed rather than sent on, where a site closing idle connections may be
 # closing it at that moment.
 KEEPALIVE = 15.0
+_EARLY = 0.01
 
 
 class _Pool:
     """One event loop's connections: the idle ones (the last used first), and a semaphore
-    held by each exchange, so that at most ``max_connections`` are open."""
+    held by each exchange, so that at most ``max_connections`` are open. An idle
+    connection is closed once idle for ``KEEPALIVE`` seconds, whether or not a POST comes
+    to reuse it (as aiohttp's cleanup closes them): one timer for the pool, never one per
+    exchange."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, limit: int) -> None:
         self.idle: list[Connection] = []
         self.exchanges = asyncio.Semaphore(limit)
+        self._loop = loop
+        self._timer: asyncio.TimerHandle | None = None
+
+    def keep(self, connection: Connection) -> None:
+        self.idle.append(connection)
+        if self._timer is None:
+            self._timer = self._loop.call_at(connection.last_read + KEEPALIVE, self._reap)
+
+    def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        idle, self.idle = self.idle, []
+        for connection in idle:
+            connection.close()
+
+    def _reap(self) -> None:
+        self._timer = None
+        now, kept = self._loop.time(), []
+        for connection in self.idle:
+            # _EARLY: a timer may fire a little before its time (uvloop counts in ms)
+            if connection.reusable and now - connection.last_read < KEEPALIVE - _EARLY:
+                kept.append(connection)
+            else:
+                connection.close()
+        self.idle = kept
+        if kept:
+            due = min(connection.last_read for connection in kept) + KEEPALIVE
+            self._timer = self._loop.call_at(due, self._reap)
 
 
 class HttptoolsEndpoint:
@@ -86,7 +119,7 @@ class HttptoolsEndpoint:
         if pool is None:  # this loop's first POST; a closed loop's pool goes with it
             self._pools = {other: kept for other, kept in self._pools.items()
                            if not other.is_closed()}
-            pool = self._pools[loop] = _Pool(self.max_connections)
+            pool = self._pools[loop] = _Pool(loop, self.max_connections)
         if pool.exchanges.locked():  # all connections busy: wait, within the bound
             try:
                 await asyncio.wait_for(pool.exchanges.acquire(), max(0.0, bound - loop.time()))
@@ -103,7 +136,7 @@ class HttptoolsEndpoint:
                 )
             finally:
                 if connection.reusable:
-                    pool.idle.append(connection)
+                    pool.keep(connection)
                 else:
                     connection.close()
         finally:
@@ -121,12 +154,11 @@ class HttptoolsEndpoint:
         pools, self._pools = self._pools, {}
         running = asyncio.get_running_loop()
         for loop, pool in pools.items():
-            for connection in pool.idle:
-                if loop is running:
-                    connection.close()
-                elif loop.is_running():
-                    with contextlib.suppress(RuntimeError):  # it closed meanwhile
-                        loop.call_soon_threadsafe(connection.close)
+            if loop is running:
+                pool.close()
+            elif loop.is_running():
+                with contextlib.suppress(RuntimeError):  # it closed meanwhile
+                    loop.call_soon_threadsafe(pool.close)
 
     def _request(self, path: str, headers: Mapping[str, str], body: bytes) -> bytes:
         target = self._targets.get(path)
