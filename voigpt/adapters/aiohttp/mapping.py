@@ -6,20 +6,13 @@ redacted proxy) and what to try next, never a header, cookie, token or proxy pas
 from __future__ import annotations
 
 import asyncio
-import functools
 import ssl
 import sys
 
 import aiohttp
 
-from voigpt.adapters.site import caused_by, exception_chain
-from voigpt.domain.errors import (
-    ConnectionFailed,
-    MalformedReply,
-    TimedOut,
-    UntrustedCertificate,
-    VoiGptError,
-)
+from voigpt.adapters.site import caused_by, exception_chain, failures
+from voigpt.domain.errors import ConnectionFailed, TimedOut, VoiGptError
 from voigpt.domain.proxy import ProxyUrl
 from voigpt.domain.retry import Deadline
 
@@ -43,7 +36,7 @@ def translate(
     connect + read without one) as a whole, and by the connect and read timeouts.
     ``answer_began``: some of the answer had arrived (``connections.AnswerWatch``); a broken
     connection says so, for the retry policy."""
-    failed = functools.partial(ConnectionFailed, answer_began=answer_began)
+    began = answer_began
     via = proxy.redacted() if proxy is not None else None
     route = f" via proxy {via}" if via else ""
     timed_out = _timed_out(exc, what, url, route, (connect_timeout, read_timeout), deadline)
@@ -51,38 +44,26 @@ def translate(
         return timed_out
     if caused_by(exc, ssl.SSLCertVerificationError):
         whose = f"the proxy {via}" if _at_proxy(exc, proxy) else f"{url}{route}"
-        return UntrustedCertificate(
-            f"{what}: the TLS certificate of {whose} is not trusted; if it is signed by a "
-            "private CA, point REQUESTS_CA_BUNDLE at that CA's PEM file"
-        )
+        return failures.untrusted(what, whose)
     if isinstance(exc, aiohttp.ClientHttpProxyError) and exc.status == 407:
-        return failed(
+        return ConnectionFailed(
             f"{what}: the proxy {via} refused to forward to {url} (HTTP 407 Proxy "
             "Authentication Required); check the user and password in the proxy URL",
-            status=407,
+            status=407, answer_began=began,
         )
     if isinstance(exc, (aiohttp.ClientProxyConnectionError, aiohttp.ClientHttpProxyError)) or (
         _raised_in_socks(exc)
     ):
-        return failed(
-            f"{what}: the proxy {via} refused or failed the connection to {url}"
-        )
+        return failures.proxy_failed(what, via, url, answer_began=began)
     if isinstance(exc, aiohttp.ClientSSLError) or caused_by(exc, ssl.SSLError):
-        return failed(f"{what}: the TLS handshake with {url}{route} failed")
+        return failures.handshake_failed(what, url, route, answer_began=began)
     if isinstance(exc, aiohttp.ClientPayloadError):
-        return failed(f"{what}: the connection to {url} broke mid-reply")
+        return failures.mid_reply(what, url, answer_began=began)
     if isinstance(exc, aiohttp.ClientResponseError):  # the answer's head was not HTTP
-        return MalformedReply(
-            f"{what}: the answer from {url} could not be read as HTTP ({_inner_name(exc)})"
-        )
+        return failures.not_http(what, url, _inner_name(exc))
     if isinstance(exc, (aiohttp.ClientConnectionError, aiohttp.InvalidURL, OSError)):
-        return failed(
-            f"{what}: could not connect to {url}{route}, or the connection dropped "
-            "before the reply"
-        )
-    return MalformedReply(
-        f"{what}: the answer from {url} could not be read as HTTP ({type(exc).__name__})"
-    )
+        return failures.unreachable(what, url, route, answer_began=began)
+    return failures.not_http(what, url, type(exc).__name__)
 
 
 def _timed_out(
@@ -96,16 +77,13 @@ def _timed_out(
     if not (connecting or isinstance(exc, asyncio.TimeoutError)):
         return None
     connect_timeout, read_timeout = timeouts
-    silent = f"{what}: {url} did not answer within {round(read_timeout, 1):g}s"
     if isinstance(exc, aiohttp.SocketTimeoutError):
-        return TimedOut(silent)
+        return failures.silent(what, url, read_timeout)
     if deadline is not None and (not connecting or deadline.remaining() <= 0):
-        return TimedOut(f"{what}: the {deadline.seconds:g}s deadline passed (timeout)")
+        return failures.deadline_passed(what, deadline)
     if connecting:
-        return TimedOut(
-            f"{what}: connecting to {url}{route} timed out after {round(connect_timeout, 1):g}s"
-        )
-    return TimedOut(silent)
+        return failures.connect_timed_out(what, url, route, connect_timeout)
+    return failures.silent(what, url, read_timeout)
 
 
 def _socks_timeout(exc: BaseException) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import aiohttp
 from aiohttp import hdrs
 
-from voigpt.adapters.site import Answer
+from voigpt.adapters.site import Answer, failures
 from voigpt.domain.errors import ReplyTooLarge
 
 
@@ -36,5 +36,4 @@ async def read_answer(
 
 
 def _too_large(what: str, url: str, cap: int, status: int) -> ReplyTooLarge:
-    message = f"{what}: the reply from {url} is larger than the {cap} byte cap"
-    return ReplyTooLarge(message + " (max_reply_bytes)", status=status)
+    return failures.too_large(what, url, cap, status)

@@ -1,5 +1,5 @@
-"""What an exchange's failure means, in the aiohttp adapter's words (``aiohttp/mapping.py``):
-the same voigpt errors and messages, naming the URL, never a header, cookie or token."""
+"""What an exchange's failure means: the voigpt error the aiohttp adapter gives for the same
+failure (``aiohttp/mapping.py``), in the words every adapter shares (``site/failures``)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,8 @@ import http.cookies
 import ssl
 
 from voigpt.adapters.httptools.connection import Broken, Read
-from voigpt.adapters.site import Answer
-from voigpt.domain.errors import (
-    ConnectionFailed,
-    MalformedReply,
-    ReplyTooLarge,
-    TimedOut,
-    UntrustedCertificate,
-    VoiGptError,
-)
+from voigpt.adapters.site import Answer, failures
+from voigpt.domain.errors import VoiGptError
 from voigpt.domain.retry import Deadline
 
 
@@ -26,16 +19,13 @@ def unconnected(exc: Exception, what: str, url: str, connect: float,
     """The error of a connection that could not be made (``connect``: its timeout)."""
     if isinstance(exc, asyncio.TimeoutError):
         if deadline is not None and deadline.remaining() <= 0:
-            return TimedOut(f"{what}: the {deadline.seconds:g}s deadline passed (timeout)")
-        return TimedOut(f"{what}: connecting to {url} timed out after {round(connect, 1):g}s")
+            return failures.deadline_passed(what, deadline)
+        return failures.connect_timed_out(what, url, "", connect)
     if isinstance(exc, ssl.SSLCertVerificationError):
-        return UntrustedCertificate(
-            f"{what}: the TLS certificate of {url} is not trusted; if it is signed by a "
-            "private CA, point REQUESTS_CA_BUNDLE at that CA's PEM file")
+        return failures.untrusted(what, url)
     if isinstance(exc, ssl.SSLError):
-        return ConnectionFailed(f"{what}: the TLS handshake with {url} failed")
-    return ConnectionFailed(f"{what}: could not connect to {url}, or the connection dropped "
-                            "before the reply", answer_began=False)
+        return failures.handshake_failed(what, url, "")
+    return failures.unreachable(what, url, "")
 
 
 def broken(failure: Broken, what: str, url: str, read: float, cap: int,
@@ -43,19 +33,15 @@ def broken(failure: Broken, what: str, url: str, read: float, cap: int,
     """The error of an exchange that ended in ``failure`` (``read``: the read timeout)."""
     if failure.reason == "silent":
         if failure.detail == "bound" and deadline is not None:
-            return TimedOut(f"{what}: the {deadline.seconds:g}s deadline passed (timeout)")
-        return TimedOut(f"{what}: {url} did not answer within {round(read, 1):g}s")
+            return failures.deadline_passed(what, deadline)
+        return failures.silent(what, url, read)
     if failure.reason == "too-large":
-        return ReplyTooLarge(f"{what}: the reply from {url} is larger than the {cap} byte "
-                             "cap (max_reply_bytes)", status=failure.status)
+        return failures.too_large(what, url, cap, failure.status)
     if failure.reason == "not-http":
-        return MalformedReply(f"{what}: the answer from {url} could not be read as HTTP "
-                              f"({failure.detail})")
+        return failures.not_http(what, url, failure.detail)
     if failure.reason == "mid-reply":
-        return ConnectionFailed(f"{what}: the connection to {url} broke mid-reply",
-                                answer_began=True)
-    return ConnectionFailed(f"{what}: could not connect to {url}, or the connection dropped "
-                            "before the reply", answer_began=failure.began)
+        return failures.mid_reply(what, url, answer_began=True)
+    return failures.unreachable(what, url, "", answer_began=failure.began)
 
 
 def answer_of(read: Read) -> Answer:

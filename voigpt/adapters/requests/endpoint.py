@@ -18,6 +18,7 @@ from voigpt.adapters.site import (
     Answer,
     credential_forms,
     exchange_secrets,
+    failures,
     raise_for_status,
 )
 from voigpt.adapters.site.redirects import Hops
@@ -165,6 +166,4 @@ class HttpEndpoint:
         )
 
     def _too_large(self, what: str, url: str, status: int) -> ReplyTooLarge:
-        cap = self.max_reply_bytes
-        message = f"{what}: the reply from {url} is larger than the {cap} byte cap"
-        return ReplyTooLarge(message + " (max_reply_bytes)", status=status)
+        return failures.too_large(what, url, self.max_reply_bytes, status)

@@ -5,7 +5,6 @@ header, cookie, token or proxy password."""
 from __future__ import annotations
 
 import contextlib
-import functools
 import ssl
 from collections.abc import Iterator
 
@@ -13,14 +12,8 @@ import requests
 
 from voigpt.adapters.requests.exchange import Progress
 from voigpt.adapters.requests.sockets import DeadlinePassed
-from voigpt.adapters.site import account, caused_by
-from voigpt.domain.errors import (
-    ConnectionFailed,
-    MalformedReply,
-    TimedOut,
-    UntrustedCertificate,
-    VoiGptError,
-)
+from voigpt.adapters.site import account, caused_by, failures
+from voigpt.domain.errors import TimedOut, VoiGptError
 from voigpt.domain.retry import Deadline
 
 
@@ -50,7 +43,7 @@ def mapped_exceptions(
         began = progress is not None and progress.answer_began
         error = _translate(exc, what, url, connect_timeout, read_timeout, via, began)
         if isinstance(error, TimedOut) and deadline is not None and caused_by(exc, DeadlinePassed):
-            error = TimedOut(f"{what}: the {deadline.seconds:g}s deadline passed (timeout)")
+            error = failures.deadline_passed(what, deadline)
         raise error from account(exc)  # the context, requests' exception, goes at the port
 
 
@@ -58,38 +51,22 @@ def _translate(
     exc: Exception, what: str, url: str, connect_timeout: float, read_timeout: float,
     via: str | None, answer_began: bool,
 ) -> VoiGptError:
-    failed = functools.partial(ConnectionFailed, answer_began=answer_began)
+    began = answer_began
     route = f" via proxy {via}" if via else ""
     if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return TimedOut(
-            f"{what}: connecting to {url}{route} timed out after {round(connect_timeout, 1):g}s"
-        )
+        return failures.connect_timed_out(what, url, route, connect_timeout)
     if isinstance(exc, requests.exceptions.ReadTimeout) or caused_by(exc, TimeoutError):
-        return TimedOut(f"{what}: {url} did not answer within {round(read_timeout, 1):g}s")
+        return failures.silent(what, url, read_timeout)
     if isinstance(exc, requests.exceptions.ProxyError):
         if caused_by(exc, ssl.SSLCertVerificationError):
-            return _untrusted(what, f"the proxy {via}")
-        return failed(
-            f"{what}: the proxy {via} refused or failed the connection to {url}"
-        )
+            return failures.untrusted(what, f"the proxy {via}")
+        return failures.proxy_failed(what, via, url, answer_began=began)
     if isinstance(exc, requests.exceptions.SSLError):
         if caused_by(exc, ssl.SSLCertVerificationError):
-            return _untrusted(what, f"{url}{route}")
-        return failed(f"{what}: the TLS handshake with {url}{route} failed")
+            return failures.untrusted(what, f"{url}{route}")
+        return failures.handshake_failed(what, url, route, answer_began=began)
     if isinstance(exc, requests.exceptions.ConnectionError):
-        return failed(
-            f"{what}: could not connect to {url}{route}, or the connection dropped "
-            "before the reply"
-        )
+        return failures.unreachable(what, url, route, answer_began=began)
     if isinstance(exc, (OSError, requests.exceptions.ChunkedEncodingError)):
-        return failed(f"{what}: the connection to {url} broke mid-reply")
-    return MalformedReply(
-        f"{what}: the answer from {url} could not be read as HTTP ({type(exc).__name__})"
-    )
-
-
-def _untrusted(what: str, whose: str) -> UntrustedCertificate:
-    return UntrustedCertificate(
-        f"{what}: the TLS certificate of {whose} is not trusted; if it is signed by a "
-        "private CA, point REQUESTS_CA_BUNDLE at that CA's PEM file"
-    )
+        return failures.mid_reply(what, url, answer_began=began)
+    return failures.not_http(what, url, type(exc).__name__)
