@@ -4,6 +4,8 @@ what counts as a wrong answer, and the tables."""
 
 from __future__ import annotations
 
+import statistics
+
 import attrs
 
 from benchmarks.server_results import CLIENTS
@@ -51,6 +53,7 @@ class Rate:
     errors: int = 0
     first_error: str = ""
     route: str = CHAT
+    cpu_turns: tuple[float, ...] = ()  # each round's CPU per request, in round order
 
 
 @attrs.frozen
@@ -92,9 +95,16 @@ class StateRun:
         return own.per_second / base.per_second if own and base and base.per_second else None
 
     def cpu_ratio(self, setup: Setup, route: str = CHAT) -> float | None:
-        """CPU per request of the server process against memory's on the same route."""
+        """CPU per request of the server process against memory's on the same route: the
+        median over rounds of each round's ratio (the two turns run one after the other,
+        so a slower spell of a shared machine moves both), else the ratio of the medians."""
         own, base = self.rate(setup, route), self.rate(setup.baseline, route)
-        return own.cpu / base.cpu if own and base and base.cpu else None
+        if not (own and base and base.cpu):
+            return None
+        pairs = list(zip(own.cpu_turns, base.cpu_turns, strict=False))
+        if pairs and len(own.cpu_turns) == len(base.cpu_turns) and all(b for _, b in pairs):
+            return statistics.median(o / b for o, b in pairs)
+        return own.cpu / base.cpu
 
     def targets(self) -> list[Target]:
         """The judged figures: on each route, the CPU per request of each shared state

@@ -6,6 +6,9 @@ judging nothing; and the open loop's percentile."""
 
 from __future__ import annotations
 
+import attrs
+import pytest
+
 from benchmarks.open_loop import percentile
 from benchmarks.report import Target, exit_code
 from benchmarks.server_routes import CHAT, COMPLETIONS, MESSAGES_ROUTE, RESPONSES
@@ -112,6 +115,20 @@ def test_a_shared_state_costing_more_than_15_percent_cpu_on_a_route_misses() -> 
         "--state redis / --state memory CPU/request, POST /v1/messages, 32 clients",
     ]
     assert [t.figure for t in run(sqlite_responses=570 * US).targets() if not t.met] == []
+
+
+def test_the_cpu_ratio_is_the_median_of_each_rounds_ratio_of_turns_run_side_by_side() -> None:
+    """The machine slows from round 3 on (a shared host), from between memory's turn and
+    the shared state's: each round's ratio is 1.10x but one, the ratio of the two medians
+    2.2x. Without the turns (a run that kept none), the ratio of the medians."""
+    memory = attrs.evolve(rate(MEMORY, RESPONSES, 1300.0, 100 * US),
+                          cpu_turns=(100 * US, 100 * US, 100 * US, 200 * US, 200 * US))
+    sqlite = attrs.evolve(rate(SQLITE, RESPONSES, 1000.0, 220 * US),
+                          cpu_turns=(110 * US, 110 * US, 220 * US, 220 * US, 220 * US))
+    assert StateRun(rates=[memory, sqlite]).cpu_ratio(Setup(SQLITE), RESPONSES) == \
+        pytest.approx(1.10)
+    alone = StateRun(rates=[attrs.evolve(memory, cpu_turns=()), sqlite])
+    assert alone.cpu_ratio(Setup(SQLITE), RESPONSES) == pytest.approx(2.2)
 
 
 def test_requests_per_second_alone_is_not_judged() -> None:
