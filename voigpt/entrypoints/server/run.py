@@ -107,10 +107,16 @@ def _listen(host: str, port: int, backlog: int) -> socket.socket:
     does not have is one clear error (exit 1), not uvicorn's log lines. Inheritable: the
     ``--workers`` processes accept on it."""
     try:
-        sock = socket.create_server((host, port), backlog=backlog)
+        made = socket.create_server((host, port), backlog=backlog)
     except OSError as exc:
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
         raise OSError(f"cannot listen on {host}:{port}: {reason}") from None
+    # create_server's socket says protocol 0, and so does every socket it accepts: asyncio's
+    # own loop (no uvloop: Windows, or a platform without it) sets TCP_NODELAY only on
+    # sockets that say IPPROTO_TCP, and without it an answer written in two parts waited
+    # 40 ms for the client's delayed ACK on every kept-alive request after the first.
+    sock = socket.socket(made.family, made.type, socket.IPPROTO_TCP, fileno=made.detach())
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.set_inheritable(True)
     return sock
 
