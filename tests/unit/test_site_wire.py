@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from voigpt.adapters.site import completion_headers, origin_of
+from voigpt.adapters.site import completion_headers, declares_more_than, origin_of
 from voigpt.domain import AccessToken
 
 
@@ -29,3 +29,15 @@ def test_the_completion_carries_the_csrf_pair_origin_and_referer() -> None:
     assert headers["X-CSRFToken"] == "T0ken"
     assert headers["Origin"] == "https://voigpt.com"
     assert headers["Referer"] == "https://voigpt.com/"
+
+
+@pytest.mark.parametrize(
+    ("content_length", "over"),
+    [("101", True), (" 101 ", True), ("100", False), ("0", False), ("", False),
+     ("abc", False), ("-5", False), ("1e3", False), ("\u0661\u0660\u0661", False)],
+)
+def test_an_answer_declaring_more_than_the_cap_is_refused_before_its_body(
+        content_length: str, over: bool) -> None:
+    """Every adapter asks this of ``Content-Length`` (cap 100 here); a length that is no
+    whole number in ASCII digits is left to the reading, which the cap holds too."""
+    assert declares_more_than(content_length, 100) is over

@@ -6,8 +6,7 @@ from __future__ import annotations
 import aiohttp
 from aiohttp import hdrs
 
-from voigpt.adapters.site import Answer, failures
-from voigpt.domain.errors import ReplyTooLarge
+from voigpt.adapters.site import Answer, declares_more_than, failures
 
 
 async def read_answer(
@@ -15,9 +14,8 @@ async def read_answer(
 ) -> Answer:
     """The whole answer of ``response``, or ``ReplyTooLarge`` once it passes ``cap`` bytes
     (the caller then closes the connection rather than reading the rest)."""
-    declared = response.headers.get(hdrs.CONTENT_LENGTH, "").strip()
-    if declared.isascii() and declared.isdigit() and int(declared) > cap:
-        raise _too_large(what, url, cap, response.status)
+    if declares_more_than(response.headers.get(hdrs.CONTENT_LENGTH, ""), cap):
+        raise failures.too_large(what, url, cap, response.status)
     content = response.content
     chunks: list[bytes] = []
     size = 0
@@ -25,7 +23,7 @@ async def read_answer(
         chunk = await content.readany()
         size += len(chunk)
         if size > cap:
-            raise _too_large(what, url, cap, response.status)
+            raise failures.too_large(what, url, cap, response.status)
         chunks.append(chunk)
     cookies: dict[str, str] = {}
     if hdrs.SET_COOKIE in response.headers:
@@ -34,6 +32,3 @@ async def read_answer(
         status=response.status, headers=response.headers, body=b"".join(chunks), cookies=cookies
     )
 
-
-def _too_large(what: str, url: str, cap: int, status: int) -> ReplyTooLarge:
-    return failures.too_large(what, url, cap, status)

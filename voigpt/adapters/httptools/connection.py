@@ -16,6 +16,7 @@ import httptools
 from multidict import CIMultiDict
 
 from voigpt.adapters.httptools.body import Body
+from voigpt.adapters.site import declares_more_than
 
 # "dropped": the connection ended before the answer's head was whole; "mid-reply": after
 # it; "not-http": unparseable; "too-large": past the cap; "silent": a bound ran out.
@@ -139,7 +140,7 @@ class Connection(asyncio.Protocol):
         self._head, self._status, headers = True, status, self._headers
         declared = headers.get("Content-Length", "").strip()
         self._framed = bool(declared) or "chunked" in headers.get("Transfer-Encoding", "")
-        if declared.isascii() and declared.isdigit() and int(declared) > self._cap:
+        if declares_more_than(declared, self._cap):
             self.end(Broken("too-large", True, status=status))
         else:
             self._body = Body(self._cap, headers.get("Content-Encoding", ""))

@@ -17,6 +17,7 @@ from voigpt.adapters.requests.mapping import mapped_exceptions
 from voigpt.adapters.site import (
     Answer,
     credential_forms,
+    declares_more_than,
     exchange_secrets,
     failures,
     raise_for_status,
@@ -148,8 +149,7 @@ class HttpEndpoint:
         return answer
 
     def _read(self, response: requests.Response, *, what: str, url: str) -> Answer:
-        declared = response.headers.get("Content-Length", "").strip()
-        if declared.isascii() and declared.isdigit() and int(declared) > self.max_reply_bytes:
+        if declares_more_than(response.headers.get("Content-Length", ""), self.max_reply_bytes):
             raise self._too_large(what, url, response.status_code)
         chunks: list[bytes] = []
         size = 0

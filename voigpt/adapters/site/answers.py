@@ -134,6 +134,13 @@ def raise_for_status(
     raise UnexpectedStatus(f"{what}: {url} answered HTTP {status}", status=status, excerpt=shown)
 
 
+def declares_more_than(content_length: str, cap: int) -> bool:
+    """Whether an answer's ``Content-Length`` says it is longer than ``cap`` bytes: refused
+    before its body is read (a length that is no whole number is left to the reading)."""
+    declared = content_length.strip()
+    return declared.isascii() and declared.isdigit() and int(declared) > cap
+
+
 def looks_like_challenge(headers: Mapping[str, str], body: str) -> bool:
     if headers.get("cf-mitigated", "").lower() == "challenge":
         return True
