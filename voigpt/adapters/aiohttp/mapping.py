@@ -36,7 +36,6 @@ def translate(
     connect + read without one) as a whole, and by the connect and read timeouts.
     ``answer_began``: some of the answer had arrived (``connections.AnswerWatch``); a broken
     connection says so, for the retry policy."""
-    began = answer_began
     via = proxy.redacted() if proxy is not None else None
     route = f" via proxy {via}" if via else ""
     timed_out = _timed_out(exc, what, url, route, (connect_timeout, read_timeout), deadline)
@@ -49,20 +48,20 @@ def translate(
         return ConnectionFailed(
             f"{what}: the proxy {via} refused to forward to {url} (HTTP 407 Proxy "
             "Authentication Required); check the user and password in the proxy URL",
-            status=407, answer_began=began,
+            status=407, answer_began=answer_began,
         )
     if isinstance(exc, (aiohttp.ClientProxyConnectionError, aiohttp.ClientHttpProxyError)) or (
         _raised_in_socks(exc)
     ):
-        return failures.proxy_failed(what, via, url, answer_began=began)
+        return failures.proxy_failed(what, via, url, answer_began=answer_began)
     if isinstance(exc, aiohttp.ClientSSLError) or caused_by(exc, ssl.SSLError):
-        return failures.handshake_failed(what, url, route, answer_began=began)
+        return failures.handshake_failed(what, url, route, answer_began=answer_began)
     if isinstance(exc, aiohttp.ClientPayloadError):
-        return failures.mid_reply(what, url, answer_began=began)
+        return failures.mid_reply(what, url, answer_began=answer_began)
     if isinstance(exc, aiohttp.ClientResponseError):  # the answer's head was not HTTP
         return failures.not_http(what, url, _inner_name(exc))
     if isinstance(exc, (aiohttp.ClientConnectionError, aiohttp.InvalidURL, OSError)):
-        return failures.unreachable(what, url, route, answer_began=began)
+        return failures.unreachable(what, url, route, answer_began=answer_began)
     return failures.not_http(what, url, type(exc).__name__)
 
 

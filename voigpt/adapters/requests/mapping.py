@@ -49,9 +49,8 @@ def mapped_exceptions(
 
 def _translate(
     exc: Exception, what: str, url: str, connect_timeout: float, read_timeout: float,
-    via: str | None, answer_began: bool,
+    via: str | None, began: bool,
 ) -> VoiGptError:
-    began = answer_began
     route = f" via proxy {via}" if via else ""
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return failures.connect_timed_out(what, url, route, connect_timeout)
