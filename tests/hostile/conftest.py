@@ -22,6 +22,7 @@ import pytest
 
 import voigpt
 from tests.hostile.servers import Handler, HostileServer, TrickleSocks5
+from voigpt.container_lifecycle import post_directly
 
 
 class ClientLike(Protocol):
@@ -83,8 +84,7 @@ def _httptools(**settings: Any) -> ClientLike:
     """AsyncClient as ``voigpt serve`` drives it: its POSTs straight over asyncio and
     httptools when no proxy is in the way (``AiohttpEndpoint.post_directly``)."""
     client = voigpt.AsyncClient(environ={}, **{"retries": 0, **settings})
-    if client.container.config.backend() == "http":
-        client.container.async_endpoint().post_directly()
+    post_directly(client.container)
     return SyncOverAsync(client)
 
 

@@ -1,11 +1,10 @@
 """The site's ``POST`` straight over asyncio, its answers parsed by httptools: for a direct
 route (no proxy), what ``voigpt serve`` sends its completions with.
 
-Why not aiohttp, as everywhere else on asyncio: counted by callgrind, one aiohttp
-``ClientSession`` request costs about 414,000 instructions, more than half of everything
-the bare server floor of issue 23 does per request, and over three times all of voigpt
-serve's own work; a POST here costs about 60,000. aiosonic (493,000) and curl_cffi (1.6
-million) were measured too (``docs/explanation/performance.md``).
+Why not aiohttp, as everywhere else on asyncio: counted by callgrind, one aiohttp request
+costs about 414,000 instructions, over half of the bare server floor's whole request; a
+POST here costs about 60,000. aiosonic (493,000) and curl_cffi (1.6 million) were
+measured too (``docs/explanation/performance.md``).
 
 What it keeps of the aiohttp adapter: the same bounds (the connect timeout, the read
 timeout as silence between reads, the deadline over the whole exchange), the same cap on
@@ -40,21 +39,25 @@ _SLACK = 0.05  # as the aiohttp adapter's: the bound is the deadline plus this
 # longer is closed rather than sent on, where a site closing idle connections may be
 # closing it at that moment.
 KEEPALIVE = 15.0
-_EARLY = 0.01
+_EARLY = 0.01  # a timer may fire this much before its time (uvloop counts in ms)
 
 
 class _Pool:
     """One event loop's connections: the idle ones (the last used first), and a semaphore
-    held by each exchange, so that at most ``max_connections`` are open. An idle
-    connection is closed once idle for ``KEEPALIVE`` seconds, whether or not a POST comes
-    to reuse it (as aiohttp's cleanup closes them): one timer for the pool, never one per
-    exchange."""
+    held by each exchange, so that at most ``max_connections`` are open. One idle for
+    ``KEEPALIVE`` seconds is closed whether or not a POST comes to reuse it (as aiohttp's
+    cleanup does): one timer for the pool, never one per exchange."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, limit: int) -> None:
         self.idle: list[Connection] = []
         self.exchanges = asyncio.Semaphore(limit)
         self._loop = loop
         self._timer: asyncio.TimerHandle | None = None
+
+    def fresh(self, connection: Connection, early: float = 0.0) -> bool:
+        """Clean, and idle less than the keep-alive (``early`` less: see ``_EARLY``)."""
+        idle = self._loop.time() - connection.last_read
+        return connection.reusable and idle < KEEPALIVE - early
 
     def keep(self, connection: Connection) -> None:
         self.idle.append(connection)
@@ -71,10 +74,9 @@ class _Pool:
 
     def _reap(self) -> None:
         self._timer = None
-        now, kept = self._loop.time(), []
+        kept = []
         for connection in self.idle:
-            # _EARLY: a timer may fire a little before its time (uvloop counts in ms)
-            if connection.reusable and now - connection.last_read < KEEPALIVE - _EARLY:
+            if self.fresh(connection, _EARLY):
                 kept.append(connection)
             else:
                 connection.close()
@@ -182,7 +184,7 @@ class HttptoolsEndpoint:
         one."""
         while pool.idle:
             connection = pool.idle.pop()
-            if connection.reusable and loop.time() - connection.last_read < KEEPALIVE:
+            if pool.fresh(connection):
                 return connection
             connection.close()
         try:
