@@ -29,6 +29,26 @@ def test_puts_at_once_are_one_group_and_puts_during_a_write_the_next() -> None:
     assert asyncio.run(main()) == [[0, 1, 2, 3, 4], [5, 6, 7, 8, 9], [10]]
 
 
+def test_a_write_done_at_once_still_takes_the_puts_of_the_next_turn_of_the_loop() -> None:
+    """A group is taken one turn of the loop after its first put: with a write that never
+    waits (SQLite's, on the loop), a put made in that next turn joins it."""
+    async def main() -> list[list[int]]:
+        groups: list[list[int]] = []
+
+        async def write(group: list[int]) -> None:
+            groups.append(group)  # done at once
+
+        async def later(writer: GroupWriter[int]) -> None:
+            await asyncio.sleep(0)  # the next turn
+            await writer.put(1)
+
+        writer = GroupWriter(write)
+        await asyncio.gather(writer.put(0), later(writer))
+        return groups
+
+    assert asyncio.run(main()) == [[0, 1]]
+
+
 def test_a_put_returns_only_once_its_group_is_written() -> None:
     async def main() -> None:
         written: list[int] = []

@@ -37,6 +37,10 @@ class GroupWriter(Generic[T]):
     async def _drain(self) -> None:
         try:
             while self._waiting:
+                # One turn of the loop first: the puts of requests already under way join
+                # this group (a write done at once, on the loop, would otherwise take only
+                # the puts of one turn; measured: about 8 a group, against 15 after a turn).
+                await asyncio.sleep(0)
                 group, self._waiting = self._waiting, []
                 try:
                     await self._write([item for item, _ in group])
