@@ -1,6 +1,7 @@
 """The SQLite file behind ``--state sqlite:///PATH``: one file for every kind of shared
 state, in WAL mode (readers never wait for the writer), reached through one connection on
-one dedicated thread per state, so the event loop never blocks on it.
+one dedicated thread per state, so the event loop never waits on it. The loop itself may
+use the connection for a write that need not wait (``write_now``, ``LoopWrites``).
 
 ``open`` is for start-up: a file that cannot be used (a directory, read-only, locked past
 the busy timeout, not a database) is an ``InvalidConfig`` naming the path and the problem.
@@ -16,13 +17,15 @@ import contextlib
 import logging
 import os
 import sqlite3
+import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
-from voigpt.adapters.sqlite.schema import SCHEMA, create_file, problem, restrict
+from voigpt.adapters.sqlite.loop_writes import LoopWrites, checkpoint
+from voigpt.adapters.sqlite.schema import connect, problem
 from voigpt.domain.errors import InvalidConfig
 
 LOGGER = logging.getLogger("voigpt.state")
@@ -33,19 +36,6 @@ T = TypeVar("T")
 
 class StoreDown(Exception):
     """The file failed at request time: answer from the process's memory for this call."""
-
-
-@contextlib.contextmanager
-def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """A write transaction taken up front, so a read-then-write is one atomic step across
-    processes (SQLite serialises writers: no other process writes in between)."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
 
 
 class Database:
@@ -59,6 +49,8 @@ class Database:
         self.on_health: Callable[[bool], None] | None = None  # told when healthy changes
         self._conn: sqlite3.Connection | None = None
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="voigpt-sqlite")
+        self._now = LoopWrites(path, busy_timeout)  # writes on the loop, when they can't wait
+        self._using = threading.Lock()  # held by whichever thread uses the connection
         self._retry_at = 0.0
         self._closed = False
 
@@ -103,6 +95,21 @@ class Database:
                            self.shown)
         return result
 
+    def write_now(self, fn: Callable[[sqlite3.Connection], object], size: int) -> bool:
+        """``fn(connection)``, a write, at once on the calling thread (``LoopWrites``) and
+        True; False, with nothing written, if it would have to wait: then ``run`` it."""
+        if self._closed or not self.healthy or self._conn is None:  # _open made the file
+            return False
+        if not self._using.acquire(blocking=False):  # the state's thread has it
+            return False
+        try:
+            done = self._conn is not None and self._now.attempt(self._conn, fn, size)
+        finally:
+            self._using.release()
+        if self._now.checkpoint_due:
+            self.submit(checkpoint)
+        return done
+
     def submit(self, fn: Callable[[sqlite3.Connection], object]) -> None:
         """Run ``fn`` on the state's thread without waiting (a release); errors are dropped:
         what it would have freed expires with its lease."""
@@ -146,38 +153,20 @@ class Database:
     def _open(self) -> sqlite3.Connection:
         if self._conn is not None:
             return self._conn
-        create_file(self.path)  # InvalidConfig (a directory, ...) before sqlite3 sees it
-        conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None,
-                               cached_statements=512)  # the default 128 < puts' 200 shapes
-        try:
-            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
-                raise InvalidConfig(f"state {self.shown}: SQLite cannot use WAL mode on it "
-                                    f"(journal mode stays {mode!r}); put it on a local disk")
-            conn.execute("PRAGMA synchronous = NORMAL")  # WAL: safe against crashes
-            # A put's statement journal (pages kept to undo it) stays off /var/tmp's files.
-            conn.execute("PRAGMA temp_store = MEMORY")
-            with immediate(conn):  # proves it is writable, and not locked for too long
-                for statement in SCHEMA:
-                    conn.execute(statement)
-            restrict(self.path)
-        except BaseException:
-            conn.close()
-            raise
-        self._conn = conn
-        return conn
+        self._conn = connect(self.path, self.busy_timeout)
+        return self._conn
 
     def _call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        conn = self._open()
-        try:
-            return fn(conn)
-        except sqlite3.Error:
-            if conn.in_transaction:
-                with contextlib.suppress(sqlite3.Error):
-                    conn.execute("ROLLBACK")
-            self._reopen_if_broken(conn)
-            raise
+        with self._using:
+            conn = self._open()
+            try:
+                return fn(conn)
+            except sqlite3.Error:
+                if conn.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
+                self._reopen_if_broken(conn)
+                raise
 
     def _reopen_if_broken(self, conn: sqlite3.Connection) -> None:
         try:
@@ -191,9 +180,10 @@ class Database:
         self._conn = None
 
     def _close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        with self._using:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
 
     def __repr__(self) -> str:
         return f"Database({self.shown!r}, healthy={self.healthy})"

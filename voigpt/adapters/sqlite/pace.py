@@ -26,7 +26,8 @@ from functools import partial
 
 from voigpt.adapters.memory.caches import LoopLocks
 from voigpt.adapters.memory.state import MemoryPace
-from voigpt.adapters.sqlite.database import Database, StoreDown, immediate
+from voigpt.adapters.sqlite.database import Database, StoreDown
+from voigpt.adapters.sqlite.transaction import immediate
 from voigpt.domain.pace import FIRST_BACKOFF, pause_after
 
 SLOT_LEASE = 30.0  # seconds; renewed while held

@@ -20,6 +20,7 @@ import contextlib
 import os
 import sqlite3
 
+from voigpt.adapters.sqlite.transaction import immediate
 from voigpt.domain.errors import InvalidConfig
 
 SCHEMA = (
@@ -53,6 +54,33 @@ SCHEMA = (
     "value BLOB NOT NULL, expires REAL NOT NULL)",
     "CREATE INDEX IF NOT EXISTS replies_expires ON replies (expires)",
 )
+
+
+def connect(path: str, busy_timeout: float) -> sqlite3.Connection:
+    """The state's connection to ``path``, made (``create_file``) or checked now: WAL mode,
+    the schema, owner-only files; ``InvalidConfig`` or ``sqlite3.Error`` if it can't be."""
+    create_file(path)  # InvalidConfig (a directory, ...) before sqlite3 sees it
+    # check_same_thread off: the state's thread and the loop take turns (Database._using).
+    conn = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None,
+                           check_same_thread=False,
+                           cached_statements=512)  # the default 128 < puts' 200 shapes
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise InvalidConfig(f"state sqlite:///{path}: SQLite cannot use WAL mode on it "
+                                f"(journal mode stays {mode!r}); put it on a local disk")
+        conn.execute("PRAGMA synchronous = NORMAL")  # WAL: safe against crashes
+        # A put's statement journal (pages kept to undo it) stays off /var/tmp's files.
+        conn.execute("PRAGMA temp_store = MEMORY")
+        with immediate(conn):  # proves it is writable, and not locked for too long
+            for statement in SCHEMA:
+                conn.execute(statement)
+        restrict(path)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
 
 
 def create_file(path: str) -> None:

@@ -16,7 +16,8 @@ import time
 from collections.abc import Awaitable, Callable
 
 from voigpt.adapters.memory.caches import AsyncInMemoryTokenCache, LoopLocks
-from voigpt.adapters.sqlite.database import Database, StoreDown, immediate
+from voigpt.adapters.sqlite.database import Database, StoreDown
+from voigpt.adapters.sqlite.transaction import immediate
 from voigpt.domain.values import AccessToken
 
 LEASE = 10.0  # seconds a fetch may hold the lock before another process takes it over

@@ -1,0 +1,154 @@
+"""Puts written at once on the event loop's thread (``Database.write_now``), on real files:
+they do not wait for the state's thread, never wait on another process's lock, leave the
+checkpoints to the state's thread, and go back to that thread after a slow write."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from voigpt.adapters.sqlite import SqliteState, loop_writes
+from voigpt.domain.state_location import StateLocation
+
+
+def state(path: Path, **options: float) -> SqliteState:
+    return SqliteState(StateLocation("sqlite", path=str(path)), **options)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def locker() -> Iterator[list[subprocess.Popen[str]]]:
+    started: list[subprocess.Popen[str]] = []
+    yield started
+    for process in started:
+        process.kill()
+        process.wait()
+
+
+def hold_write_lock(path: Path, started: list[subprocess.Popen[str]]) -> subprocess.Popen[str]:
+    """Another process holding the file's write lock until its stdin says so."""
+    code = ("import sqlite3, sys\n"
+            "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+            "c.execute('BEGIN IMMEDIATE'); c.execute('DELETE FROM replies')\n"
+            "print('holding', flush=True); sys.stdin.readline(); c.execute('COMMIT')\n")
+    process = subprocess.Popen([sys.executable, "-c", code, str(path)], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, text=True)
+    started.append(process)
+    assert process.stdout is not None and process.stdout.readline().strip() == "holding"
+    return process
+
+
+def test_a_put_does_not_wait_for_the_states_thread(tmp_path: Path) -> None:
+    """The state's thread is held busy: a put still returns at once, its record readable
+    from another state on the file (it went to the file, not to a queue)."""
+    async def use() -> None:
+        shared, other = state(tmp_path / "s.db"), state(tmp_path / "s.db")
+        await shared.open()
+        store = shared.response_store(max_records=10, ttl=60)
+        release = threading.Event()
+        shared._db._executor.submit(release.wait, 10)  # the thread, busy (not on the file)
+        try:
+            await asyncio.wait_for(store.put("now", b"written on the loop"), 2)
+        finally:
+            release.set()
+        reader = other.response_store(max_records=10, ttl=60)
+        assert await reader.get("now") == b"written on the loop"
+        for closing in (shared, other):
+            await closing.aclose()
+    asyncio.run(use())
+
+
+def test_a_put_while_another_process_holds_the_lock_leaves_the_loop_free(
+        tmp_path: Path, locker: list[subprocess.Popen[str]]) -> None:
+    """Another process holds the write lock for 1.5 s: the loop keeps turning (a ticker
+    every 10 ms is never late by much), and the put is written once the lock is free."""
+    path = tmp_path / "s.db"
+
+    async def use() -> None:
+        shared = state(path)
+        await shared.open()
+        store = shared.response_store(max_records=10, ttl=60)
+        holder = hold_write_lock(path, locker)
+        gaps: list[float] = []
+
+        async def tick() -> None:
+            last = time.monotonic()
+            while True:
+                await asyncio.sleep(0.01)
+                now = time.monotonic()
+                gaps.append(now - last)
+                last = now
+
+        ticker = asyncio.get_running_loop().create_task(tick())
+        put = asyncio.get_running_loop().create_task(store.put("later", b"after the lock"))
+        await asyncio.sleep(1.5)
+        assert not put.done()  # waiting on the state's thread, not written, not failed
+        assert holder.stdin is not None
+        holder.stdin.write("go\n")
+        holder.stdin.flush()
+        await asyncio.wait_for(put, 5)
+        ticker.cancel()
+        assert max(gaps) < 0.5, f"the loop stalled {max(gaps):.2f} s"
+        assert shared.healthy
+        row = sqlite3.connect(path).execute("SELECT record FROM responses WHERE key = 'later'")
+        assert row.fetchone()[0] == b"after the lock"
+        await shared.aclose()
+    asyncio.run(use())
+
+
+def test_the_wal_stays_bounded_by_checkpoints_on_the_states_thread(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The loop's commits never checkpoint; the state's thread does, every
+    CHECKPOINT_EVERY bytes put: 8 MiB put in 64 KiB records leave a WAL of a few MiB."""
+    monkeypatch.setattr(loop_writes, "CHECKPOINT_EVERY", 1024 * 1024)
+    path = tmp_path / "s.db"
+
+    async def use() -> tuple[int, int]:
+        shared = state(path)
+        await shared.open()
+        store = shared.response_store(max_records=1000, ttl=60)
+        record = os.urandom(64 * 1024)
+        for n in range(128):
+            await store.put(f"r{n}", record)
+        await asyncio.sleep(0.2)  # the last checkpoint asked for, done
+        wal = os.path.getsize(str(path) + "-wal")  # before closing, which removes it
+        written_here = shared._db._now.done
+        await shared.aclose()
+        return written_here, wal
+
+    on_loop, wal = asyncio.run(use())
+    assert on_loop >= 100  # nearly all on the loop (a few may meet a checkpoint)
+    assert wal < 4 * 1024 * 1024, f"WAL {wal} bytes"
+
+
+def test_after_a_slow_write_puts_go_to_the_states_thread(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A write on the loop slower than SLOW sends the next puts to the state's thread (with
+    the thread held busy, the next put waits for it) until COOL_OFF has passed."""
+    monkeypatch.setattr(loop_writes, "SLOW", 0.0)  # every write is slow
+
+    async def use() -> None:
+        shared = state(tmp_path / "s.db")
+        await shared.open()
+        store = shared.response_store(max_records=10, ttl=60)
+        await store.put("first", b"on the loop, slowly")
+        assert shared._db._now.done == 1
+        release = threading.Event()
+        shared._db._executor.submit(release.wait, 10)  # the thread, busy (not on the file)
+        second = asyncio.get_running_loop().create_task(store.put("second", b"thread"))
+        await asyncio.sleep(0.3)
+        assert not second.done()  # queued behind the busy thread
+        release.set()
+        await asyncio.wait_for(second, 5)
+        assert shared._db._now.done == 1
+        assert await store.get("second") == b"thread"
+        await shared.aclose()
+    asyncio.run(use())

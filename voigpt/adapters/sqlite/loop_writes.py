@@ -1,0 +1,88 @@
+"""Short writes done at once on the event loop's thread, while they cannot wait.
+
+A trip to the state's thread costs the server far more CPU than the write it carries: the
+two threads hand the GIL back and forth many times a trip (measured on the Responses route,
+2 cores: about 1.45x ``--state memory``'s CPU per request with every put on the thread,
+about 1.1x with the puts written here; see docs/performance.md). So the stores' puts try
+this first, on the state's one connection, when the state's thread is not using it.
+
+What keeps the loop from waiting on the file, as the state's thread does:
+
+- a busy timeout of zero while the loop writes: if another connection (any process's)
+  holds the write lock, the write is not done here and goes to the state's thread;
+- no checkpoints on the loop (``wal_autocheckpoint = 0`` while it writes): the state's
+  thread runs one after every ``CHECKPOINT_EVERY`` bytes put, and after its own commits as
+  SQLite does; commits in WAL mode at ``synchronous = NORMAL`` write without an fsync;
+- a write here that took longer than ``SLOW`` (a slow disk, or the fsync of a WAL that
+  starts over) sends every write to the state's thread for ``COOL_OFF`` seconds;
+- any error: the write goes to the state's thread, whose rules decide (``StoreDown``...).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sqlite3
+import time
+from collections.abc import Callable
+
+LOGGER = logging.getLogger("voigpt.state")
+SLOW = 0.02  # seconds: a write on the loop that took longer sends writes to the thread
+COOL_OFF = 60.0  # seconds the writes then stay on the state's thread
+CHECKPOINT_EVERY = 4 * 1024 * 1024  # bytes put between checkpoints (a few thousand pages)
+AUTOCHECKPOINT = 1000  # pages: SQLite's default, for the commits on the state's thread
+
+
+class LoopWrites:
+    """When the loop may write, and what it wrote: ``attempt(conn, fn, size)`` runs
+    ``fn(conn)`` (which takes its own transaction) now and says True, or says False having
+    written nothing. ``checkpoint_due`` is True once per ``CHECKPOINT_EVERY`` bytes put."""
+
+    def __init__(self, path: str, busy_timeout: float) -> None:
+        self.path, self.busy_timeout = path, busy_timeout
+        self.done = 0  # writes done on the loop
+        self._resume_at = float("-inf")  # monotonic time the loop may write again
+        self._since_checkpoint = 0
+
+    def attempt(self, conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], object],
+                size: int) -> bool:
+        self._since_checkpoint += size  # written here or, on False, by the state's thread
+        if time.monotonic() < self._resume_at:
+            return False
+        began = time.perf_counter()
+        try:
+            conn.execute("PRAGMA busy_timeout = 0")
+            conn.execute("PRAGMA wal_autocheckpoint = 0")
+            fn(conn)
+        except sqlite3.Error:  # busy, or worse: the state's thread tries, and decides
+            if conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            return False
+        finally:  # the state's thread waits for the lock, and checkpoints when it commits
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+                conn.execute(f"PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT}")
+        took = time.perf_counter() - began
+        self.done += 1
+        if took > SLOW:
+            self._resume_at = time.monotonic() + COOL_OFF
+            LOGGER.info("a write to sqlite:///%s on the event loop took %.0f ms: writes go "
+                        "to the state's thread for %g s", self.path, took * 1000, COOL_OFF)
+        return True
+
+    @property
+    def checkpoint_due(self) -> bool:
+        if self._since_checkpoint < CHECKPOINT_EVERY:
+            return False
+        self._since_checkpoint = 0
+        return True
+
+    def __repr__(self) -> str:
+        return f"LoopWrites('sqlite:///{self.path}', done={self.done})"
+
+
+def checkpoint(conn: sqlite3.Connection) -> None:
+    """On the state's thread: copy the WAL's pages into the file without waiting for anyone
+    (the loop's commits leave checkpoints to this)."""
+    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
