@@ -26,6 +26,7 @@ from typing import TypeVar
 
 from voigpt.adapters.sqlite.loop_writes import LoopWrites, checkpoint
 from voigpt.adapters.sqlite.schema import connect, problem
+from voigpt.adapters.sqlite.transaction import roll_back
 from voigpt.domain.errors import InvalidConfig
 
 LOGGER = logging.getLogger("voigpt.state")
@@ -98,11 +99,11 @@ class Database:
     def write_now(self, fn: Callable[[sqlite3.Connection], object], size: int) -> bool:
         """``fn(connection)``, a write, at once on the calling thread (``LoopWrites``) and
         True; False, with nothing written, if it would have to wait: then ``run`` it."""
-        if self._closed or not self.healthy or self._conn is None:  # _open made the file
+        if self._closed or not self.healthy:
             return False
         if not self._using.acquire(blocking=False):  # the state's thread has it
             return False
-        try:
+        try:  # no connection yet: _open (on the thread) makes the file, owner-only
             done = self._conn is not None and self._now.attempt(self._conn, fn, size)
         finally:
             self._using.release()
@@ -162,9 +163,7 @@ class Database:
             try:
                 return fn(conn)
             except sqlite3.Error:
-                if conn.in_transaction:
-                    with contextlib.suppress(sqlite3.Error):
-                        conn.execute("ROLLBACK")
+                roll_back(conn)
                 self._reopen_if_broken(conn)
                 raise
 

@@ -26,6 +26,8 @@ import sqlite3
 import time
 from collections.abc import Callable
 
+from voigpt.adapters.sqlite.transaction import roll_back
+
 LOGGER = logging.getLogger("voigpt.state")
 SLOW = 0.02  # seconds: a write on the loop that took longer sends writes to the thread
 COOL_OFF = 60.0  # seconds the writes then stay on the state's thread
@@ -55,9 +57,7 @@ class LoopWrites:
             conn.execute("PRAGMA wal_autocheckpoint = 0")
             fn(conn)
         except sqlite3.Error:  # busy, or worse: the state's thread tries, and decides
-            if conn.in_transaction:
-                with contextlib.suppress(sqlite3.Error):
-                    conn.execute("ROLLBACK")
+            roll_back(conn)
             return False
         finally:  # the state's thread waits for the lock, and checkpoints when it commits
             with contextlib.suppress(sqlite3.Error):

@@ -18,3 +18,10 @@ def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+def roll_back(conn: sqlite3.Connection) -> None:
+    """After a failed call: end the transaction it left open, if any (errors ignored)."""
+    if conn.in_transaction:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
