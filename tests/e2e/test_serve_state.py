@@ -22,6 +22,10 @@ from tests.support.cli import run_cli
 from tests.support.ports import unused_port
 from tests.support.redis_server import RedisServer, redis_server_fixture  # noqa: F401
 from tests.support.server import ServeProcess
+from tests.support.sqlite_locks import (  # noqa: F401 (the fixture holders)
+    hold_exclusive,
+    holders_fixture,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "s3cret-Pw-4711"
@@ -123,28 +127,6 @@ def test_an_explicit_sqlite_state_is_used_and_the_default_is_not(tmp_path: Path)
 
 
 # --- a state that cannot be used --------------------------------------------------------------
-
-@pytest.fixture
-def holders() -> Iterator[list[subprocess.Popen[str]]]:
-    started: list[subprocess.Popen[str]] = []
-    yield started
-    for process in started:
-        process.kill()
-        process.wait()
-
-
-def hold_exclusive(path: Path, started: list[subprocess.Popen[str]]) -> None:
-    """Another process holding an EXCLUSIVE transaction open on ``path``."""
-    code = ("import sqlite3, sys, time\n"
-            "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
-            "c.execute('CREATE TABLE IF NOT EXISTS other (x)')\n"
-            "c.execute('BEGIN EXCLUSIVE'); c.execute('INSERT INTO other VALUES (1)')\n"
-            "print('holding', flush=True); time.sleep(120)\n")
-    process = subprocess.Popen([sys.executable, "-c", code, str(path)],
-                               stdout=subprocess.PIPE, text=True)
-    started.append(process)
-    assert process.stdout is not None and process.stdout.readline().strip() == "holding"
-
 
 def spoil(kind: str, path: Path, holders: list[subprocess.Popen[str]]) -> str:
     """Make ``path`` a state that cannot be used; the words the error gives for it."""

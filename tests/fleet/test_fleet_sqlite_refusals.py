@@ -9,22 +9,13 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.support.fleet import serve_exits
+from tests.support.sqlite_locks import holders_fixture  # noqa: F401 (the fixture holders)
 from voigpt.adapters.sqlite.database import BUSY_TIMEOUT
-
-
-@pytest.fixture
-def holders() -> Iterator[list[subprocess.Popen[str]]]:
-    started: list[subprocess.Popen[str]] = []
-    yield started
-    for process in started:
-        process.kill()
-        process.wait()
 
 
 def corrupt(path: Path, _: list[subprocess.Popen[str]]) -> None:

@@ -8,42 +8,18 @@ import asyncio
 import os
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from voigpt.adapters.sqlite import SqliteState, loop_writes
-from voigpt.domain.state_location import StateLocation
-
-
-def state(path: Path, **options: float) -> SqliteState:
-    return SqliteState(StateLocation("sqlite", path=str(path)), **options)  # type: ignore[arg-type]
-
-
-@pytest.fixture
-def locker() -> Iterator[list[subprocess.Popen[str]]]:
-    started: list[subprocess.Popen[str]] = []
-    yield started
-    for process in started:
-        process.kill()
-        process.wait()
-
-
-def hold_write_lock(path: Path, started: list[subprocess.Popen[str]]) -> subprocess.Popen[str]:
-    """Another process holding the file's write lock until its stdin says so."""
-    code = ("import sqlite3, sys\n"
-            "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
-            "c.execute('BEGIN IMMEDIATE'); c.execute('DELETE FROM replies')\n"
-            "print('holding', flush=True); sys.stdin.readline(); c.execute('COMMIT')\n")
-    process = subprocess.Popen([sys.executable, "-c", code, str(path)], stdin=subprocess.PIPE,
-                               stdout=subprocess.PIPE, text=True)
-    started.append(process)
-    assert process.stdout is not None and process.stdout.readline().strip() == "holding"
-    return process
+from tests.support.sqlite_locks import (  # noqa: F401 (the fixture holders)
+    hold_write_lock,
+    holders_fixture,
+)
+from tests.support.sqlite_locks import sqlite_state as state
+from voigpt.adapters.sqlite import loop_writes
 
 
 def test_a_put_does_not_wait_for_the_states_thread(tmp_path: Path) -> None:
@@ -67,7 +43,7 @@ def test_a_put_does_not_wait_for_the_states_thread(tmp_path: Path) -> None:
 
 
 def test_a_put_while_another_process_holds_the_lock_leaves_the_loop_free(
-        tmp_path: Path, locker: list[subprocess.Popen[str]]) -> None:
+        tmp_path: Path, holders: list[subprocess.Popen[str]]) -> None:
     """Another process holds the write lock for 1.5 s: the loop keeps turning (a ticker
     every 10 ms is never late by much), and the put is written once the lock is free."""
     path = tmp_path / "s.db"
@@ -76,7 +52,7 @@ def test_a_put_while_another_process_holds_the_lock_leaves_the_loop_free(
         shared = state(path)
         await shared.open()
         store = shared.response_store(max_records=10, ttl=60)
-        holder = hold_write_lock(path, locker)
+        holder = hold_write_lock(path, holders)
         gaps: list[float] = []
 
         async def tick() -> None:

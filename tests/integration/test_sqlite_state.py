@@ -14,11 +14,15 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.support.sqlite_locks import (  # noqa: F401 (the fixture holders)
+    hold_exclusive,
+    holders_fixture,
+)
+from tests.support.sqlite_locks import sqlite_state as state
 from voigpt.adapters.sqlite import SqliteState
 from voigpt.adapters.sqlite.database import Database
 from voigpt.domain.errors import InvalidConfig
@@ -26,10 +30,6 @@ from voigpt.domain.state_location import StateLocation
 from voigpt.domain.values import AccessToken
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def state(path: Path, **options: float) -> SqliteState:
-    return SqliteState(StateLocation("sqlite", path=str(path)), **options)  # type: ignore[arg-type]
 
 
 def mode(path: Path) -> int:
@@ -50,28 +50,6 @@ def refusal(path: Path, busy_timeout: float = 0.5) -> tuple[InvalidConfig, float
     assert str(path) in str(error)
     assert error.__cause__ is None and (error.__suppress_context__ or error.__context__ is None)
     return error, time.monotonic() - began
-
-
-@pytest.fixture
-def holder() -> Iterator[list[subprocess.Popen[str]]]:
-    started: list[subprocess.Popen[str]] = []
-    yield started
-    for process in started:
-        process.kill()
-        process.wait()
-
-
-def hold_exclusive(path: Path, started: list[subprocess.Popen[str]]) -> None:
-    """Another process holding an EXCLUSIVE transaction open on ``path``."""
-    code = ("import sqlite3, sys, time\n"
-            "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
-            "c.execute('CREATE TABLE IF NOT EXISTS other (x)')\n"
-            "c.execute('BEGIN EXCLUSIVE'); c.execute('INSERT INTO other VALUES (1)')\n"
-            "print('holding', flush=True); time.sleep(60)\n")
-    process = subprocess.Popen([sys.executable, "-c", code, str(path)],
-                               stdout=subprocess.PIPE, text=True)
-    started.append(process)
-    assert process.stdout is not None and process.stdout.readline().strip() == "holding"
 
 
 # The file
@@ -140,11 +118,11 @@ async def _made(path: Path) -> None:
 
 @pytest.mark.parametrize("made_first", [False, True], ids=["new file", "voigpt's wal file"])
 def test_a_file_another_process_holds_locked_is_refused_within_the_busy_timeout(
-        tmp_path: Path, holder: list[subprocess.Popen[str]], made_first: bool) -> None:
+        tmp_path: Path, holders: list[subprocess.Popen[str]], made_first: bool) -> None:
     path = tmp_path / "state.db"
     if made_first:
         asyncio.run(_made(path))
-    hold_exclusive(path, holder)
+    hold_exclusive(path, holders)
     error, took = refusal(path, busy_timeout=0.5)
     assert "locked by another process" in str(error)
     assert 0.4 < took < 5
@@ -349,7 +327,7 @@ def test_429s_in_a_row_pause_longer_from_any_state_on_the_file(tmp_path: Path) -
 # When the file fails at request time
 
 def test_a_file_locked_at_request_time_falls_back_to_memory_with_one_warning_then_returns(
-        tmp_path: Path, holder: list[subprocess.Popen[str]],
+        tmp_path: Path, holders: list[subprocess.Popen[str]],
         caplog: pytest.LogCaptureFixture) -> None:
     path = tmp_path / "s.db"
     caplog.set_level(logging.WARNING, logger="voigpt.state")
@@ -360,7 +338,7 @@ def test_a_file_locked_at_request_time_falls_back_to_memory_with_one_warning_the
     async def while_locked() -> None:
         await shared.open()
         store = shared.response_store(max_records=10, ttl=60)
-        hold_exclusive(path, holder)
+        hold_exclusive(path, holders)
         began = time.monotonic()
         await store.put("kept", b"in memory")
         async with shared.pace(rate=5, concurrency=2).slot():
@@ -373,8 +351,8 @@ def test_a_file_locked_at_request_time_falls_back_to_memory_with_one_warning_the
         assert shared.healthy is False
 
     async def after() -> None:
-        holder[0].kill()
-        holder[0].wait()
+        holders[0].kill()
+        holders[0].wait()
         await asyncio.sleep(1.1)  # the file is tried again at most every second
         store = shared.response_store(max_records=10, ttl=60)
         await store.put("shared", b"in the file")
