@@ -1,0 +1,110 @@
+"""``--site-concurrency`` on shared state, on a real file: the slots of tasks that start
+together are taken in one trip to the store and given back in one; on SQLite both run on
+the event loop when the file lets them at once, and a take that meets another process's
+write lock waits on the state's thread, not on the loop."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+from tests.support.sqlite_locks import (  # noqa: F401 (the fixture holders)
+    hold_write_lock,
+    holders_fixture,
+)
+from tests.support.sqlite_locks import sqlite_state as state
+
+TASKS = 20
+
+
+def slots_in(path: Path) -> int:
+    with sqlite3.connect(path) as conn:
+        return int(conn.execute("SELECT count(*) FROM slots").fetchone()[0])
+
+
+def test_sqlite_slots_taken_together_are_one_transaction_on_the_loop(tmp_path: Path) -> None:
+    """With the state's thread held busy, 20 tasks still start (their slots taken on the
+    loop, in one transaction: the file shows all 20 held) and give them back (0 held)."""
+    path = tmp_path / "s.db"
+
+    async def use() -> tuple[int, int, int]:
+        shared = state(path)
+        await shared.open()
+        pace = shared.pace(rate=None, concurrency=64)
+        inside, leave = asyncio.Event(), asyncio.Event()
+        started = 0
+
+        async def task() -> None:
+            nonlocal started
+            async with pace.slot():
+                started += 1
+                if started == TASKS:
+                    inside.set()
+                await leave.wait()
+
+        writes = shared._db._now.done
+        release = threading.Event()
+        shared._db._executor.submit(release.wait, 10)  # the thread, busy (not on the file)
+        try:
+            tasks = [asyncio.create_task(task()) for _ in range(TASKS)]
+            await asyncio.wait_for(inside.wait(), 2)
+            held = slots_in(path)
+            took = shared._db._now.done - writes
+            leave.set()
+            await asyncio.gather(*tasks)
+            for _ in range(3):
+                await asyncio.sleep(0)  # the turn in which they are given back
+            left = slots_in(path)
+        finally:
+            release.set()
+        await shared.aclose()
+        return held, took, left
+
+    held, took, left = asyncio.run(use())
+    assert held == TASKS
+    assert took == 1, f"{took} transactions for {TASKS} slots"
+    assert left == 0
+
+
+def test_sqlite_a_take_while_another_process_holds_the_lock_leaves_the_loop_free(
+        tmp_path: Path, holders: list[subprocess.Popen[str]]) -> None:
+    """Another process holds the write lock for 1.5 s: the loop keeps turning, the task
+    waits (on the state's thread) and starts once the lock is free."""
+    path = tmp_path / "s.db"
+
+    async def use() -> None:
+        shared = state(path)
+        await shared.open()
+        pace = shared.pace(rate=None, concurrency=4)
+        holder = hold_write_lock(path, holders)
+        gaps: list[float] = []
+
+        async def tick() -> None:
+            last = time.monotonic()
+            while True:
+                await asyncio.sleep(0.01)
+                now = time.monotonic()
+                gaps.append(now - last)
+                last = now
+
+        async def task() -> None:
+            async with pace.slot():
+                pass
+
+        loop = asyncio.get_running_loop()
+        ticker, started = loop.create_task(tick()), loop.create_task(task())
+        await asyncio.sleep(1.5)
+        assert not started.done()  # waiting for the lock, not started, not failed
+        assert holder.stdin is not None
+        holder.stdin.write("go\n")
+        holder.stdin.flush()
+        await asyncio.wait_for(started, 5)
+        ticker.cancel()
+        assert max(gaps) < 0.5, f"the loop stalled {max(gaps):.2f} s"
+        assert shared.healthy
+        await shared.aclose()
+    asyncio.run(use())

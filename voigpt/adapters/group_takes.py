@@ -1,0 +1,94 @@
+"""Slots of the fleet's pace taken a group at a time: the tasks that wait for one queue in
+the order they came, and one trip to the store takes as many as it can for all of them.
+
+For ``--site-concurrency`` on the shared states (``--state sqlite`` and ``redis``): a trip
+(a transaction on the state's thread, a script call in Redis) costs the server far more
+than one more slot in it, and under load every request takes a slot. One trip per
+request held the SQLite server to about a fifth of memory's requests/s and Redis's to a
+half (``benchmarks/state.py``'s lease rows); one trip per group costs about what one
+costs alone. Nobody starts sooner than the store allows: the store decides how many of a
+group start (the cap, the start rate and a pause are all its), in the queue's order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class GroupTakes(Generic[T]):
+    """``take()`` waits for a slot, in the order of the calls: ``take_group(n)`` takes up to
+    ``n`` in one trip and says how many seconds to wait before asking again if it took
+    fewer; ``give_back(slot)`` frees a slot taken for a caller that left meanwhile. An
+    error from ``take_group`` is raised to each caller that trip was for. One queue per
+    event loop (a state may serve ``asyncio.run`` twice, or a loop per thread)."""
+
+    def __init__(self, take_group: Callable[[int], Awaitable[tuple[list[T], float]]],
+                 give_back: Callable[[T], None]) -> None:
+        self._take_group, self._give_back = take_group, give_back
+        self._queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Queue[T]] = (
+            weakref.WeakKeyDictionary())
+
+    async def take(self) -> T:
+        loop = asyncio.get_running_loop()
+        queue = self._queues.get(loop)
+        if queue is None:
+            queue = self._queues.setdefault(loop, _Queue())
+        got: asyncio.Future[T] = loop.create_future()
+        queue.waiting.append(got)
+        if queue.taker is None:
+            queue.taker = loop.create_task(self._drain(queue))
+        try:
+            return await got
+        except asyncio.CancelledError:
+            # Its slot may have come as it was cancelled: nobody else will give it back.
+            if got.done() and not got.cancelled() and got.exception() is None:
+                self._give_back(got.result())
+            raise
+
+    async def _drain(self, queue: _Queue[T]) -> None:
+        try:
+            while True:
+                # One turn of the loop first: the takes of requests already under way join.
+                await asyncio.sleep(0)
+                group = [got for got in queue.waiting if not got.done()]
+                queue.waiting = deque(group)
+                if not group:
+                    return
+                try:
+                    taken, wait = await self._take_group(len(group))
+                except asyncio.CancelledError:  # the state is closing
+                    for got in queue.waiting:
+                        got.cancel()
+                    raise
+                except Exception as exc:  # this group's callers get it; later ones try again
+                    for got in group:
+                        if not got.done():
+                            got.set_exception(exc)
+                    continue
+                for slot in taken:
+                    self._hand(queue, slot)
+                if len(taken) < len(group) and any(not g.done() for g in queue.waiting):
+                    await asyncio.sleep(max(wait, 0.001))
+        finally:
+            queue.taker = None
+
+    def _hand(self, queue: _Queue[T], slot: T) -> None:
+        """``slot`` to the first caller still waiting; given back if every one has left."""
+        while queue.waiting:
+            got = queue.waiting.popleft()
+            if not got.done():
+                got.set_result(slot)
+                return
+        self._give_back(slot)
+
+
+class _Queue(Generic[T]):
+    def __init__(self) -> None:
+        self.waiting: deque[asyncio.Future[T]] = deque()
+        self.taker: asyncio.Task[None] | None = None
