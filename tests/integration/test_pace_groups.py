@@ -1,7 +1,7 @@
-"""``--site-concurrency`` on shared state, on a real file: the slots of tasks that start
-together are taken in one trip to the store and given back in one; on SQLite both run on
-the event loop when the file lets them at once, and a take that meets another process's
-write lock waits on the state's thread, not on the loop."""
+"""``--site-concurrency`` on shared state, on a real file and a real redis-server: the slots
+of tasks that start together are taken in one trip to the store and given back in one;
+on SQLite both run on the event loop when the file lets them at once, and a take that
+meets another process's write lock waits on the state's thread, not on the loop."""
 
 from __future__ import annotations
 
@@ -12,11 +12,19 @@ import threading
 import time
 from pathlib import Path
 
+import redis
+
+from tests.support.redis_server import (  # noqa: F401 (the fixtures redis_server, redis_url)
+    redis_server_fixture,
+    redis_url_fixture,
+)
 from tests.support.sqlite_locks import (  # noqa: F401 (the fixture holders)
     hold_write_lock,
     holders_fixture,
 )
 from tests.support.sqlite_locks import sqlite_state as state
+from voigpt.adapters.redis import RedisState
+from voigpt.domain.state_location import parse_state
 
 TASKS = 20
 
@@ -108,3 +116,47 @@ def test_sqlite_a_take_while_another_process_holds_the_lock_leaves_the_loop_free
         assert shared.healthy
         await shared.aclose()
     asyncio.run(use())
+
+
+def _calls(client: redis.Redis, command: str) -> int:
+    """Calls of ``command`` that did something (not the first EVALSHA's NOSCRIPT, after
+    which the client loads the script and calls again)."""
+    stats = client.info("commandstats").get(f"cmdstat_{command}", {})
+    return int(stats.get("calls", 0)) - int(stats.get("failed_calls", 0))
+
+
+def test_redis_slots_taken_together_are_one_script_call_and_one_zrem(redis_url: str) -> None:
+    client = redis.Redis.from_url(redis_url)
+
+    async def use() -> tuple[int, int, int]:
+        shared = RedisState(parse_state(redis_url))
+        await shared.open()
+        pace = shared.pace(rate=None, concurrency=64)
+        inside, leave = asyncio.Event(), asyncio.Event()
+        started = 0
+
+        async def task() -> None:
+            nonlocal started
+            async with pace.slot():
+                started += 1
+                if started == TASKS:
+                    inside.set()
+                await leave.wait()
+
+        before = _calls(client, "evalsha"), _calls(client, "zrem")
+        tasks = [asyncio.create_task(task()) for _ in range(TASKS)]
+        await asyncio.wait_for(inside.wait(), 5)
+        held = int(client.zcard("voigpt:pace:slots"))
+        leave.set()
+        await asyncio.gather(*tasks)
+        await asyncio.sleep(0.1)  # given back in the next turn, not waited for
+        held_after = int(client.zcard("voigpt:pace:slots"))
+        takes = _calls(client, "evalsha") - before[0]
+        gives = _calls(client, "zrem") - before[1]
+        await shared.aclose()
+        assert held == TASKS and held_after == 0
+        return takes, gives, held
+
+    takes, gives, _ = asyncio.run(use())
+    assert takes == 1, f"{takes} script calls for {TASKS} slots"
+    assert gives == 1, f"{gives} ZREMs for {TASKS} slots"

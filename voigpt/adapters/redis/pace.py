@@ -1,4 +1,6 @@
-"""The site's pace for the fleet, in Redis, read and taken in one script call per start:
+"""The site's pace for the fleet, in Redis, read and taken in one script call per group of
+starts (``GroupTakes``: the tasks of a process that wait queue, and one call takes slots for
+as many as the cap allows; the slots given back in one turn of the loop go in one call):
 the pause after a 429 (``paused``: until when, in Redis's own clock), the concurrency cap
 (``slots``: a sorted set of leases, member = owner:number, score = expiry, renewed while
 held, so a killed process's slots run out), and the start rate (``next``: the earliest
@@ -15,6 +17,7 @@ from collections.abc import AsyncIterator
 
 from redis.exceptions import RedisError
 
+from voigpt.adapters.group_takes import GroupTakes
 from voigpt.adapters.memory import MemoryPace
 from voigpt.adapters.redis.link import Link
 from voigpt.adapters.redis.pace_scripts import BACKOFF, LEFT, PAUSE, RENEW, START
@@ -48,6 +51,9 @@ class RedisPace:
         self._numbers = itertools.count()
         self._held: set[str] = set()
         self._renewer: asyncio.Task[None] | None = None
+        self._takes = GroupTakes(self._take_group, self._give_back)
+        self._returns: list[str] = []  # given back this turn of the loop
+        self._returning: set[asyncio.Task[None]] = set()
 
     @contextlib.asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
@@ -56,8 +62,8 @@ class RedisPace:
                 await self._alone_unpaused()
             yield
             return
-        member = f"{self._owner}:{next(self._numbers)}"
-        if not await self._link.run(lambda: self._take(member), _false):
+        member = await self._link.run(self._takes.take, _none)
+        if member is None:
             async with self._alone.slot():
                 yield
             return
@@ -67,17 +73,15 @@ class RedisPace:
             yield
         finally:
             if self.concurrency:
-                await self._give_back(member)
+                self._give_back(member)
 
-    async def _take(self, member: str) -> bool:
-        args: list[str | int] = [member, self.concurrency or 0, int(self.lease * 1000),
-                max(1, round(1000 / self.rate)) if self.rate else 0]
-        while True:
-            wait = int(await self._start(keys=self._keys, args=args))
-            if wait == 0:
-                return True
-            await asyncio.sleep(random.uniform(*POLL) if wait < 0 else
-                                min(wait / 1000, LONGEST_NAP))
+    async def _take_group(self, n: int) -> tuple[list[str], float]:
+        members = [f"{self._owner}:{next(self._numbers)}" for _ in range(n)]
+        args: list[str | int] = [self.concurrency or 0, int(self.lease * 1000),
+                                 max(1, round(1000 / self.rate)) if self.rate else 0, *members]
+        started, wait = (int(x) for x in await self._start(keys=self._keys, args=args))
+        return members[:started], (random.uniform(*POLL) if wait < 0 else
+                                   min(wait / 1000, LONGEST_NAP))
 
     def started(self) -> bool:
         """Uncapped, Redis answering, a fresh copy of the pause and none in force: as
@@ -121,13 +125,24 @@ class RedisPace:
                 await self._renew(keys=self._keys[:1],
                                   args=[int(self.lease * 1000), *held])
 
-    async def _give_back(self, member: str) -> None:
+    def _give_back(self, member: str) -> None:
+        """Free the slot with the others given back in this turn of the loop, in one call
+        (not waited for: a slot that fails to go runs out with its lease)."""
         self._held.discard(member)
+        self._returns.append(member)
+        if len(self._returns) == 1:
+            task = asyncio.get_running_loop().create_task(self._return_all())
+            self._returning.add(task)
+            task.add_done_callback(self._returning.discard)
+
+    async def _return_all(self) -> None:
+        await asyncio.sleep(0)  # the slots given back in this turn go together
+        members, self._returns = self._returns, []
         if self._link.skipping:
             return
         try:
-            await self._link.client.zrem(self._keys[0], member)
-        except RedisError as error:  # its lease runs out by itself
+            await self._link.client.zrem(self._keys[0], *members)
+        except RedisError as error:  # their leases run out by themselves
             self._link.failed(error)
 
     async def rate_limited(self, retry_after: float | None) -> None:
@@ -150,7 +165,9 @@ class RedisPace:
         if self._renewer is not None:
             self._renewer.cancel()
         for member in list(self._held):
-            await self._give_back(member)
+            self._give_back(member)
+        if self._returning:
+            await asyncio.gather(*self._returning)
 
     def __repr__(self) -> str:
         return (f"RedisPace({self._link.shown!r}, rate={self.rate}, "
@@ -159,3 +176,7 @@ class RedisPace:
 
 async def _false() -> bool:
     return False
+
+
+async def _none() -> None:
+    return None

@@ -4,24 +4,32 @@ Redis's ``TIME``, the one clock of the fleet. Times are milliseconds."""
 NOW = """local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 """
-# KEYS: slots, next, paused. ARGV: member, cap (0: none), lease ms, interval ms (0: none).
-# 0: started (the slot taken); > 0: ms to wait; -1: every slot taken.
+# KEYS: slots, next, paused. ARGV: cap (0: none), lease ms, interval ms (0: none),
+# members... (one per start asked for). {started, wait}: how many of the members started,
+# in order (their slots taken; one at most with an interval), and for the ones that did
+# not, the ms to wait before asking again (-1: every slot taken).
 START = NOW + """
 local paused = tonumber(redis.call('GET', KEYS[3]) or '0')
-if paused > now then return paused - now end
-local cap = tonumber(ARGV[2])
+if paused > now then return {0, paused - now} end
+local n = #ARGV - 3
+local cap = tonumber(ARGV[1])
 if cap > 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-  if redis.call('ZCARD', KEYS[1]) >= cap then return -1 end
+  n = math.min(n, cap - redis.call('ZCARD', KEYS[1]))
+  if n <= 0 then return {0, -1} end
 end
-local interval = tonumber(ARGV[4])
+local wait = -1
+local interval = tonumber(ARGV[3])
 if interval > 0 then
   local nxt = tonumber(redis.call('GET', KEYS[2]) or '0')
-  if nxt > now then return nxt - now end
+  if nxt > now then return {0, nxt - now} end
   redis.call('SET', KEYS[2], now + interval, 'PX', interval + 1000)
+  n, wait = 1, interval
 end
-if cap > 0 then redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1]) end
-return 0
+if cap > 0 then
+  for i = 1, n do redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3 + i]) end
+end
+return {n, wait}
 """
 # KEYS: paused. The ms of the pause still to run (0: none), on Redis's clock.
 LEFT = NOW + """
