@@ -8,7 +8,8 @@ runs it) in front of the same fast stand-in upstream (``benchmarks/server_upstre
 
 The same three again with ``--site-concurrency 64`` (the lease path: a slot taken and given
 back in the store for every completion, never waited for at 32 clients) are extra rows,
-compared with ``--state memory --site-concurrency 64``. Every server runs at once, each
+compared with ``--state memory --site-concurrency 64``, and held to the same target on the
+chat route. Every server runs at once, each
 shared one on a store of its own (its own file, its own Redis database), so none reads
 another's token or slots; they take turns under load.
 
