@@ -1,7 +1,7 @@
 """Regenerate the README's screenshots of the chat page from a real run:
-``.venv/bin/python scripts/chat_page_screenshot.py`` starts ``voigpt serve --backend local`` (offline),
-chats with it in Debian's headless Chromium, and writes ``docs/chat-page.png`` (desktop)
-and ``docs/chat-page-mobile.png`` (375 px wide)."""
+``.venv/bin/python scripts/chat_page_screenshot.py`` starts ``voigpt serve --backend
+local`` (offline), chats with it in Debian's headless Chromium, and writes
+``docs/chat-page.png`` (desktop) and ``docs/chat-page-mobile.png`` (375 px wide)."""
 
 from __future__ import annotations
 
