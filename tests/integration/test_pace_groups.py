@@ -12,6 +12,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 import redis
 
 from tests.support.redis_server import (  # noqa: F401 (the fixtures redis_server, redis_url)
@@ -24,7 +25,10 @@ from tests.support.sqlite_locks import (  # noqa: F401 (the fixture holders)
 )
 from tests.support.sqlite_locks import sqlite_state as state
 from voigpt.adapters.redis import RedisState
+from voigpt.adapters.redis import pace as redis_pace
+from voigpt.adapters.sqlite import pace_sql
 from voigpt.domain.state_location import parse_state
+from voigpt.ports.shared_state import SitePace
 
 TASKS = 20
 
@@ -160,3 +164,58 @@ def test_redis_slots_taken_together_are_one_script_call_and_one_zrem(redis_url: 
     takes, gives, _ = asyncio.run(use())
     assert takes == 1, f"{takes} script calls for {TASKS} slots"
     assert gives == 1, f"{gives} ZREMs for {TASKS} slots"
+
+
+async def _handed_on_within(pace: SitePace) -> float:
+    """One task holds the only slot while another waits (and has asked once); the
+    seconds from the holder leaving to the waiter starting."""
+    leave = asyncio.Event()
+    left_at = 0.0
+
+    async def holder() -> None:
+        nonlocal left_at
+        async with pace.slot():
+            await leave.wait()
+            left_at = time.monotonic()
+
+    async def waiter() -> float:
+        async with pace.slot():
+            return time.monotonic()
+
+    held = asyncio.create_task(holder())
+    await asyncio.sleep(0.1)
+    waiting = asyncio.create_task(waiter())
+    await asyncio.sleep(0.3)  # it asked, found the slot taken, and naps till its next poll
+    leave.set()
+    await held
+    return await asyncio.wait_for(waiting, 10) - left_at
+
+
+def test_sqlite_a_slot_freed_here_goes_to_a_waiter_here_before_the_next_poll(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pace_sql, "POLL", 3.0)
+
+    async def use() -> float:
+        shared = state(tmp_path / "s.db")
+        await shared.open()
+        try:
+            return await _handed_on_within(shared.pace(rate=None, concurrency=1))
+        finally:
+            await shared.aclose()
+
+    assert asyncio.run(use()) < 1.5
+
+
+def test_redis_a_slot_freed_here_goes_to_a_waiter_here_before_the_next_poll(
+        redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(redis_pace, "POLL", (3.0, 3.0))
+
+    async def use() -> float:
+        shared = RedisState(parse_state(redis_url))
+        await shared.open()
+        try:
+            return await _handed_on_within(shared.pace(rate=None, concurrency=1))
+        finally:
+            await shared.aclose()
+
+    assert asyncio.run(use()) < 1.5

@@ -6,6 +6,7 @@ fails each caller it was for, and later callers try again."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -16,8 +17,8 @@ class Store:
     """A cap of ``free`` slots, numbered in the order they are taken; ``trips`` records how
     many each trip asked for, ``back`` what was given back."""
 
-    def __init__(self, free: int, *, trip: float = 0.0) -> None:
-        self.free, self.trip = free, trip
+    def __init__(self, free: int, *, trip: float = 0.0, poll: float = 0.01) -> None:
+        self.free, self.trip, self.poll = free, trip, poll
         self.trips: list[int] = []
         self.back: list[int] = []
         self.taken = 0
@@ -33,7 +34,7 @@ class Store:
         self.free -= k
         slots = list(range(self.taken, self.taken + k))
         self.taken += k
-        return slots, 0.01
+        return slots, self.poll
 
     def give_back(self, slot: int) -> None:
         self.back.append(slot)
@@ -71,6 +72,22 @@ def test_callers_past_the_cap_wait_and_get_the_slots_freed_in_their_order() -> N
     assert [i for i, _ in order] == [0, 1, 2, 3, 4]  # first come, first started
     assert len({slot for _, slot in order}) == 5
     assert trips[0] == 5 and len(trips) < 20  # waited and asked again, not spun
+
+
+def test_a_slot_freed_here_wakes_the_waiting_callers_before_their_next_poll() -> None:
+    async def main() -> float:
+        store = Store(1, poll=5.0)
+        takes = GroupTakes(store.take_group, store.give_back)
+        first = await takes.take()
+        second = asyncio.ensure_future(takes.take())
+        await asyncio.sleep(0.05)  # asked, found none, waiting 5 s to ask again
+        began = time.monotonic()
+        store.give_back(first)
+        takes.freed()
+        assert await asyncio.wait_for(second, 2) == 1
+        return time.monotonic() - began
+
+    assert asyncio.run(main()) < 1
 
 
 def test_a_slot_taken_for_a_caller_that_left_during_the_trip_goes_to_the_next() -> None:

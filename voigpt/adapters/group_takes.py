@@ -74,9 +74,27 @@ class GroupTakes(Generic[T]):
                 for slot in taken:
                     self._hand(queue, slot)
                 if len(taken) < len(group) and any(not g.done() for g in queue.waiting):
-                    await asyncio.sleep(max(wait, 0.001))
+                    await self._nap(queue, max(wait, 0.001))
         finally:
             queue.taker = None
+
+    def freed(self) -> None:
+        """A slot of this process went back to the store: the callers waiting on the
+        running loop ask again now, not at their next poll (the store still decides)."""
+        queue = self._queues.get(asyncio.get_running_loop())
+        if queue is not None and queue.nap is not None and not queue.nap.done():
+            queue.nap.set_result(None)
+
+    @staticmethod
+    async def _nap(queue: _Queue[T], seconds: float) -> None:
+        loop = asyncio.get_running_loop()
+        queue.nap = nap = loop.create_future()
+        timer = loop.call_later(seconds, _wake, nap)
+        try:
+            await nap
+        finally:
+            timer.cancel()
+            queue.nap = None
 
     def _hand(self, queue: _Queue[T], slot: T) -> None:
         """``slot`` to the first caller still waiting; given back if every one has left."""
@@ -92,3 +110,9 @@ class _Queue(Generic[T]):
     def __init__(self) -> None:
         self.waiting: deque[asyncio.Future[T]] = deque()
         self.taker: asyncio.Task[None] | None = None
+        self.nap: asyncio.Future[None] | None = None  # the taker's wait before asking again
+
+
+def _wake(nap: asyncio.Future[None]) -> None:
+    if not nap.done():
+        nap.set_result(None)

@@ -144,6 +144,8 @@ class RedisPace:
             await self._link.client.zrem(self._keys[0], *members)
         except RedisError as error:  # their leases run out by themselves
             self._link.failed(error)
+        else:
+            self._takes.freed()
 
     async def rate_limited(self, retry_after: float | None) -> None:
         await self._alone.rate_limited(retry_after)  # in force here if Redis goes away

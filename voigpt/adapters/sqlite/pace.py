@@ -123,7 +123,8 @@ class SqlitePace:
     def _release_all(self) -> None:
         given_back, self._releases = partial(release, self._releases), []
         if not self._db.write_now(given_back, 0):
-            self._db.submit(given_back)
+            self._db.submit(given_back)  # before any take the woken queue sends there
+        self._takes.freed()
 
     async def _renew(self) -> None:
         while self._held and not self._db.closed:
