@@ -13,6 +13,7 @@ from benchmarks.open_loop import percentile
 from benchmarks.report import Target, exit_code
 from benchmarks.server_routes import CHAT, COMPLETIONS, MESSAGES_ROUTE, RESPONSES
 from benchmarks.state import (
+    FULL_CAP,
     LEASE_CAP,
     MEMORY,
     REDIS,
@@ -258,3 +259,19 @@ def test_the_percentile_is_the_nearest_rank() -> None:
     assert percentile([1.0, 2.0, 3.0], 0.50) == 2.0
     assert percentile([7.0], 0.99) == 7.0
     assert percentile([], 0.99) == 0.0
+
+
+def test_the_full_cap_rows_show_how_fast_a_freed_slot_is_taken_informational() -> None:
+    full = run()
+    full.rates += [rate(MEMORY, CHAT, 1000.0, 400 * US, FULL_CAP),
+                   rate(SQLITE, CHAT, 660.0, 600 * US, FULL_CAP),
+                   rate(REDIS, CHAT, 900.0, 500 * US, FULL_CAP)]
+    shown = {t.figure: (round(t.value, 3), t.met, t.informational)
+             for t in full.informational() if "--site-concurrency 8" in t.figure}
+    assert shown == {
+        "--state sqlite / --state memory requests/s, 32 clients, both --site-concurrency 8 "
+        "(a full cap: requests queue)": (0.66, False, True),
+        "--state redis / --state memory requests/s, 32 clients, both --site-concurrency 8 "
+        "(a full cap: requests queue)": (0.9, True, True),
+    }
+    assert not any("--site-concurrency 8" in t.figure for t in full.targets())
