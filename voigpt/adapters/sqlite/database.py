@@ -24,7 +24,8 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
-from voigpt.adapters.sqlite.loop_writes import LoopWrites, checkpoint
+from voigpt.adapters.sqlite.checkpoints import Checkpoints
+from voigpt.adapters.sqlite.loop_writes import LoopWrites
 from voigpt.adapters.sqlite.schema import connect, problem
 from voigpt.adapters.sqlite.transaction import roll_back
 from voigpt.domain.errors import InvalidConfig
@@ -52,6 +53,7 @@ class Database:
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="voigpt-sqlite")
         self._now = LoopWrites(path, busy_timeout)  # writes on the loop, when they can't wait
         self._using = threading.Lock()  # held by whichever thread uses the connection
+        self._checkpoints = Checkpoints(path, self._using)  # a thread, a connection of theirs
         self._retry_at = 0.0
         self._closed = False
 
@@ -108,7 +110,7 @@ class Database:
         finally:
             self._using.release()
         if self._now.checkpoint_due:
-            self.submit(checkpoint)
+            self._checkpoints.request()
         return done
 
     def submit(self, fn: Callable[[sqlite3.Connection], object]) -> None:
@@ -127,6 +129,7 @@ class Database:
         self._closed = True
         await asyncio.wrap_future(self._executor.submit(self._close))
         self._executor.shutdown(wait=False)
+        await asyncio.wrap_future(self._checkpoints.close())
 
     def _undo(self, done: Future[T], on_abandon: Callable[[T], Callable[[sqlite3.Connection],
                                                                           object]]) -> None:

@@ -10,9 +10,11 @@ What keeps the loop from waiting on the file, as the state's thread does:
 
 - a busy timeout of zero while the loop writes: if another connection (any process's)
   holds the write lock, the write is not done here and goes to the state's thread;
-- no checkpoints on the loop (``wal_autocheckpoint = 0`` while it writes): the state's
-  thread runs one after every ``CHECKPOINT_EVERY`` bytes put, and after its own commits as
-  SQLite does; commits in WAL mode at ``synchronous = NORMAL`` write without an fsync;
+- no checkpoints on the loop (``wal_autocheckpoint = 0`` while it writes): one runs after
+  every ``CHECKPOINT_EVERY`` bytes put, on a thread and a connection of its own
+  (``checkpoints.py``), and the state's thread's commits checkpoint as SQLite does, past
+  ``AUTOCHECKPOINT`` pages; commits in WAL mode at ``synchronous = NORMAL`` write without
+  an fsync;
 - a write here that took longer than ``SLOW`` (a slow disk, or the fsync of a WAL that
   starts over) sends every write to the state's thread for ``COOL_OFF`` seconds;
 - any error: the write goes to the state's thread, whose rules decide (``StoreDown``...).
@@ -31,7 +33,9 @@ from voigpt.adapters.sqlite.transaction import roll_back
 LOGGER = logging.getLogger("voigpt.state")
 SLOW = 0.02  # seconds: a write on the loop that took longer sends writes to the thread
 COOL_OFF = 60.0  # seconds the writes then stay on the state's thread
-CHECKPOINT_EVERY = 4 * 1024 * 1024  # bytes put between checkpoints (a few thousand pages)
+# bytes put between checkpoints: under AUTOCHECKPOINT's pages (4 MiB at 4 KiB a page) with
+# the b-trees' own pages, so the state's thread's commits rarely find one due
+CHECKPOINT_EVERY = 2 * 1024 * 1024
 AUTOCHECKPOINT = 1000  # pages: SQLite's default, for the commits on the state's thread
 
 
@@ -81,8 +85,3 @@ class LoopWrites:
     def __repr__(self) -> str:
         return f"LoopWrites('sqlite:///{self.path}', done={self.done})"
 
-
-def checkpoint(conn: sqlite3.Connection) -> None:
-    """On the state's thread: copy the WAL's pages into the file without waiting for anyone
-    (the loop's commits leave checkpoints to this)."""
-    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
