@@ -37,6 +37,10 @@ another's token or slots; they take turns under load.
   trips or SQLite transactions plus this shared machine's scheduling noise, while anything
   that blocks the event loop or polls (sync I/O on the loop, a 25 ms wait for a slot) is
   well past it.
+  The same on the Responses route (stored: a write per request) for each state without a
+  cap, with the worst turn's p99 beside the median: a stall every few seconds (a
+  checkpoint that held every write) moves one turn in five, which the median hides.
+  Informational target: the worst turn's p99 at most 5 ms above memory's worst.
 
 At the end each server's ``/metrics`` must show one token fetched and ``voigpt_state_up``
 1 (a store that fell back to memory during the run would have measured memory). Without
@@ -71,7 +75,7 @@ from benchmarks.server_processes import (
     token_fetches,
 )
 from benchmarks.server_results import CLIENTS
-from benchmarks.server_routes import CHAT, ROUTES, chat_completions, route_target
+from benchmarks.server_routes import CHAT, RESPONSES, ROUTES, route_target
 from benchmarks.state_results import (
     FULL_CAP,
     LEASE_CAP,
@@ -147,14 +151,19 @@ async def _rates(servers: Sequence[Server], sizes: Sizes) -> list[Rate]:
 
 
 async def _paced(servers: Sequence[Server], sizes: Sizes) -> list[Paced]:
-    servers = [s for s in servers if s.setup.cap != FULL_CAP]  # no queue at this rate
-    loads = await in_turns([chat_completions(s.url) for s in servers], rate=sizes.rate,
-                           seconds=sizes.paced_seconds, rounds=sizes.paced_rounds)
+    """The chat route on each server but the full-cap ones (no queue at this rate), and the
+    Responses route (stored: a write per request) on each without a cap."""
+    pairs = [(s, CHAT) for s in servers if s.setup.cap != FULL_CAP]
+    pairs += [(s, RESPONSES) for s in servers if s.setup.cap is None]
+    loads = await in_turns([route_target(s.url, route) for s, route in pairs],
+                           rate=sizes.rate, seconds=sizes.paced_seconds,
+                           rounds=sizes.paced_rounds)
     found = []
-    for s, turns in zip(servers, loads, strict=True):
+    for (s, route), turns in zip(pairs, loads, strict=True):
         t = tail(turns)
+        worst = max(tail([turn]).p99 for turn in turns)
         found.append(Paced(s.setup, sizes.rate, t.p50, t.p99, t.requests, t.errors,
-                           t.first_error))
+                           t.first_error, route=route, worst=worst))
     return found
 
 
