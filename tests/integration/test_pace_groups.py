@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from tests.support.loop_gaps import LoopGaps
 from tests.support.redis_server import (  # noqa: F401 (the fixtures redis_server, redis_url)
     redis_server_fixture,
     redis_url_fixture,
@@ -33,6 +34,30 @@ from voigpt.ports.shared_state import SitePace
 TASKS = 20
 
 
+class Inside:
+    """Tasks that each take a slot of ``pace`` and hold it until ``all_out``."""
+
+    def __init__(self, pace: SitePace) -> None:
+        self.pace = pace
+        self._in, self._leave = asyncio.Event(), asyncio.Event()
+        self._count, self._tasks = 0, list[asyncio.Task[None]]()
+
+    async def all_in(self, count: int, *, within: float) -> None:
+        async def task() -> None:
+            async with self.pace.slot():
+                self._count += 1
+                if self._count == count:
+                    self._in.set()
+                await self._leave.wait()
+
+        self._tasks = [asyncio.create_task(task()) for _ in range(count)]
+        await asyncio.wait_for(self._in.wait(), within)
+
+    async def all_out(self) -> None:
+        self._leave.set()
+        await asyncio.gather(*self._tasks)
+
+
 def slots_in(path: Path) -> int:
     with sqlite3.connect(path) as conn:
         return int(conn.execute("SELECT count(*) FROM slots").fetchone()[0])
@@ -46,28 +71,15 @@ def test_sqlite_slots_taken_together_are_one_transaction_on_the_loop(tmp_path: P
     async def use() -> tuple[int, int, int]:
         shared = state(path)
         await shared.open()
-        pace = shared.pace(rate=None, concurrency=64)
-        inside, leave = asyncio.Event(), asyncio.Event()
-        started = 0
-
-        async def task() -> None:
-            nonlocal started
-            async with pace.slot():
-                started += 1
-                if started == TASKS:
-                    inside.set()
-                await leave.wait()
-
+        inside = Inside(shared.pace(rate=None, concurrency=64))
         writes = shared._db._now.done
         release = threading.Event()
         shared._db._executor.submit(release.wait, 10)  # the thread, busy (not on the file)
         try:
-            tasks = [asyncio.create_task(task()) for _ in range(TASKS)]
-            await asyncio.wait_for(inside.wait(), 2)
+            await inside.all_in(TASKS, within=2)
             held = slots_in(path)
             took = shared._db._now.done - writes
-            leave.set()
-            await asyncio.gather(*tasks)
+            await inside.all_out()
             for _ in range(3):
                 await asyncio.sleep(0)  # the turn in which they are given back
             left = slots_in(path)
@@ -93,30 +105,21 @@ def test_sqlite_a_take_while_another_process_holds_the_lock_leaves_the_loop_free
         await shared.open()
         pace = shared.pace(rate=None, concurrency=4)
         holder = hold_write_lock(path, holders)
-        gaps: list[float] = []
-
-        async def tick() -> None:
-            last = time.monotonic()
-            while True:
-                await asyncio.sleep(0.01)
-                now = time.monotonic()
-                gaps.append(now - last)
-                last = now
 
         async def task() -> None:
             async with pace.slot():
                 pass
 
         loop = asyncio.get_running_loop()
-        ticker, started = loop.create_task(tick()), loop.create_task(task())
+        gaps, started = LoopGaps.start(), loop.create_task(task())
         await asyncio.sleep(1.5)
         assert not started.done()  # waiting for the lock, not started, not failed
         assert holder.stdin is not None
         holder.stdin.write("go\n")
         holder.stdin.flush()
         await asyncio.wait_for(started, 5)
-        ticker.cancel()
-        assert max(gaps) < 0.5, f"the loop stalled {max(gaps):.2f} s"
+        longest = gaps.stop()
+        assert longest < 0.5, f"the loop stalled {longest:.2f} s"
         assert shared.healthy
         await shared.aclose()
     asyncio.run(use())
@@ -135,24 +138,11 @@ def test_redis_slots_taken_together_are_one_script_call_and_one_zrem(redis_url: 
     async def use() -> tuple[int, int, int]:
         shared = RedisState(parse_state(redis_url))
         await shared.open()
-        pace = shared.pace(rate=None, concurrency=64)
-        inside, leave = asyncio.Event(), asyncio.Event()
-        started = 0
-
-        async def task() -> None:
-            nonlocal started
-            async with pace.slot():
-                started += 1
-                if started == TASKS:
-                    inside.set()
-                await leave.wait()
-
+        inside = Inside(shared.pace(rate=None, concurrency=64))
         before = _calls(client, "evalsha"), _calls(client, "zrem")
-        tasks = [asyncio.create_task(task()) for _ in range(TASKS)]
-        await asyncio.wait_for(inside.wait(), 5)
+        await inside.all_in(TASKS, within=5)
         held = int(client.zcard("voigpt:pace:slots"))
-        leave.set()
-        await asyncio.gather(*tasks)
+        await inside.all_out()
         await asyncio.sleep(0.1)  # given back in the next turn, not waited for
         held_after = int(client.zcard("voigpt:pace:slots"))
         takes = _calls(client, "evalsha") - before[0]

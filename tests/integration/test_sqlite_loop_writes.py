@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.loop_gaps import LoopGaps
 from tests.support.sqlite_locks import (  # noqa: F401 (the fixture holders)
     hold_write_lock,
     holders_fixture,
@@ -53,17 +54,8 @@ def test_a_put_while_another_process_holds_the_lock_leaves_the_loop_free(
         await shared.open()
         store = shared.response_store(max_records=10, ttl=60)
         holder = hold_write_lock(path, holders)
-        gaps: list[float] = []
 
-        async def tick() -> None:
-            last = time.monotonic()
-            while True:
-                await asyncio.sleep(0.01)
-                now = time.monotonic()
-                gaps.append(now - last)
-                last = now
-
-        ticker = asyncio.get_running_loop().create_task(tick())
+        gaps = LoopGaps.start()
         put = asyncio.get_running_loop().create_task(store.put("later", b"after the lock"))
         await asyncio.sleep(1.5)
         assert not put.done()  # waiting on the state's thread, not written, not failed
@@ -71,8 +63,8 @@ def test_a_put_while_another_process_holds_the_lock_leaves_the_loop_free(
         holder.stdin.write("go\n")
         holder.stdin.flush()
         await asyncio.wait_for(put, 5)
-        ticker.cancel()
-        assert max(gaps) < 0.5, f"the loop stalled {max(gaps):.2f} s"
+        longest = gaps.stop()
+        assert longest < 0.5, f"the loop stalled {longest:.2f} s"
         assert shared.healthy
         row = sqlite3.connect(path).execute("SELECT record FROM responses WHERE key = 'later'")
         assert row.fetchone()[0] == b"after the lock"
