@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -23,13 +24,14 @@ from tests.support.redis_server import (  # noqa: F401 (the fixtures redis_serve
 from tests.support.sqlite_locks import (  # noqa: F401 (the fixture holders)
     hold_write_lock,
     holders_fixture,
+    let_go,
 )
 from tests.support.sqlite_locks import sqlite_state as state
 from voigpt.adapters.redis import RedisState
 from voigpt.adapters.redis import pace as redis_pace
 from voigpt.adapters.sqlite import pace_sql
 from voigpt.domain.state_location import parse_state
-from voigpt.ports.shared_state import SitePace
+from voigpt.ports.shared_state import SharedState, SitePace
 
 TASKS = 20
 
@@ -114,9 +116,7 @@ def test_sqlite_a_take_while_another_process_holds_the_lock_leaves_the_loop_free
         gaps, started = LoopGaps.start(), loop.create_task(task())
         await asyncio.sleep(1.5)
         assert not started.done()  # waiting for the lock, not started, not failed
-        assert holder.stdin is not None
-        holder.stdin.write("go\n")
-        holder.stdin.flush()
+        let_go(holder)
         await asyncio.wait_for(started, 5)
         longest = gaps.stop()
         assert longest < 0.5, f"the loop stalled {longest:.2f} s"
@@ -156,9 +156,18 @@ def test_redis_slots_taken_together_are_one_script_call_and_one_zrem(redis_url: 
     assert gives == 1, f"{gives} ZREMs for {TASKS} slots"
 
 
-async def _handed_on_within(pace: SitePace) -> float:
-    """One task holds the only slot while another waits (and has asked once); the
-    seconds from the holder leaving to the waiter starting."""
+async def _handed_on_within(make: Callable[[], SharedState]) -> float:
+    """On a state with one slot, one task holds it while another waits (and has asked
+    once); the seconds from the holder leaving to the waiter starting."""
+    shared = make()
+    await shared.open()
+    try:
+        return await _handed_on(shared.pace(rate=None, concurrency=1))
+    finally:
+        await shared.aclose()
+
+
+async def _handed_on(pace: SitePace) -> float:
     leave = asyncio.Event()
     left_at = 0.0
 
@@ -185,27 +194,11 @@ def test_sqlite_a_slot_freed_here_goes_to_a_waiter_here_before_the_next_poll(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pace_sql, "POLL", 3.0)
 
-    async def use() -> float:
-        shared = state(tmp_path / "s.db")
-        await shared.open()
-        try:
-            return await _handed_on_within(shared.pace(rate=None, concurrency=1))
-        finally:
-            await shared.aclose()
-
-    assert asyncio.run(use()) < 1.5
+    assert asyncio.run(_handed_on_within(lambda: state(tmp_path / "s.db"))) < 1.5
 
 
 def test_redis_a_slot_freed_here_goes_to_a_waiter_here_before_the_next_poll(
         redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(redis_pace, "POLL", (3.0, 3.0))
 
-    async def use() -> float:
-        shared = RedisState(parse_state(redis_url))
-        await shared.open()
-        try:
-            return await _handed_on_within(shared.pace(rate=None, concurrency=1))
-        finally:
-            await shared.aclose()
-
-    assert asyncio.run(use()) < 1.5
+    assert asyncio.run(_handed_on_within(lambda: RedisState(parse_state(redis_url)))) < 1.5

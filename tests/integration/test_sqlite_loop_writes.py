@@ -18,6 +18,7 @@ from tests.support.loop_gaps import LoopGaps
 from tests.support.sqlite_locks import (  # noqa: F401 (the fixture holders)
     hold_write_lock,
     holders_fixture,
+    let_go,
 )
 from tests.support.sqlite_locks import sqlite_state as state
 from voigpt.adapters.sqlite import checkpoints, loop_writes
@@ -59,9 +60,7 @@ def test_a_put_while_another_process_holds_the_lock_leaves_the_loop_free(
         put = asyncio.get_running_loop().create_task(store.put("later", b"after the lock"))
         await asyncio.sleep(1.5)
         assert not put.done()  # waiting on the state's thread, not written, not failed
-        assert holder.stdin is not None
-        holder.stdin.write("go\n")
-        holder.stdin.flush()
+        let_go(holder)
         await asyncio.wait_for(put, 5)
         longest = gaps.stop()
         assert longest < 0.5, f"the loop stalled {longest:.2f} s"

@@ -2,7 +2,8 @@
 
 ``holders`` (a fixture, imported by name: ``holders_fixture``) is the list of processes a
 test started; they are killed at its teardown. ``hold_exclusive`` and ``hold_write_lock``
-start one holding a lock on a file. ``sqlite_state`` is a ``SqliteState`` on a path."""
+start one holding a lock on a file (``let_go`` ends the second's). ``sqlite_state`` is a
+``SqliteState`` on a path."""
 
 from __future__ import annotations
 
@@ -48,6 +49,13 @@ def hold_write_lock(path: Path, started: list[subprocess.Popen[str]]) -> subproc
             "c.execute('BEGIN IMMEDIATE'); c.execute('DELETE FROM replies')\n"
             "print('holding', flush=True); sys.stdin.readline(); c.execute('COMMIT')\n")
     return _start(code, path, started)
+
+
+def let_go(holder: subprocess.Popen[str]) -> None:
+    """The holder of ``hold_write_lock`` commits and lets the lock go."""
+    assert holder.stdin is not None
+    holder.stdin.write("go\n")
+    holder.stdin.flush()
 
 
 def _start(code: str, path: Path, started: list[subprocess.Popen[str]]
