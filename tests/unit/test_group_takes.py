@@ -169,3 +169,19 @@ def test_each_event_loop_has_its_own_queue() -> None:
     loop.run_until_complete(first())
     loop.close()  # its tasks never finish
     assert asyncio.run(second()) == 1
+
+
+def test_slots_handed_in_from_outside_go_to_the_waiting_callers_in_order_the_rest_back(
+) -> None:
+    async def main() -> tuple[list[int], list[int], int, int]:
+        store = Store(0, poll=5.0)  # every slot taken: the callers wait
+        takes = GroupTakes(store.take_group, store.give_back)
+        callers = [asyncio.ensure_future(takes.take()) for _ in range(2)]
+        await asyncio.sleep(0.02)
+        waiting = takes.waiting()
+        takes.hand([7, 8, 9])
+        got = list(await asyncio.gather(*callers))
+        return got, store.back, waiting, takes.waiting()
+
+    got, back, waiting, after = asyncio.run(main())
+    assert (got, back, waiting, after) == ([7, 8], [9], 2, 0)

@@ -33,12 +33,21 @@ class GroupTakes(Generic[T]):
         self._take_group, self._give_back = take_group, give_back
         self._queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Queue[T]] = (
             weakref.WeakKeyDictionary())
+        self._last: tuple[weakref.ref[asyncio.AbstractEventLoop], _Queue[T]] | None = None
 
-    async def take(self) -> T:
-        loop = asyncio.get_running_loop()
+    def _queue(self, loop: asyncio.AbstractEventLoop) -> _Queue[T]:
+        last = self._last
+        if last is not None and last[0]() is loop:  # the same loop as last time, mostly
+            return last[1]
         queue = self._queues.get(loop)
         if queue is None:
             queue = self._queues.setdefault(loop, _Queue())
+        self._last = (weakref.ref(loop), queue)
+        return queue
+
+    async def take(self) -> T:
+        loop = asyncio.get_running_loop()
+        queue = self._queue(loop)
         got: asyncio.Future[T] = loop.create_future()
         queue.waiting.append(got)
         if queue.taker is None:
@@ -78,11 +87,23 @@ class GroupTakes(Generic[T]):
         finally:
             queue.taker = None
 
+    def waiting(self) -> int:
+        """How many callers wait for a slot on the running loop."""
+        queue = self._queue(asyncio.get_running_loop())
+        return sum(not got.done() for got in queue.waiting)
+
+    def hand(self, slots: list[T]) -> None:
+        """Slots taken outside a trip of the queue's (a slot given back and another taken
+        in one go): to the callers waiting on the running loop, in order; the rest back."""
+        queue = self._queue(asyncio.get_running_loop())
+        for slot in slots:
+            self._hand(queue, slot)
+
     def freed(self) -> None:
         """A slot of this process went back to the store: the callers waiting on the
         running loop ask again now, not at their next poll (the store still decides)."""
-        queue = self._queues.get(asyncio.get_running_loop())
-        if queue is not None and queue.nap is not None and not queue.nap.done():
+        queue = self._queue(asyncio.get_running_loop())
+        if queue.nap is not None and not queue.nap.done():
             queue.nap.set_result(None)
 
     @staticmethod

@@ -11,10 +11,11 @@ What keeps the loop from waiting on the file, as the state's thread does:
 - a busy timeout of zero while the loop writes: if another connection (any process's)
   holds the write lock, the write is not done here and goes to the state's thread;
 - no checkpoints on the loop (``wal_autocheckpoint = 0`` while it writes): one runs after
-  every ``CHECKPOINT_EVERY`` bytes put, on a thread and a connection of its own
-  (``checkpoints.py``), and the state's thread's commits checkpoint as SQLite does, past
-  ``AUTOCHECKPOINT`` pages; commits in WAL mode at ``synchronous = NORMAL`` write without
-  an fsync;
+  every ``CHECKPOINT_EVERY`` bytes written here (what was put, plus ``COMMIT_PAGES`` pages
+  a transaction: a slot taken and given back puts no bytes but writes pages all the
+  same), on a thread and a connection of its own (``checkpoints.py``); the state's
+  thread's commits checkpoint as SQLite does, past ``AUTOCHECKPOINT`` pages. Commits in
+  WAL mode at ``synchronous = NORMAL`` write without an fsync;
 - a write here that took longer than ``SLOW`` (a slow disk, or the fsync of a WAL that
   starts over) sends every write to the state's thread for ``COOL_OFF`` seconds;
 - any error: the write goes to the state's thread, whose rules decide (``StoreDown``...).
@@ -37,12 +38,15 @@ COOL_OFF = 60.0  # seconds the writes then stay on the state's thread
 # the b-trees' own pages, so the state's thread's commits rarely find one due
 CHECKPOINT_EVERY = 2 * 1024 * 1024
 AUTOCHECKPOINT = 1000  # pages: SQLite's default, for the commits on the state's thread
+PAGE = 4096  # bytes: SQLite's default page size
+COMMIT_PAGES = 3  # pages a transaction writes besides its data (a table's and its indexes')
 
 
 class LoopWrites:
     """When the loop may write, and what it wrote: ``attempt(conn, fn, size)`` runs
     ``fn(conn)`` (which takes its own transaction) now and says True, or says False having
-    written nothing. ``checkpoint_due`` is True once per ``CHECKPOINT_EVERY`` bytes put."""
+    written nothing. ``checkpoint_due`` is True once per ``CHECKPOINT_EVERY`` bytes written
+    (as estimated above)."""
 
     def __init__(self, path: str, busy_timeout: float) -> None:
         self.path, self.busy_timeout = path, busy_timeout
@@ -52,7 +56,8 @@ class LoopWrites:
 
     def attempt(self, conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], object],
                 size: int) -> bool:
-        self._since_checkpoint += size  # written here or, on False, by the state's thread
+        # written here or, on False, by the state's thread
+        self._since_checkpoint += size + COMMIT_PAGES * PAGE
         if time.monotonic() < self._resume_at:
             return False
         began = time.perf_counter()

@@ -121,9 +121,16 @@ class SqlitePace:
             asyncio.get_running_loop().call_soon(self._release_all)
 
     def _release_all(self) -> None:
-        given_back, self._releases = partial(release, self._releases), []
-        if not self._db.write_now(given_back, 0):
-            self._db.submit(given_back)  # before any take the woken queue sends there
+        ids, self._releases = self._releases, []
+        waiting = self._takes.waiting()
+        if waiting:  # give back and take for the waiting in one transaction, if it is quick
+            done: list[tuple[list[str | None], float]] = []
+            if self._db.write_now(lambda conn: done.append(
+                    self._caps.take(waiting, conn, releasing=ids)), 0):
+                self._takes.hand(done[0][0])
+                return
+        if not self._db.write_now(partial(release, ids), 0):
+            self._db.submit(partial(release, ids))  # before a take the woken queue sends
         self._takes.freed()
 
     async def _renew(self) -> None:

@@ -3,9 +3,10 @@ the connection: the state's thread, or the loop when the file lets it write at o
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 import time
-import uuid
+from collections.abc import Iterator, Sequence
 from functools import partial
 
 import attrs
@@ -24,12 +25,17 @@ class Caps:
     concurrency: int | None
     owner: str
     lease: float
+    numbers: Iterator[int] = attrs.field(factory=itertools.count, eq=False)
 
-    def take(self, n: int, conn: sqlite3.Connection) -> tuple[list[str | None], float]:
+    def take(self, n: int, conn: sqlite3.Connection, releasing: Sequence[str] = ()
+             ) -> tuple[list[str | None], float]:
         """Up to ``n`` starts: their slots' ids (None where no cap needs one), and how long
-        to wait before asking again if fewer than ``n`` started."""
+        to wait before asking again if fewer than ``n`` started; ``releasing``, slots given
+        back, go first in the same transaction."""
         now = time.time()
         with immediate(conn):
+            if releasing:
+                conn.executemany("DELETE FROM slots WHERE id = ?", [(i,) for i in releasing])
             row = conn.execute("SELECT paused_until, next_start FROM pace "
                                "WHERE name = 'site'").fetchone()
             paused_until, next_start = row if row is not None else (0.0, 0.0)
@@ -51,7 +57,8 @@ class Caps:
                              (now + wait,))
             if self.concurrency is None:
                 return [None] * n, wait
-            ids: list[str | None] = [uuid.uuid4().hex for _ in range(n)]
+            # unique across the fleet: this state's owner (random) and a count of its own
+            ids: list[str | None] = [f"{self.owner}:{next(self.numbers)}" for _ in range(n)]
             conn.executemany("INSERT INTO slots (id, owner, expires) VALUES (?, ?, ?)",
                              [(slot_id, self.owner, now + self.lease) for slot_id in ids])
             return ids, wait
