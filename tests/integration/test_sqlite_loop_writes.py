@@ -158,4 +158,4 @@ def test_a_slow_checkpoint_holds_up_no_write_on_the_loop(
     took, written_here, done = asyncio.run(use())
     assert took < 0.5, f"10 puts took {took:.2f} s during the checkpoint"
     assert written_here == 10
-    assert done == 1
+    assert done >= 1  # the slow one finished (the puts after it may have asked for more)
