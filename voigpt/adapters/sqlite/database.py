@@ -25,7 +25,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
 from voigpt.adapters.sqlite.checkpoints import Checkpoints
-from voigpt.adapters.sqlite.loop_writes import LoopWrites
+from voigpt.adapters.sqlite.loop_writes import LATER, Later, LoopWrites
 from voigpt.adapters.sqlite.schema import connect, problem
 from voigpt.adapters.sqlite.transaction import roll_back
 from voigpt.domain.errors import InvalidConfig
@@ -98,15 +98,23 @@ class Database:
                            self.shown)
         return result
 
-    def write_now(self, fn: Callable[[sqlite3.Connection], object], size: int) -> bool:
-        """``fn(connection)``, a write, at once on the calling thread (``LoopWrites``) and
-        True; False, with nothing written, if it would have to wait: then ``run`` it."""
+    async def write(self, fn: Callable[[sqlite3.Connection], T], size: int,
+                    on_abandon: Callable[[T], Callable[[sqlite3.Connection], object]]
+                    | None = None) -> T:
+        """``fn(connection)``, a write of about ``size`` bytes: at once on the loop if it
+        need not wait (``write_now``), else on the state's thread (``run``)."""
+        done = self.write_now(fn, size)
+        return await self.run(fn, on_abandon) if isinstance(done, Later) else done
+
+    def write_now(self, fn: Callable[[sqlite3.Connection], T], size: int) -> T | Later:
+        """``fn(connection)``, a write, at once on the calling thread (``LoopWrites``), and
+        what it returned; ``LATER``, with nothing written, if it would have to wait."""
         if self._closed or not self.healthy:
-            return False
+            return LATER
         if not self._using.acquire(blocking=False):  # the state's thread has it
-            return False
+            return LATER
         try:  # no connection yet: _open (on the thread) makes the file, owner-only
-            done = self._conn is not None and self._now.attempt(self._conn, fn, size)
+            done = LATER if self._conn is None else self._now.attempt(self._conn, fn, size)
         finally:
             self._using.release()
         if self._now.checkpoint_due:

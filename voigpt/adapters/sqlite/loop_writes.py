@@ -28,10 +28,12 @@ import logging
 import sqlite3
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
 from voigpt.adapters.sqlite.transaction import roll_back
 
 LOGGER = logging.getLogger("voigpt.state")
+T = TypeVar("T")
 SLOW = 0.02  # seconds: a write on the loop that took longer sends writes to the thread
 COOL_OFF = 60.0  # seconds the writes then stay on the state's thread
 # bytes put between checkpoints: under AUTOCHECKPOINT's pages (4 MiB at 4 KiB a page) with
@@ -42,11 +44,18 @@ PAGE = 4096  # bytes: SQLite's default page size
 COMMIT_PAGES = 3  # pages a transaction writes besides its data (a table's and its indexes')
 
 
+class Later:
+    """What a write on the loop returns when it was not done: it would have had to wait."""
+
+
+LATER = Later()
+
+
 class LoopWrites:
     """When the loop may write, and what it wrote: ``attempt(conn, fn, size)`` runs
-    ``fn(conn)`` (which takes its own transaction) now and says True, or says False having
-    written nothing. ``checkpoint_due`` is True once per ``CHECKPOINT_EVERY`` bytes written
-    (as estimated above)."""
+    ``fn(conn)`` (which takes its own transaction) now and returns what it returned, or
+    returns ``LATER`` having written nothing. ``checkpoint_due`` is True once per
+    ``CHECKPOINT_EVERY`` bytes written (as estimated above)."""
 
     def __init__(self, path: str, busy_timeout: float) -> None:
         self.path, self.busy_timeout = path, busy_timeout
@@ -54,20 +63,20 @@ class LoopWrites:
         self._resume_at = float("-inf")  # monotonic time the loop may write again
         self._since_checkpoint = 0
 
-    def attempt(self, conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], object],
-                size: int) -> bool:
-        # written here or, on False, by the state's thread
+    def attempt(self, conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T],
+                size: int) -> T | Later:
+        # written here or, on LATER, by the state's thread
         self._since_checkpoint += size + COMMIT_PAGES * PAGE
         if time.monotonic() < self._resume_at:
-            return False
+            return LATER
         began = time.perf_counter()
         try:
             conn.execute("PRAGMA busy_timeout = 0")
             conn.execute("PRAGMA wal_autocheckpoint = 0")
-            fn(conn)
+            result = fn(conn)
         except sqlite3.Error:  # busy, or worse: the state's thread tries, and decides
             roll_back(conn)
-            return False
+            return LATER
         finally:  # the state's thread waits for the lock, and checkpoints when it commits
             with contextlib.suppress(sqlite3.Error):
                 conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
@@ -78,7 +87,7 @@ class LoopWrites:
             self._resume_at = time.monotonic() + COOL_OFF
             LOGGER.info("a write to sqlite:///%s on the event loop took %.0f ms: writes go "
                         "to the state's thread for %g s", self.path, took * 1000, COOL_OFF)
-        return True
+        return result
 
     @property
     def checkpoint_due(self) -> bool:

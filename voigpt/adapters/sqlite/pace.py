@@ -28,6 +28,7 @@ from voigpt.adapters.group_takes import GroupTakes
 from voigpt.adapters.memory.caches import LoopLocks
 from voigpt.adapters.memory.state import MemoryPace
 from voigpt.adapters.sqlite.database import Database, StoreDown
+from voigpt.adapters.sqlite.loop_writes import Later
 from voigpt.adapters.sqlite.pace_sql import Caps, pause, read_pause, release, undo
 
 SLOT_LEASE = 30.0  # seconds; renewed while held
@@ -105,10 +106,7 @@ class SqlitePace:
         return slot_id
 
     async def _take_group(self, n: int) -> tuple[list[str | None], float]:
-        done: list[tuple[list[str | None], float]] = []  # on the loop, if the file lets it
-        if self._db.write_now(lambda conn: done.append(self._caps.take(n, conn)), 0):
-            return done[0]
-        return await self._db.run(partial(self._caps.take, n), on_abandon=undo)
+        return await self._db.write(partial(self._caps.take, n), 0, on_abandon=undo)
 
     def _give_back(self, slot_id: str | None) -> None:
         """Free the slot with the others given back in this turn of the loop, in one
@@ -123,14 +121,15 @@ class SqlitePace:
     def _release_all(self) -> None:
         ids, self._releases = self._releases, []
         waiting = self._takes.waiting()
-        if waiting:  # give back and take for the waiting in one transaction, if it is quick
-            done: list[tuple[list[str | None], float]] = []
-            if self._db.write_now(lambda conn: done.append(
-                    self._caps.take(waiting, conn, releasing=ids)), 0):
-                self._takes.hand(done[0][0])
+        if waiting:  # give back and take for them in one transaction, if it need not wait
+            taken = self._db.write_now(partial(self._caps.take, waiting, releasing=ids), 0)
+            if not isinstance(taken, Later):
+                self._takes.hand(taken[0])
                 return
-        if not self._db.write_now(partial(release, ids), 0):
-            self._db.submit(partial(release, ids))  # before a take the woken queue sends
+        elif not isinstance(self._db.write_now(partial(release, ids), 0), Later):
+            self._takes.freed()
+            return
+        self._db.submit(partial(release, ids))  # before any take the woken queue sends there
         self._takes.freed()
 
     async def _renew(self) -> None:

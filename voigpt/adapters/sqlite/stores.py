@@ -54,11 +54,9 @@ class SqliteResponseStore:
             return await self._fallback.delete(key)
 
     async def _put_group(self, records: list[tuple[str, bytes]]) -> None:
-        write = partial(self._put_all, records)
-        if self._db.write_now(write, sum(len(record) for _, record in records)):
-            return
         try:
-            await self._db.run(write)
+            await self._db.write(partial(self._put_all, records),
+                                 sum(len(record) for _, record in records))
         except StoreDown:
             for key, record in records:
                 await self._fallback.put(key, record)
@@ -138,11 +136,8 @@ class SqliteReplyCache:
             return await self._fallback.get(key)
 
     async def put(self, key: str, value: bytes, ttl: float) -> None:
-        write = partial(self._put, key, value, ttl)
-        if self._db.write_now(write, len(value)):
-            return
         try:
-            await self._db.run(write)
+            await self._db.write(partial(self._put, key, value, ttl), len(value))
         except StoreDown:
             await self._fallback.put(key, value, ttl)
 
