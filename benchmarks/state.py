@@ -124,7 +124,7 @@ def _errors(loads: Sequence[Load]) -> tuple[int, str]:
 
 
 async def _rates(servers: Sequence[Server], sizes: Sizes) -> list[Rate]:
-    """Every route on each server without a cap, the chat route on the lease rows."""
+    """Every route on each server without a cap, the chat route on the capped ones."""
     # route by route, each route's servers one after the other: a route's turns on memory
     # and on a shared state are next to each other in every round (paired in cpu_ratio)
     pairs = [(s, route) for route in ROUTES for s in servers
